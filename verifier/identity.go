@@ -1,0 +1,66 @@
+package verifier
+
+import (
+	"maps"
+	"time"
+)
+
+// Identity is the result of a successful verification: who the caller is and
+// the claims that were verified. An Identity is immutable once produced;
+// stages that change claims (such as claim refresh) derive a new one with
+// WithClaim or Clone, so cached identities are never modified in place.
+type Identity struct {
+	// Verifier is the name of the verifier that produced the identity. Caches
+	// of derived data (refreshed claims) are keyed by it together with Subject.
+	Verifier string
+	// Subject is the canonical subject: the verified "sub" after the
+	// verifier's subject template.
+	Subject string
+	// Issuer is the verified "iss", if any.
+	Issuer string
+	// Audience holds the verified "aud" values, if any.
+	Audience []string
+	// TokenID is the "jti" of a JWT credential, if any.
+	TokenID string
+	// SessionID identifies a gateway-issued session, if the credential was one.
+	SessionID string
+	// IssuedAt is the token's "iat" or the session's last refresh; zero when
+	// unknown.
+	IssuedAt time.Time
+	// ExpiresAt is when the credential stops being valid; zero when unknown.
+	ExpiresAt time.Time
+	// ValidUntil is when this verification result must be checked again: the
+	// earliest of ExpiresAt, IssuedAt+max_age and any other bound the
+	// verifier knows. Caches never keep the identity past it. Zero means
+	// ExpiresAt.
+	ValidUntil time.Time
+	// Claims are the verified claims as decoded from JSON (strings, float64,
+	// bool, nil, []any, map[string]any). Treat as read-only.
+	Claims map[string]any
+}
+
+// Claim returns the top-level claim name.
+func (id *Identity) Claim(name string) (any, bool) {
+	v, ok := id.Claims[name]
+	return v, ok
+}
+
+// Clone returns a copy of id whose top-level claim map and audience slice can
+// be changed without affecting id. Nested claim values are shared and must
+// not be mutated.
+func (id *Identity) Clone() *Identity {
+	c := *id
+	c.Claims = maps.Clone(id.Claims)
+	if c.Claims == nil {
+		c.Claims = map[string]any{}
+	}
+	c.Audience = append([]string(nil), id.Audience...)
+	return &c
+}
+
+// WithClaim returns a copy of id with the top-level claim name set to value.
+func (id *Identity) WithClaim(name string, value any) *Identity {
+	c := id.Clone()
+	c.Claims[name] = value
+	return c
+}
