@@ -34,6 +34,12 @@ type Identity struct {
 	// verifier knows. Caches never keep the identity past it. Zero means
 	// ExpiresAt.
 	ValidUntil time.Time
+	// ClaimTimesTrusted is true when fetch times inside SuperTokens-shaped
+	// claim values ({"v":…,"t":…}) were written by the gateway itself (edge
+	// sessions). For tokens it is false: a value's age is then measured from
+	// the earlier of its "t" and IssuedAt, so it never looks fresher than the
+	// token that carries it.
+	ClaimTimesTrusted bool
 	// Claims are the verified claims as decoded from JSON (strings, float64,
 	// bool, nil, []any, map[string]any). Treat as read-only.
 	Claims map[string]any
