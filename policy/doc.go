@@ -1,0 +1,36 @@
+// Package policy decides whether a verified identity may pass a route:
+// an Identity goes in, a decision comes out.
+//
+// A Policy is an ordered list of claim validators compiled once, at
+// provision time, from Specs (one per `require` line) with Compile, and
+// combined with the global ones by Merge. Validators follow SuperTokens'
+// session claim validators: has_value, is_true, is_false, includes,
+// excludes, includes_all, excludes_all, plus exists, one_of and permission
+// (RBAC through Options.Roles). Comparison is type-exact on decoded JSON
+// values; claim names are paths resolved by Lookup.
+//
+// Freshness comes before evaluation. Evaluate first asks, for every
+// validator, whether its value is missing or older than its max age; such
+// claims are refetched once each through the Refresher, then every
+// validator runs and every failure is reported in a *Denial, whose JSON
+// encoding is the SuperTokens-compatible 403 body:
+//
+//	{"message":"invalid claim","claimValidationErrors":[
+//	  {"id":"roles","reason":{"message":"wrong value","expectedToInclude":"admin","actualValue":["user"]}}]}
+//
+// Reason messages are SuperTokens' ("value does not exist", "wrong value",
+// "expired") and so are its field names (expectedValue, expectedToInclude,
+// expectedToNotInclude, actualValue, ageInSeconds, maxAgeInSeconds). For the
+// ops SuperTokens lacks: one_of reports expectedToBeOneOf (the list of
+// allowed values), permission reports expectedPermission (the permission)
+// with the roles claim as actualValue, and exists reports the message alone.
+// includes_all and excludes_all report the whole list, as SuperTokens does.
+//
+// A claim source that fails with no usable value makes Evaluate return a
+// *RefreshError (ErrRefreshUnavailable): the caller answers 503 and never
+// lets the request pass. The package never imports Caddy or zap, never logs,
+// and never puts claim values into error strings.
+//
+// FormatHeaderValue renders claim values for forwarded headers, ParseLiteral
+// reads Caddyfile operands and Unwrap reads SuperTokens {"v","t"} values.
+package policy

@@ -1,0 +1,171 @@
+package policy
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// FormatHeaderValue renders a claim value for an HTTP request header sent
+// upstream. A SuperTokens-shaped value {"v","t"} is unwrapped first. Then:
+//
+//   - a string is used as is, unless it holds a control character (C0, DEL
+//     or C1) or invalid UTF-8: then those bytes and every "%" are
+//     percent-encoded, so the result can be decoded without ambiguity;
+//   - a number is written in its shortest form, as JSON and JavaScript write
+//     it (3, 1.5, 1e+21);
+//   - a bool is "true" or "false", and null is the empty string;
+//   - an array is its elements joined with ",", where in every element the
+//     bytes ",", "%", control characters and invalid UTF-8 are
+//     percent-encoded (RFC 3986 style, only those bytes), so a value can
+//     neither split into two elements nor smuggle a line break. Nested
+//     arrays and objects are written as compact JSON and then encoded the
+//     same way; null elements are empty;
+//   - an object is compact JSON.
+//
+// The result never contains CR, LF, NUL or any other control byte, so it can
+// never start a new header line.
+func FormatHeaderValue(v any) string {
+	v, _, _ = Unwrap(v)
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		if !needsEscape(x, false) {
+			return x
+		}
+		return string(appendEscaped(nil, x, false))
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		return formatArray(x)
+	case map[string]any:
+		return formatJSON(x)
+	}
+	if f, ok := toFloat(v); ok {
+		return string(appendNumber(nil, f))
+	}
+	return string(appendEscaped(nil, formatJSON(v), false))
+}
+
+// formatArray joins the elements of arr with ",", escaping each element.
+func formatArray(arr []any) string {
+	var b []byte
+	for i, e := range arr {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendElement(b, e)
+	}
+	return string(b)
+}
+
+func appendElement(b []byte, e any) []byte {
+	switch x := e.(type) {
+	case nil:
+		return b
+	case string:
+		return appendEscaped(b, x, true)
+	case bool:
+		return strconv.AppendBool(b, x)
+	}
+	if f, ok := toFloat(e); ok {
+		return appendNumber(b, f)
+	}
+	return appendEscaped(b, formatJSON(e), true)
+}
+
+// formatJSON is the compact JSON encoding of v, or "" when v cannot be
+// encoded. encoding/json escapes control characters inside strings, so the
+// result holds no raw control byte.
+func formatJSON(v any) string {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// appendNumber writes f the way encoding/json (and ECMAScript) does: plain
+// decimal between 1e-6 and 1e21, exponent form with a minimal exponent
+// outside that range. NaN and infinities, which JSON cannot hold, are empty.
+func appendNumber(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b
+	}
+	abs := math.Abs(f)
+	if abs == 0 || (abs >= 1e-6 && abs < 1e21) {
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'e', -1, 64)
+	// Turn "1e-07" into "1e-7", as encoding/json does.
+	if n := len(b) - start; n >= 4 && b[len(b)-4] == 'e' && b[len(b)-3] == '-' && b[len(b)-2] == '0' {
+		b[len(b)-2] = b[len(b)-1]
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// needsEscape reports whether s holds a byte that appendEscaped rewrites.
+// In list context "," and "%" always count; for a scalar only control
+// characters and invalid UTF-8 do.
+func needsEscape(s string, list bool) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || (list && (c == ',' || c == '%')) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || isC1(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// appendEscaped appends s with control characters, invalid UTF-8 and "%"
+// percent-encoded, and "," too in list context. A scalar with nothing to
+// escape is appended unchanged ("50%" stays "50%").
+func appendEscaped(b []byte, s string, list bool) []byte {
+	if !needsEscape(s, list) {
+		return append(b, s...)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == ',' && list || c == '%' {
+				b = appendPercent(b, c)
+			} else {
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || isC1(r) {
+			for j := range size {
+				b = appendPercent(b, s[i+j])
+			}
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
+}
+
+func appendPercent(b []byte, c byte) []byte {
+	const hex = "0123456789ABCDEF"
+	return append(b, '%', hex[c>>4], hex[c&0xf])
+}
+
+// isC1 reports whether r is a C1 control character (U+0080–U+009F); NEL
+// (U+0085) among them is a line break to some parsers.
+func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
