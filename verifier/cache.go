@@ -1,0 +1,158 @@
+package verifier
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+var errTokenRevoked = errors.New("token is on the deny list")
+
+// IdentityCache holds verification results, bounded by an approximate byte
+// cost. It is shared by Cached verifiers; entries are partitioned by their
+// Group and expire with the identity they hold.
+type IdentityCache struct {
+	c *ristretto.Cache[string, cacheEntry]
+}
+
+// cacheEntry carries its own expiry: ristretto's Set is asynchronous and may
+// be dropped, and its TTL is swept in coarse ticks, so the entry itself is
+// the authority on how long it may be used.
+type cacheEntry struct {
+	id      *Identity
+	expires time.Time
+}
+
+// NewIdentityCache returns a cache holding about maxCost bytes of
+// identities.
+func NewIdentityCache(maxCost int64) (*IdentityCache, error) {
+	if maxCost <= 0 {
+		return nil, errors.New("creating identity cache: max cost must be positive")
+	}
+	c, err := ristretto.NewCache(&ristretto.Config[string, cacheEntry]{
+		// Ten counters per expected entry (ristretto's advice), assuming
+		// identities of about 1 KiB.
+		NumCounters: max(maxCost/1024*10, 1000),
+		MaxCost:     maxCost,
+		BufferItems: 64,
+		// Keys are SHA-256 sums already: use their bytes as the two hashes
+		// instead of hashing them again.
+		KeyToHash: func(k string) (uint64, uint64) {
+			return binary.LittleEndian.Uint64([]byte(k[:8])), binary.LittleEndian.Uint64([]byte(k[8:16]))
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating identity cache: %w", err)
+	}
+	return &IdentityCache{c: c}, nil
+}
+
+// Close stops the cache's goroutines.
+func (c *IdentityCache) Close() { c.c.Close() }
+
+// Wait blocks until pending writes are applied; tests call it before
+// expecting a hit.
+func (c *IdentityCache) Wait() { c.c.Wait() }
+
+// Cached is a Verifier that remembers the identities Next verified, so a
+// repeated credential costs a hash and a lookup: no parsing, no signature
+// check, no I/O. Errors are never cached.
+type Cached struct {
+	Next  Verifier
+	Cache *IdentityCache
+	// Group partitions the cache, e.g. by the set of verifiers a route
+	// accepts, so a token accepted on one route is not thereby accepted on
+	// another. It is part of the key.
+	Group string
+	// MaxTTL bounds how long an entry lives; 0 adds no bound beyond the
+	// identity's own ValidUntil/ExpiresAt.
+	MaxTTL time.Duration
+	// Deny, if set, is consulted on every request, cache hits included.
+	Deny DenyList
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Verify returns the cached identity for cred or asks Next. A hit is used
+// only before the entry's expiry: the earliest of the identity's ValidUntil
+// (or ExpiresAt) and the time it was cached plus MaxTTL. The returned
+// Identity is shared with the cache and must not be modified.
+func (c *Cached) Verify(ctx context.Context, cred Credential) (*Identity, error) {
+	now := c.now()
+	key := cacheKey(c.Group, cred.Value)
+	id := c.lookup(key, now)
+	if id == nil {
+		var err error
+		if id, err = c.Next.Verify(ctx, cred); err != nil {
+			return nil, err
+		}
+		c.store(key, id, now)
+	}
+	if err := c.checkDenied(ctx, id); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+func (c *Cached) lookup(key string, now time.Time) *Identity {
+	e, ok := c.Cache.c.Get(key)
+	if !ok || !now.Before(e.expires) {
+		return nil
+	}
+	return e.id
+}
+
+// store caches id until its expiry. An identity with no bound at all (no
+// ValidUntil, no ExpiresAt, no MaxTTL) is not cached: it would live forever.
+func (c *Cached) store(key string, id *Identity, now time.Time) {
+	expires := id.ValidUntil
+	if expires.IsZero() {
+		expires = id.ExpiresAt
+	}
+	if c.MaxTTL > 0 {
+		expires = earliest(expires, now.Add(c.MaxTTL))
+	}
+	ttl := expires.Sub(now)
+	if expires.IsZero() || ttl <= 0 {
+		return
+	}
+	c.Cache.c.SetWithTTL(key, cacheEntry{id: id, expires: expires}, identityCost(id), ttl)
+}
+
+func (c *Cached) checkDenied(ctx context.Context, id *Identity) error {
+	if c.Deny == nil {
+		return nil
+	}
+	denied, err := c.Deny.Denied(ctx, id)
+	switch {
+	case err != nil:
+		return Unavailable(ReasonStoreUnavailable, fmt.Errorf("checking deny list: %w", err))
+	case denied:
+		return Reject(ReasonTokenRevoked, errTokenRevoked)
+	}
+	return nil
+}
+
+func (c *Cached) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// cacheKey is SHA-256 over the group, a zero byte and the token. The zero
+// byte keeps ("ab","c") and ("a","bc") apart (groups are configuration
+// names and never contain one); hashing keeps tokens out of the cache.
+func cacheKey(group, token string) string {
+	h := sha256.New()
+	h.Write([]byte(group))
+	h.Write([]byte{0})
+	h.Write([]byte(token))
+	var sum [sha256.Size]byte
+	return string(h.Sum(sum[:0]))
+}

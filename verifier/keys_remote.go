@@ -1,0 +1,218 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// RemoteKeyOptions configures a RemoteKeySource.
+type RemoteKeyOptions struct {
+	// URL is the JWKS endpoint. Required.
+	URL string
+	// HTTPTimeout bounds each fetch. Default: 5s.
+	HTTPTimeout time.Duration
+	// RefreshInterval is how often the set is fetched in the background,
+	// off the request path. Default: 1h.
+	RefreshInterval time.Duration
+	// UnknownKIDCooldown rate-limits refreshes caused by tokens naming an
+	// unknown kid: the first refreshes at once (so rotations are picked up
+	// immediately), further ones at most once per cooldown, so a flood of
+	// made-up kids cannot be amplified onto the IdP. Default: 1m.
+	UnknownKIDCooldown time.Duration
+	// RateLimitWaitMax is the longest a request waits on that limiter.
+	// Default: 1s.
+	RateLimitWaitMax time.Duration
+	// MaxBodyBytes caps the JWKS response body. Default: 1 MiB.
+	MaxBodyBytes int64
+	// Client is the base HTTP client; its transport is wrapped. Default: a
+	// client using http.DefaultTransport.
+	Client *http.Client
+	// OnRefreshError, if set, receives errors of the first fetch, background
+	// refreshes and unknown-kid refreshes. Errors never carry key material.
+	OnRefreshError func(err error)
+}
+
+// RemoteKeySource serves keys from a JWKS endpoint, refreshed in the
+// background and on unknown kids. The last good set keeps working while the
+// endpoint is down: a failed fetch never replaces it.
+type RemoteKeySource struct {
+	url string
+	// store is the fetched set alone; reading it never triggers a refresh.
+	store jwkset.Storage
+	// client is store wrapped with jwkset's rate-limited unknown-kid refresh.
+	client jwkset.Storage
+
+	mu       sync.Mutex
+	inflight chan struct{} // closed when the running unknown-kid refresh ends
+}
+
+// NewRemoteKeySource fetches the set once (bounded by HTTPTimeout; a failure
+// is reported to OnRefreshError, not returned, so an IdP that is down at start
+// does not stop the gateway) and starts the background refresh, which lives
+// until ctx is cancelled.
+func NewRemoteKeySource(ctx context.Context, opts RemoteKeyOptions) (*RemoteKeySource, error) {
+	if opts.URL == "" {
+		return nil, errors.New("creating JWKS key source: URL is required")
+	}
+	opts = opts.withDefaults()
+	store, err := jwkset.NewStorageFromHTTP(opts.URL, jwkset.HTTPClientStorageOptions{
+		Client:                    jwksClient(opts.Client, opts.HTTPTimeout, opts.MaxBodyBytes),
+		Ctx:                       ctx,
+		HTTPTimeout:               opts.HTTPTimeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshErrorHandler:       opts.refreshErrorHandler(),
+		RefreshInterval:           opts.RefreshInterval,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
+	}
+	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{opts.URL: store},
+		RateLimitWaitMax:  opts.RateLimitWaitMax,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(opts.UnknownKIDCooldown), 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
+	}
+	return &RemoteKeySource{url: opts.URL, store: store, client: client}, nil
+}
+
+func (o RemoteKeyOptions) withDefaults() RemoteKeyOptions {
+	setDefault(&o.HTTPTimeout, 5*time.Second)
+	setDefault(&o.RefreshInterval, time.Hour)
+	setDefault(&o.UnknownKIDCooldown, time.Minute)
+	setDefault(&o.RateLimitWaitMax, time.Second)
+	setDefault(&o.MaxBodyBytes, 1<<20)
+	return o
+}
+
+func (o RemoteKeyOptions) refreshErrorHandler() func(context.Context, error) {
+	return func(_ context.Context, err error) {
+		if o.OnRefreshError != nil {
+			o.OnRefreshError(fmt.Errorf("refreshing JWKS %q: %w", o.URL, err))
+		}
+	}
+}
+
+// setDefault sets *v to def when it is zero or negative.
+func setDefault[T int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// KeyfuncCtx returns the keyfunc for one token; ctx bounds any wait on an
+// unknown-kid refresh. jku, x5u, jwk and x5c headers are never looked at:
+// keys come from the configured URL only (RFC 8725 section 3.10).
+func (s *RemoteKeySource) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		kid, hasKID := t.Header["kid"]
+		if !hasKID {
+			return s.keysForAlg(ctx, t.Method.Alg())
+		}
+		kidStr, ok := kid.(string)
+		if !ok {
+			return nil, Reject(ReasonMalformed, errors.New("kid header is not a string"))
+		}
+		jwk, err := s.lookup(ctx, kidStr)
+		if err != nil {
+			return nil, s.missing(ctx, errors.New("no key with the token's kid"))
+		}
+		return usableKey(jwk, t.Method.Alg())
+	}
+}
+
+// lookup finds kid in the current set and, failing that, after an
+// unknown-kid refresh.
+func (s *RemoteKeySource) lookup(ctx context.Context, kid string) (jwkset.JWK, error) {
+	if jwk, err := s.store.KeyRead(ctx, kid); err == nil {
+		return jwk, nil
+	}
+	s.refreshUnknown(ctx, kid)
+	return s.store.KeyRead(ctx, kid)
+}
+
+// refreshUnknown runs one rate-limited refresh; requests arriving while it
+// runs wait for it instead of queueing on the limiter (go-oidc's joined
+// in-flight fetch), so a burst of tokens signed with a freshly rotated key
+// all pass after one fetch.
+func (s *RemoteKeySource) refreshUnknown(ctx context.Context, kid string) {
+	s.mu.Lock()
+	if wait := s.inflight; wait != nil {
+		s.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+		}
+		return
+	}
+	done := make(chan struct{})
+	s.inflight = done
+	s.mu.Unlock()
+
+	// Others depend on this refresh, so one caller going away must not abort
+	// it; jwkset bounds it by RateLimitWaitMax. Errors reach OnRefreshError.
+	_, _ = s.client.KeyRead(context.WithoutCancel(ctx), kid)
+
+	s.mu.Lock()
+	s.inflight = nil
+	s.mu.Unlock()
+	close(done)
+}
+
+// keysForAlg serves a token without kid: every key of the set that fits alg.
+func (s *RemoteKeySource) keysForAlg(ctx context.Context, alg string) (any, error) {
+	all, err := s.store.KeyReadAll(ctx)
+	if err != nil {
+		return nil, Unavailable(ReasonKeysUnavailable, err)
+	}
+	var set jwt.VerificationKeySet
+	for _, jwk := range all {
+		if key, err := usableKey(jwk, alg); err == nil {
+			set.Keys = append(set.Keys, key)
+		}
+	}
+	if len(set.Keys) == 0 {
+		return nil, s.missing(ctx, errNoKeyForAlg)
+	}
+	return set, nil
+}
+
+// missing tells "this key is not in the set" (401) from "there is no set":
+// a source that has never loaded a key cannot judge any token, so that is a
+// 503 the client can retry, not a rejection.
+func (s *RemoteKeySource) missing(ctx context.Context, cause error) error {
+	if all, err := s.store.KeyReadAll(ctx); err != nil || len(all) == 0 {
+		return Unavailable(ReasonKeysUnavailable, fmt.Errorf("no keys loaded from JWKS %q", s.url))
+	}
+	return Reject(ReasonUnknownKey, cause)
+}
+
+// usableKey returns the public key of jwk if it may verify a token signed
+// with alg. The JWKS filter already dropped encryption keys; this re-checks
+// so a key's "use", "key_ops" and "alg" are honoured whatever the store holds.
+func usableKey(jwk jwkset.JWK, alg string) (any, error) {
+	m := jwk.Marshal()
+	if (m.USE != "" && m.USE != jwkset.UseSig) || !canVerify(m.KEYOPS) {
+		return nil, Reject(ReasonUnknownKey, errors.New("key is not a signature key"))
+	}
+	key := publicOf(jwk.Key())
+	if (m.ALG != "" && string(m.ALG) != alg) || !keyFitsAlg(key, alg) {
+		return nil, Reject(ReasonAlgNotAllowed, errKeyAlgMismatch)
+	}
+	return key, nil
+}
+
+// canVerify reports whether key_ops allows verifying; absent key_ops does.
+func canVerify(ops []jwkset.KEYOPS) bool {
+	return len(ops) == 0 || slices.Contains(ops, jwkset.KeyOpsVerify)
+}
