@@ -8,12 +8,12 @@ import (
 
 // Reason messages, exactly as SuperTokens' claim validators write them.
 const (
-	// MessageMissing: the claim is absent (JSON null is present).
+	// MessageMissing means the claim is absent (JSON null is present).
 	MessageMissing = "value does not exist"
-	// MessageWrongValue: the claim is present and fails the check.
+	// MessageWrongValue means the claim is present and fails the check.
 	MessageWrongValue = "wrong value"
-	// MessageExpired: the claim is older than the validator's max age and
-	// has no claim source to refetch it from.
+	// MessageExpired means the claim is older than the validator's max age
+	// and has no claim source to refetch it from.
 	MessageExpired = "expired"
 )
 

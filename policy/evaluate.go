@@ -25,98 +25,32 @@ func (p *Policy) Evaluate(ctx context.Context, id *verifier.Identity) (*verifier
 	if p == nil || len(p.validators) == 0 {
 		return id, nil, nil
 	}
-	var buf [8]slotState
-	e := evaluation{p: p, id: id, now: p.now(), slots: buf[:0]}
+	e := evaluation{p: p, now: p.now(), claims: id.Claims, iat: id.IssuedAt, trusted: id.ClaimTimesTrusted}
 	if n := len(p.sources); n > 0 {
+		var buf [8]slotState
 		if n > len(buf) {
 			e.slots = make([]slotState, n)
 		} else {
 			e.slots = buf[:n]
 		}
-		if err := e.refetch(ctx); err != nil {
+		var err error
+		if id, err = e.refetch(ctx, id); err != nil {
 			return nil, nil, err
 		}
 	}
-	return e.id, e.validate(), nil
+	return id, e.validate(), nil
 }
 
-// slotState tracks one refreshable claim during an Evaluate.
-type slotState struct {
-	wanted    bool          // some validator needs a refetch
-	maxAge    time.Duration // the strictest max age among them
-	refreshed bool          // refreshed in this Evaluate: fresh for all
-}
-
-// want records that a validator accepting values up to maxAge (NoMaxAge:
-// any) needs the claim refetched; the strictest request wins.
-func (s *slotState) want(maxAge time.Duration) {
-	if !s.wanted || s.maxAge == NoMaxAge || maxAge != NoMaxAge && maxAge < s.maxAge {
-		s.maxAge = maxAge
-	}
-	s.wanted = true
-}
-
-// evaluation is the state of one Evaluate call.
+// evaluation is the state of one Evaluate call. It holds the identity's
+// fields rather than the identity itself: the identity is handed to the
+// Refresher, and keeping it out of this struct keeps slots on the stack.
 type evaluation struct {
-	p      *Policy
-	id     *verifier.Identity // becomes a copy once a claim is refreshed
-	now    time.Time
-	slots  []slotState
-	copied bool // id is this evaluation's own copy
-}
-
-// refetch runs every validator's shouldRefetch, then refreshes each wanted
-// claim once, with the strictest max age any validator asked for.
-func (e *evaluation) refetch(ctx context.Context) error {
-	for i, v := range e.p.validators {
-		if s := e.p.slots[i]; s >= 0 && e.shouldRefetch(v) {
-			e.slots[s].want(v.acceptedAge())
-		}
-	}
-	for i := range e.slots {
-		if err := e.refresh(ctx, i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// shouldRefetch reports whether v's value is missing, or stale for v's max
-// age (max age 0: always).
-func (e *evaluation) shouldRefetch(v *validator) bool {
-	raw, ok := Lookup(e.id.Claims, v.path)
-	if !ok {
-		return true
-	}
-	if !v.hasMaxAge {
-		return false
-	}
-	if v.maxAge == 0 {
-		return true
-	}
-	age, known := e.age(raw)
-	return !known || age > v.maxAge
-}
-
-// refresh fetches slot i's claim if a validator wanted it, and puts the plain
-// value into a copy of the identity.
-func (e *evaluation) refresh(ctx context.Context, i int) error {
-	st := &e.slots[i]
-	if !st.wanted {
-		return nil
-	}
-	src := e.p.sources[i]
-	value, _, err := src.refresher.Refresh(ctx, e.id, src.claim, st.maxAge)
-	if err != nil {
-		return &RefreshError{Claim: src.claim, Err: err}
-	}
-	value, _, _ = Unwrap(value)
-	if !e.copied {
-		e.id, e.copied = e.id.Clone(), true
-	}
-	e.id.Claims[src.claim] = value
-	st.refreshed = true
-	return nil
+	p       *Policy
+	now     time.Time
+	claims  map[string]any // the identity's claims, refreshed ones included
+	iat     time.Time
+	trusted bool // the identity's ClaimTimesTrusted
+	slots   []slotState
 }
 
 // age returns how old the claim value raw is, and false when that is
@@ -134,12 +68,12 @@ func (e *evaluation) age(raw any) (time.Duration, bool) {
 }
 
 func (e *evaluation) fetchedAt(raw any) (time.Time, bool) {
-	iat := e.id.IssuedAt
+	iat := e.iat
 	_, t, shaped := Unwrap(raw)
 	switch {
 	case !shaped:
 		return iat, !iat.IsZero()
-	case e.id.ClaimTimesTrusted:
+	case e.trusted:
 		return t, true
 	}
 	if t.After(e.now) {

@@ -22,7 +22,7 @@ import (
 //     neither split into two elements nor smuggle a line break. Nested
 //     arrays and objects are written as compact JSON and then encoded the
 //     same way; null elements are empty;
-//   - an object is compact JSON.
+//   - an object is compact JSON, as FormatHeaderJSON writes it.
 //
 // The result never contains CR, LF, NUL or any other control byte, so it can
 // never start a new header line.
@@ -46,7 +46,7 @@ func FormatHeaderValue(v any) string {
 	if f, ok := toFloat(v); ok {
 		return string(appendNumber(nil, f))
 	}
-	return string(appendEscaped(nil, formatJSON(v), false))
+	return formatJSON(v)
 }
 
 // formatArray joins the elements of arr with ",", escaping each element.
@@ -76,15 +76,43 @@ func appendElement(b []byte, e any) []byte {
 	return appendEscaped(b, formatJSON(e), true)
 }
 
-// formatJSON is the compact JSON encoding of v, or "" when v cannot be
-// encoded. encoding/json escapes control characters inside strings, so the
-// result holds no raw control byte.
+// FormatHeaderJSON renders a claim value as compact JSON for a header
+// (the `json` form of a header mapping). A SuperTokens-shaped value is
+// unwrapped first. encoding/json already escapes C0 control characters; DEL
+// and C1 characters, which it leaves raw, are escaped as \u00XX too, so the
+// result is valid JSON of the same value and holds no control byte. A value
+// JSON cannot encode yields "".
+func FormatHeaderJSON(v any) string {
+	v, _, _ = Unwrap(v)
+	return formatJSON(v)
+}
+
 func formatJSON(v any) string {
 	out, err := json.Marshal(v)
 	if err != nil {
 		return ""
 	}
-	return string(out)
+	return string(escapeJSONControls(out))
+}
+
+// escapeJSONControls rewrites DEL and C1 characters in JSON text as \u00XX.
+// They can only occur inside JSON strings, where the escape means the same.
+func escapeJSONControls(b []byte) []byte {
+	if !needsEscape(string(b), false) {
+		return b
+	}
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, len(b)+12)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0x7f || isC1(r) {
+			out = append(out, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 // appendNumber writes f the way encoding/json (and ECMAScript) does: plain

@@ -34,3 +34,76 @@ type Refresher interface {
 	// then fails closed with a *RefreshError.
 	Refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration) (value any, fetched time.Time, err error)
 }
+
+// slotState tracks one refreshable claim during an Evaluate.
+type slotState struct {
+	wanted    bool          // some validator needs a refetch
+	maxAge    time.Duration // the strictest max age among them
+	refreshed bool          // refreshed in this Evaluate: fresh for all
+}
+
+// want records that a validator accepting values up to maxAge (NoMaxAge:
+// any) needs the claim refetched; the strictest request wins.
+func (s *slotState) want(maxAge time.Duration) {
+	if !s.wanted || s.maxAge == NoMaxAge || maxAge != NoMaxAge && maxAge < s.maxAge {
+		s.maxAge = maxAge
+	}
+	s.wanted = true
+}
+
+// refetch runs every validator's shouldRefetch, then refreshes each wanted
+// claim once, with the strictest max age any validator asked for. It
+// returns id, or a copy of it holding the refreshed claims.
+func (e *evaluation) refetch(ctx context.Context, id *verifier.Identity) (*verifier.Identity, error) {
+	for i, v := range e.p.validators {
+		if s := e.p.slots[i]; s >= 0 && e.shouldRefetch(v) {
+			e.slots[s].want(v.acceptedAge())
+		}
+	}
+	out := id
+	for i := range e.slots {
+		st := &e.slots[i]
+		if !st.wanted {
+			continue
+		}
+		value, err := e.p.sources[i].fetch(ctx, id, st.maxAge)
+		if err != nil {
+			return nil, err
+		}
+		if out == id {
+			out = id.Clone()
+			e.claims = out.Claims
+		}
+		out.Claims[e.p.sources[i].claim] = value
+		st.refreshed = true
+	}
+	return out, nil
+}
+
+// shouldRefetch reports whether v's value is missing, or stale for v's max
+// age (max age 0: always).
+func (e *evaluation) shouldRefetch(v *validator) bool {
+	raw, ok := Lookup(e.claims, v.path)
+	if !ok {
+		return true
+	}
+	if !v.hasMaxAge {
+		return false
+	}
+	if v.maxAge == 0 {
+		return true
+	}
+	age, known := e.age(raw)
+	return !known || age > v.maxAge
+}
+
+// fetch asks the refresher for the claim's current plain value. Whatever it
+// returns is fresh for this request (it owns caching and stale_if_error).
+func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Duration) (any, error) {
+	value, _, err := s.refresher.Refresh(ctx, id, s.claim, maxAge)
+	if err != nil {
+		return nil, &RefreshError{Claim: s.claim, Err: err}
+	}
+	value, _, _ = Unwrap(value)
+	return value, nil
+}

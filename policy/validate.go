@@ -1,54 +1,63 @@
 package policy
 
+// verdict is the outcome of one validator on the hot path; the Reason is
+// built only for failures.
+type verdict uint8
+
+const (
+	passed verdict = iota
+	missingValue
+	expiredValue
+	wrongValue
+)
+
 // validate runs every validator's check, in order, and collects all
 // failures (SPEC section 4 reports them all). The Denial is allocated only
 // when something fails.
 func (e *evaluation) validate() *Denial {
 	var d *Denial
 	for i, v := range e.p.validators {
-		r, ok := e.check(i, v)
-		if ok {
+		verdict, value := e.check(i, v)
+		if verdict == passed {
 			continue
 		}
 		if d == nil {
 			d = &Denial{Failures: make([]Failure, 0, len(e.p.validators)-i)}
 		}
-		d.Failures = append(d.Failures, Failure{ID: v.id, Reason: r})
+		d.Failures = append(d.Failures, Failure{ID: v.id, Reason: e.reason(v, verdict, value)})
 	}
 	return d
 }
 
 // check validates one claim in SuperTokens' order: missing, then expired,
-// then the value itself.
-func (e *evaluation) check(i int, v *validator) (Reason, bool) {
-	raw, ok := Lookup(e.id.Claims, v.path)
+// then the value itself. It returns the raw value for an expired claim and
+// the unwrapped value for a wrong one.
+func (e *evaluation) check(i int, v *validator) (verdict, any) {
+	raw, ok := Lookup(e.claims, v.path)
 	if !ok {
-		return v.missing(), false
+		return missingValue, nil
 	}
-	if r, stale := e.expired(i, v, raw); stale {
-		return r, false
+	if e.stale(i, v, raw) {
+		return expiredValue, raw
 	}
 	value, _, _ := Unwrap(raw)
 	if v.holds(value) {
-		return Reason{}, true
+		return passed, nil
 	}
-	return v.wrong(value), false
+	return wrongValue, value
 }
 
-// expired reports a value older than v's max age. A value refreshed in this
+// stale reports a value older than v's max age. A value refreshed in this
 // Evaluate is fresh; any other stale value had no claim source (or it would
 // have been refreshed), so it fails with "expired" as in SuperTokens. Max
 // age 0 means every request, so without a source it always fails, and a
 // value of unknown age counts as stale.
-func (e *evaluation) expired(i int, v *validator, raw any) (Reason, bool) {
+func (e *evaluation) stale(i int, v *validator, raw any) bool {
 	if !v.hasMaxAge || e.refreshed(i) {
-		return Reason{}, false
+		return false
 	}
 	age, known := e.age(raw)
-	if known && v.maxAge > 0 && age <= v.maxAge {
-		return Reason{}, false
-	}
-	return Reason{Message: MessageExpired, Age: age, HasAge: known, MaxAge: v.maxAge, HasMaxAge: true}, true
+	return !known || v.maxAge == 0 || age > v.maxAge
 }
 
 // refreshed reports whether validator i's claim was refreshed in this
@@ -56,6 +65,20 @@ func (e *evaluation) expired(i int, v *validator, raw any) (Reason, bool) {
 func (e *evaluation) refreshed(i int) bool {
 	s := e.p.slots[i]
 	return s >= 0 && e.slots[s].refreshed
+}
+
+// reason explains a failed verdict the way SuperTokens does.
+func (e *evaluation) reason(v *validator, verdict verdict, value any) Reason {
+	switch verdict {
+	case missingValue:
+		// SuperTokens names the expectation and leaves actualValue out.
+		return Reason{Message: MessageMissing, ExpectedField: v.field, Expected: v.expected}
+	case expiredValue:
+		age, known := e.age(value)
+		return Reason{Message: MessageExpired, Age: age, HasAge: known, MaxAge: v.maxAge, HasMaxAge: true}
+	}
+	return Reason{Message: MessageWrongValue, ExpectedField: v.field, Expected: v.expected,
+		Actual: value, HasActual: true}
 }
 
 // holds reports whether a present claim value passes v's op.
@@ -96,16 +119,4 @@ func all(values []any, pred func(any) bool) bool {
 		}
 	}
 	return true
-}
-
-// missing is the reason for an absent claim: SuperTokens names the
-// expectation and leaves actualValue out.
-func (v *validator) missing() Reason {
-	return Reason{Message: MessageMissing, ExpectedField: v.field, Expected: v.expected}
-}
-
-// wrong is the reason for a present claim that fails the op.
-func (v *validator) wrong(value any) Reason {
-	return Reason{Message: MessageWrongValue, ExpectedField: v.field, Expected: v.expected,
-		Actual: value, HasActual: true}
 }
