@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -147,12 +148,15 @@ func (c *Cached) now() time.Time {
 
 // cacheKey is SHA-256 over the group, a zero byte and the token. The zero
 // byte keeps ("ab","c") and ("a","bc") apart (groups are configuration
-// names and never contain one); hashing keeps tokens out of the cache.
+// names and never contain one); hashing keeps tokens out of the cache. The
+// input is assembled in a pooled buffer so that a hit allocates only the key.
 func cacheKey(group, token string) string {
-	h := sha256.New()
-	h.Write([]byte(group))
-	h.Write([]byte{0})
-	h.Write([]byte(token))
-	var sum [sha256.Size]byte
-	return string(h.Sum(sum[:0]))
+	bp := keyBufs.Get().(*[]byte)
+	buf := append(append(append((*bp)[:0], group...), 0), token...)
+	sum := sha256.Sum256(buf)
+	*bp = buf
+	keyBufs.Put(bp)
+	return string(sum[:])
 }
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}

@@ -92,6 +92,11 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 }
 
 func (c JWTConfig) withDefaults() JWTConfig {
+	// Own copies: a caller changing its slices later (or the exported
+	// RemoteDefaultAlgorithms) must not change a running verifier.
+	c.Audiences = slices.Clone(c.Audiences)
+	c.Algorithms = slices.Clone(c.Algorithms)
+	c.Types = slices.Clone(c.Types)
 	if c.Types == nil {
 		c.Types = defaultTypes
 	}

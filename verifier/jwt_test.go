@@ -17,7 +17,9 @@ func TestRouterVerify(t *testing.T) {
 	es := f.jwks.Key("ES256")
 	ed := f.jwks.Key("EdDSA")
 	pk := f.partnerKey
-	hs := func(header, claims map[string]any) string { return verifiertest.Sign("HS256", f.secret, header, claims) }
+	hs := func(header, claims map[string]any) string {
+		return verifiertest.Sign("HS256", f.secret, header, claims)
+	}
 	jwtHS := map[string]any{"alg": "HS256", "typ": "JWT"}
 	tests := []struct {
 		name        string

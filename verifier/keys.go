@@ -51,12 +51,13 @@ var (
 
 // DefaultAlgorithms returns the asymmetric algorithms that keys can verify:
 // RS* and PS* for RSA keys, ES256/ES384/ES512 for EC keys on P-256/P-384/
-// P-521, EdDSA for Ed25519 keys. Keys of other types contribute nothing.
+// P-521, EdDSA for Ed25519 keys. Private keys count as their public half;
+// keys of other types contribute nothing.
 func DefaultAlgorithms(keys []crypto.PublicKey) []string {
 	var algs []string
 	for _, alg := range RemoteDefaultAlgorithms {
 		for _, k := range keys {
-			if keyFitsAlg(k, alg) {
+			if keyFitsAlg(publicOf(k), alg) {
 				algs = append(algs, alg)
 				break
 			}

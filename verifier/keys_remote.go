@@ -37,7 +37,8 @@ type RemoteKeyOptions struct {
 	// client using http.DefaultTransport.
 	Client *http.Client
 	// OnRefreshError, if set, receives errors of the first fetch, background
-	// refreshes and unknown-kid refreshes. Errors never carry key material.
+	// refreshes and unknown-kid refreshes, possibly from several goroutines
+	// at once. Errors never carry key material.
 	OnRefreshError func(err error)
 }
 
