@@ -1,0 +1,21 @@
+# Build the same binary as `go build ./cmd/caddy`, then ship it alone.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/caddy ./cmd/caddy \
+ && mkdir -p /out/data /out/config
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/caddy /usr/bin/caddy
+COPY Caddyfile.example /etc/caddy/Caddyfile
+COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build --chown=65532:65532 /out/config /config
+# Caddy keeps its data (dev key, bolt sessions, certificates) here.
+ENV XDG_DATA_HOME=/data XDG_CONFIG_HOME=/config
+VOLUME ["/data"]
+USER nonroot:nonroot
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/caddy"]
+CMD ["run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]

@@ -1,0 +1,319 @@
+package caddymodule
+
+import (
+	"crypto"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the authgate app: the state every authgate route shares. It is
+// configured by the global option block `authgate { … }`.
+type App struct {
+	// JWT lists the JWT verifiers, one per issuer.
+	JWT []*JWTConfig `json:"jwt,omitempty"`
+
+	// Dev turns on development mode: a built-in verifier named "dev" trusts
+	// tokens of issuer "authgate-dev" signed by a key kept in Caddy's
+	// storage, which `caddy authgate mint` uses. Never use it in production;
+	// a warning is logged at every start.
+	Dev bool `json:"dev,omitempty"`
+
+	// Headers maps identity values to upstream request headers. Explicit
+	// mappings replace the default set (X-Auth-User-Id {sub}, X-Auth-Email
+	// {claims.email}, X-Auth-Roles {claims.roles}, X-Auth-Session-Id
+	// {session.id}).
+	Headers []HeaderConfig `json:"headers,omitempty"`
+
+	// Roles maps role names to the permissions they grant, for
+	// `require permission P`.
+	Roles map[string][]string `json:"roles,omitempty"`
+
+	// RolesClaim is the claim path holding a subject's roles. Default: roles.
+	RolesClaim string `json:"roles_claim,omitempty"`
+
+	// Require lists global validators, run on every authgate route unless a
+	// route skips them by id.
+	Require []RequireConfig `json:"require,omitempty"`
+
+	// MaxTokenSize caps a credential's length in bytes; longer ones are
+	// refused unparsed (reason too_large). Default: 8192.
+	MaxTokenSize int `json:"max_token_size,omitempty"`
+
+	// MaxClaims caps the number of members in a token's claims. Default: 256.
+	MaxClaims int `json:"max_claims,omitempty"`
+
+	// MaxClaimDepth caps the nesting depth of a token's claims. Default: 16.
+	MaxClaimDepth int `json:"max_claim_depth,omitempty"`
+
+	// CacheSize bounds the verified-identity cache, in bytes. Default: 64 MiB.
+	CacheSize int64 `json:"cache_size,omitempty"`
+
+	verifiers map[string]*verifierEntry
+	order     []string // verifier names in declaration order
+	cache     *verifier.IdentityCache
+	headers   []headerMapping
+	policyOpt policy.Options
+	global    *policy.Policy
+	poolKeys  []string
+	logger    *zap.Logger
+}
+
+// verifierEntry is a provisioned verifier with its credential sources.
+type verifierEntry struct {
+	jwt      *verifier.JWTVerifier
+	sources  []verifier.Source
+	cacheTTL time.Duration
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "authgate",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision sets defaults and builds verifiers, caches, policy and header
+// mappings. Key sets are fetched in the background; Provision never waits
+// on an identity provider for more than a few seconds.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	a.setDefaults()
+	cache, err := verifier.NewIdentityCache(a.CacheSize)
+	if err != nil {
+		return fmt.Errorf("creating identity cache: %w", err)
+	}
+	a.cache = cache
+	a.verifiers = map[string]*verifierEntry{}
+	if err := a.provisionVerifiers(ctx); err != nil {
+		return err
+	}
+	a.policyOpt = policy.Options{Roles: a.Roles, RolesClaim: a.RolesClaim}
+	if a.global, err = compileSpecs(a.Require, a.policyOpt); err != nil {
+		return fmt.Errorf("compiling global validators: %w", err)
+	}
+	if a.headers, err = compileHeaders(a.Headers); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (a *App) setDefaults() {
+	if a.MaxTokenSize <= 0 {
+		a.MaxTokenSize = 8 << 10
+	}
+	if a.MaxClaims <= 0 {
+		a.MaxClaims = 256
+	}
+	if a.MaxClaimDepth <= 0 {
+		a.MaxClaimDepth = 16
+	}
+	if a.CacheSize <= 0 {
+		a.CacheSize = 64 << 20
+	}
+	if a.RolesClaim == "" {
+		a.RolesClaim = "roles"
+	}
+	if len(a.Headers) == 0 {
+		a.Headers = defaultHeaders()
+	}
+}
+
+func (a *App) provisionVerifiers(ctx caddy.Context) error {
+	if a.Dev {
+		if err := a.provisionDev(ctx); err != nil {
+			return err
+		}
+	}
+	repl := caddy.NewReplacer()
+	for _, jc := range a.JWT {
+		if _, dup := a.verifiers[jc.Name]; dup || jc.Name == "" {
+			return fmt.Errorf("jwt verifier name %q is empty or used twice", jc.Name)
+		}
+		entry, err := a.buildJWT(ctx, repl, jc)
+		if err != nil {
+			return fmt.Errorf("jwt verifier %q: %w", jc.Name, err)
+		}
+		a.addVerifier(jc.Name, entry)
+	}
+	return nil
+}
+
+func (a *App) addVerifier(name string, e *verifierEntry) {
+	a.verifiers[name] = e
+	a.order = append(a.order, name)
+}
+
+// buildJWT turns one jwt block into a verifier and its sources.
+func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (*verifierEntry, error) {
+	keys, algs, err := a.keySource(ctx, repl, jc)
+	if err != nil {
+		return nil, err
+	}
+	if len(jc.Algorithms) > 0 {
+		algs = jc.Algorithms
+	}
+	v, err := verifier.NewJWTVerifier(verifier.JWTConfig{
+		Name:            jc.Name,
+		Issuer:          repl.ReplaceKnown(jc.Issuer, ""),
+		Audiences:       audiences(jc.Audience),
+		AnyAudience:     anyAudience(jc.Audience),
+		Algorithms:      algs,
+		Types:           jc.Types,
+		Leeway:          time.Duration(jc.Leeway),
+		MaxAge:          time.Duration(jc.MaxAge),
+		SubjectTemplate: jc.SubjectTemplate,
+		Keys:            keys,
+		MaxClaims:       a.MaxClaims,
+		MaxDepth:        a.MaxClaimDepth,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sources, err := sourcesOf(jc.From)
+	if err != nil {
+		return nil, err
+	}
+	a.warnCustomHeaders(jc.Name, sources)
+	return &verifierEntry{jwt: v, sources: sources, cacheTTL: time.Duration(jc.CacheTTL)}, nil
+}
+
+// keySource builds the key source of a jwt block and its default algorithms.
+func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (verifier.KeySource, []string, error) {
+	kinds := 0
+	for _, set := range []bool{jc.JWKSURL != "", len(jc.KeyFiles) > 0, jc.SecretFile != ""} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return nil, nil, fmt.Errorf("exactly one of jwks_url, key_file or secret_file is required")
+	}
+	switch {
+	case jc.JWKSURL != "":
+		ks, key, err := loadRemoteKeys(ctx, a.logger, jc, repl.ReplaceKnown(jc.JWKSURL, ""))
+		if err != nil {
+			return nil, nil, err
+		}
+		a.poolKeys = append(a.poolKeys, key)
+		return ks, verifier.RemoteDefaultAlgorithms, nil
+	case jc.SecretFile != "":
+		secret, err := os.ReadFile(repl.ReplaceKnown(jc.SecretFile, ""))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading secret_file: %w", err)
+		}
+		return verifier.NewHMACKeySource(secret), []string{"HS256", "HS384", "HS512"}, nil
+	}
+	keys, err := loadKeyFiles(repl, jc.KeyFiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	return verifier.NewStaticKeySource(keys), verifier.DefaultAlgorithms(keys), nil
+}
+
+func loadKeyFiles(repl *caddy.Replacer, files []string) ([]crypto.PublicKey, error) {
+	var keys []crypto.PublicKey
+	for _, f := range files {
+		data, err := os.ReadFile(repl.ReplaceKnown(f, ""))
+		if err != nil {
+			return nil, fmt.Errorf("reading key_file: %w", err)
+		}
+		k, err := verifier.ParsePublicKeysPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("parsing key_file %s: %w", f, err)
+		}
+		keys = append(keys, k...)
+	}
+	return keys, nil
+}
+
+func audiences(aud []string) []string {
+	if anyAudience(aud) {
+		return nil
+	}
+	return aud
+}
+
+func sourcesOf(from []SourceConfig) ([]verifier.Source, error) {
+	if len(from) == 0 {
+		return []verifier.Source{{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}}, nil
+	}
+	out := make([]verifier.Source, 0, len(from))
+	for _, sc := range from {
+		s, err := sc.source()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// warnCustomHeaders warns when a credential travels in a header that Caddy's
+// access log does not redact.
+func (a *App) warnCustomHeaders(name string, sources []verifier.Source) {
+	for _, s := range sources {
+		if s.Kind == verifier.SourceHeader && !strings.EqualFold(s.Name, "Authorization") {
+			a.logger.Warn("credential header is not redacted by Caddy's access logs; filter it in the log encoder",
+				zap.String("verifier", name), zap.String("header", s.Name))
+		}
+	}
+}
+
+// Validate checks the provisioned configuration.
+func (a *App) Validate() error {
+	for name := range a.Roles {
+		if strings.TrimSpace(name) == "" {
+			return fmt.Errorf("role with empty name")
+		}
+	}
+	return nil
+}
+
+// Start starts the app. Background work is owned by key sources and caches.
+func (a *App) Start() error {
+	if a.Dev {
+		a.logger.Warn("authgate development mode is on: tokens signed by the local dev key are trusted; never use dev in production")
+	}
+	return nil
+}
+
+// Stop stops the app.
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases shared key sources and the identity cache. It is safe
+// after a partial Provision.
+func (a *App) Cleanup() error {
+	for _, k := range a.poolKeys {
+		_, _ = keyPool.Delete(k)
+	}
+	a.poolKeys = nil
+	if a.cache != nil {
+		a.cache.Close()
+	}
+	return nil
+}
+
+// verifierNames returns the names of all verifiers in declaration order.
+func (a *App) verifierNames() []string { return slices.Clone(a.order) }
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

@@ -1,0 +1,191 @@
+package caddymodule
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("authgate", parseGlobalOption)
+}
+
+// parseGlobalOption parses the global `authgate` block into the authgate app:
+//
+//	authgate {
+//		dev
+//		jwt <name> {
+//			issuer       <iss>
+//			audience     <aud…> | any
+//			jwks_url     <url> | key_file <pem> | secret_file <file>
+//			algorithms   <alg…>
+//			types        <typ…>
+//			leeway       <duration>
+//			max_age      <duration>
+//			from header  <name> [<scheme>]
+//			from cookie  <name>
+//			subject_template <template>
+//			cache_ttl    <duration>
+//			jwks_refresh_interval <duration>
+//			jwks_timeout <duration>
+//			unknown_kid_cooldown <duration>
+//		}
+//		header <name> <template> [json]
+//		role <name> <permission…>
+//		roles_claim <path>
+//		require <claim> <op> [values…] [max_age D] [id NAME]
+//		max_token_size <bytes>
+//		max_claims <n>
+//		max_claim_depth <n>
+//		cache_size <bytes>
+//	}
+func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
+	if existing != nil {
+		return nil, d.Err("authgate global options given twice")
+	}
+	app := new(App)
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "authgate", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// UnmarshalCaddyfile sets up the app from Caddyfile tokens. See
+// parseGlobalOption for the syntax.
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		if err := a.unmarshalSubdirective(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
+	switch d.Val() {
+	case "dev":
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		a.Dev = true
+	case "jwt":
+		jc, err := parseJWTBlock(d)
+		if err != nil {
+			return err
+		}
+		a.JWT = append(a.JWT, jc)
+	case "header":
+		hc, err := parseHeaderLine(d)
+		if err != nil {
+			return err
+		}
+		a.Headers = append(a.Headers, hc)
+	case "role":
+		return a.parseRole(d)
+	case "roles_claim":
+		return singleArg(d, &a.RolesClaim)
+	case "require":
+		rc, err := parseRequire(d)
+		if err != nil {
+			return err
+		}
+		a.Require = append(a.Require, rc)
+	case "max_token_size":
+		return intArg(d, &a.MaxTokenSize)
+	case "max_claims":
+		return intArg(d, &a.MaxClaims)
+	case "max_claim_depth":
+		return intArg(d, &a.MaxClaimDepth)
+	case "cache_size":
+		var n int
+		if err := intArg(d, &n); err != nil {
+			return err
+		}
+		a.CacheSize = int64(n)
+	default:
+		return d.Errf("unrecognized authgate option %q", d.Val())
+	}
+	return nil
+}
+
+func (a *App) parseRole(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	name := d.Val()
+	if _, dup := a.Roles[name]; dup {
+		return d.Errf("role %q defined twice", name)
+	}
+	perms := d.RemainingArgs()
+	if len(perms) == 0 {
+		return d.ArgErr()
+	}
+	if a.Roles == nil {
+		a.Roles = map[string][]string{}
+	}
+	a.Roles[name] = perms
+	return nil
+}
+
+func parseHeaderLine(d *caddyfile.Dispenser) (HeaderConfig, error) {
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 2:
+		return HeaderConfig{Name: args[0], Value: args[1]}, nil
+	case len(args) == 3 && args[2] == "json":
+		return HeaderConfig{Name: args[0], Value: args[1], JSON: true}, nil
+	}
+	return HeaderConfig{}, d.ArgErr()
+}
+
+func singleArg(d *caddyfile.Dispenser, dst *string) error {
+	name := d.Val()
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	if *dst != "" {
+		return d.Errf("%s given twice", name)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+func intArg(d *caddyfile.Dispenser, dst *int) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	n, err := strconv.Atoi(d.Val())
+	if err != nil || n <= 0 {
+		return d.Errf("expected a positive integer, got %q", d.Val())
+	}
+	*dst = n
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(d.Val())
+	if err != nil || dur < 0 {
+		return d.Errf("bad duration %q", d.Val())
+	}
+	*dst = caddy.Duration(dur)
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// parseHandlerCaddyfile is the adapter for the `authgate` directive.
+func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
+//
+//	authgate [<matcher>] {
+//		require <claim> <op> [values…] [max_age D] [id NAME]
+//		require permission <P>
+//		skip_global <id…>
+//		on_failure <id> redirect <path>
+//		login_url <url>
+//		login_param <name>
+//		verifiers <name…>
+//		redirect_allow <origin…>
+//		optional
+//		allow_preflight
+//		strip_credentials
+//	}
+//
+// With no block the handler accepts every verifier of the app and runs the
+// global validators.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		if err := h.unmarshalSubdirective(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
+	switch d.Val() {
+	case "require":
+		rc, err := parseRequire(d)
+		if err != nil {
+			return err
+		}
+		h.Require = append(h.Require, rc)
+	case "skip_global":
+		return appendArgs(d, &h.SkipGlobal)
+	case "verifiers":
+		return appendArgs(d, &h.Verifiers)
+	case "redirect_allow":
+		return appendArgs(d, &h.RedirectAllow)
+	case "on_failure":
+		args := d.RemainingArgs()
+		if len(args) != 3 || args[1] != "redirect" {
+			return d.Err("expected: on_failure <id> redirect <path>")
+		}
+		h.OnFailure = append(h.OnFailure, OnFailureConfig{ID: args[0], Redirect: args[2]})
+	case "login_url":
+		return singleArg(d, &h.LoginURL)
+	case "login_param":
+		return singleArg(d, &h.LoginParam)
+	case "optional":
+		return flag(d, &h.Optional)
+	case "allow_preflight":
+		return flag(d, &h.AllowPreflight)
+	case "strip_credentials":
+		return flag(d, &h.StripCredentials)
+	default:
+		return d.Errf("unrecognized authgate subdirective %q", d.Val())
+	}
+	return nil
+}
+
+func flag(d *caddyfile.Dispenser, dst *bool) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	*dst = true
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*Handler)(nil)
+	_ caddyfile.Unmarshaler = (*App)(nil)
+)

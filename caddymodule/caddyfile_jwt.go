@@ -1,0 +1,87 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+// parseJWTBlock parses `jwt <name> { … }` (syntax in parseGlobalOption).
+func parseJWTBlock(d *caddyfile.Dispenser) (*JWTConfig, error) {
+	jc := &JWTConfig{}
+	if !d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	jc.Name = d.Val()
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if err := jc.unmarshalSubdirective(d); err != nil {
+			return nil, err
+		}
+	}
+	return jc, nil
+}
+
+func (jc *JWTConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
+	switch d.Val() {
+	case "issuer":
+		return singleArg(d, &jc.Issuer)
+	case "jwks_url":
+		return singleArg(d, &jc.JWKSURL)
+	case "secret_file":
+		return singleArg(d, &jc.SecretFile)
+	case "subject_template":
+		return singleArg(d, &jc.SubjectTemplate)
+	case "key_file":
+		return appendArgs(d, &jc.KeyFiles)
+	case "audience":
+		return appendArgs(d, &jc.Audience)
+	case "algorithms":
+		return appendArgs(d, &jc.Algorithms)
+	case "types":
+		return appendArgs(d, &jc.Types)
+	case "leeway":
+		return durationArg(d, &jc.Leeway)
+	case "max_age":
+		return durationArg(d, &jc.MaxAge)
+	case "cache_ttl":
+		return durationArg(d, &jc.CacheTTL)
+	case "jwks_refresh_interval":
+		return durationArg(d, &jc.JWKSRefreshInterval)
+	case "jwks_timeout":
+		return durationArg(d, &jc.JWKSTimeout)
+	case "unknown_kid_cooldown":
+		return durationArg(d, &jc.UnknownKIDCooldown)
+	case "from":
+		sc, err := parseFrom(d)
+		if err != nil {
+			return err
+		}
+		jc.From = append(jc.From, sc)
+		return nil
+	}
+	return d.Errf("unrecognized jwt option %q", d.Val())
+}
+
+// parseFrom parses `from header <name> [<scheme>]` or `from cookie <name>`.
+func parseFrom(d *caddyfile.Dispenser) (SourceConfig, error) {
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 2 && args[0] == "cookie":
+		return SourceConfig{Cookie: args[1]}, nil
+	case len(args) == 2 && args[0] == "header":
+		return SourceConfig{Header: args[1]}, nil
+	case len(args) == 3 && args[0] == "header":
+		return SourceConfig{Header: args[1], Scheme: args[2]}, nil
+	}
+	return SourceConfig{}, d.Err("expected: from header <name> [<scheme>] | from cookie <name>")
+}
+
+func appendArgs(d *caddyfile.Dispenser, dst *[]string) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	*dst = append(*dst, args...)
+	return nil
+}

@@ -1,0 +1,104 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/authgate/authgate/policy"
+)
+
+// opArity gives the number of values each validator takes: exact, or -1 for
+// one or more.
+var opArity = map[string]int{
+	"has_value": 1, "is_true": 0, "is_false": 0, "exists": 0,
+	"includes": 1, "excludes": 1,
+	"includes_all": -1, "excludes_all": -1, "one_of": -1,
+}
+
+// parseRequire reads the arguments of a require line:
+//
+//	require <claim> <op> [values…] [max_age D] [id NAME]
+//	require permission <P> [max_age D] [id NAME]
+//
+// Unquoted values are read as JSON when they parse as JSON; quoted values are
+// always strings. max_age and id are reserved words once values end: quote a
+// value that equals one.
+func parseRequire(d *caddyfile.Dispenser) (RequireConfig, error) {
+	var toks []caddyfile.Token
+	for d.NextArg() {
+		toks = append(toks, d.Token())
+	}
+	body, rc, err := parseRequireTail(d, toks)
+	if err != nil {
+		return rc, err
+	}
+	if len(body) >= 2 && body[0].Text == "permission" && !body[0].Quoted() {
+		if _, isOp := opArity[body[1].Text]; !isOp {
+			if len(body) != 2 {
+				return rc, d.Err("require permission takes exactly one permission")
+			}
+			rc.Op = "permission"
+			rc.Values = []json.RawMessage{mustJSON(body[1].Text)}
+			return rc, nil
+		}
+	}
+	if len(body) < 2 {
+		return rc, d.ArgErr()
+	}
+	rc.Claim, rc.Op = body[0].Text, body[1].Text
+	arity, ok := opArity[rc.Op]
+	if !ok {
+		return rc, d.Errf("unknown validator %q", rc.Op)
+	}
+	values := body[2:]
+	if (arity >= 0 && len(values) != arity) || (arity < 0 && len(values) == 0) {
+		return rc, d.Errf("validator %s: wrong number of values", rc.Op)
+	}
+	for _, t := range values {
+		rc.Values = append(rc.Values, mustJSON(policy.ParseLiteral(t.Text, t.Quoted())))
+	}
+	return rc, nil
+}
+
+// parseRequireTail strips trailing "max_age D" and "id NAME" pairs.
+func parseRequireTail(d *caddyfile.Dispenser, toks []caddyfile.Token) ([]caddyfile.Token, RequireConfig, error) {
+	var rc RequireConfig
+	for len(toks) >= 2 {
+		kw := toks[len(toks)-2]
+		if kw.Quoted() || (kw.Text != "max_age" && kw.Text != "id") {
+			break
+		}
+		arg := toks[len(toks)-1].Text
+		switch kw.Text {
+		case "max_age":
+			if rc.MaxAge != nil {
+				return nil, rc, d.Err("max_age given twice")
+			}
+			dur, err := caddy.ParseDuration(arg)
+			if err != nil || dur < 0 {
+				return nil, rc, d.Errf("bad max_age %q", arg)
+			}
+			cd := caddy.Duration(dur)
+			rc.MaxAge = &cd
+		case "id":
+			if rc.ID != "" {
+				return nil, rc, d.Err("id given twice")
+			}
+			rc.ID = arg
+		}
+		toks = slices.Clone(toks[:len(toks)-2])
+	}
+	return toks, rc, nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// ParseLiteral only yields JSON-decoded values and strings.
+		panic(err)
+	}
+	return b
+}

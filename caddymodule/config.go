@@ -1,0 +1,174 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+// JWTConfig configures one JWT verifier: tokens of one issuer, checked
+// against that issuer's keys only.
+type JWTConfig struct {
+	// Name identifies the verifier in `verifiers` lists and caches. Required.
+	Name string `json:"name,omitempty"`
+
+	// Issuer is the exact "iss" value tokens must carry. Required.
+	// Placeholders such as {env.*} are expanded at provision time.
+	Issuer string `json:"issuer,omitempty"`
+
+	// Audience lists accepted "aud" values; any match passes. Required: write
+	// the single value "any" to skip the audience check explicitly.
+	Audience []string `json:"audience,omitempty"`
+
+	// JWKSURL is the issuer's JSON Web Key Set, refreshed in the background.
+	// Placeholders are expanded at provision time.
+	JWKSURL string `json:"jwks_url,omitempty"`
+
+	// KeyFiles are PEM files holding public keys (RSA, EC or Ed25519).
+	KeyFiles []string `json:"key_files,omitempty"`
+
+	// SecretFile holds a shared HMAC secret. HS256/384/512 are only allowed
+	// with it, and it cannot be combined with public keys.
+	SecretFile string `json:"secret_file,omitempty"`
+
+	// Algorithms is the allow-list of "alg" values. Default: the asymmetric
+	// algorithms that fit the configured keys (all of RS*, PS*, ES*, EdDSA
+	// for a JWKS URL; HS256/384/512 for a secret file). "none" is never
+	// accepted.
+	Algorithms []string `json:"algorithms,omitempty"`
+
+	// Types is the allow-list of "typ" headers, compared case-insensitively.
+	// Default: absent, "JWT" and "at+jwt".
+	Types []string `json:"types,omitempty"`
+
+	// Leeway is the clock skew allowed for exp, nbf and iat. Default: 0.
+	Leeway caddy.Duration `json:"leeway,omitempty"`
+
+	// MaxAge rejects tokens whose "iat" is older (reason too_old); tokens
+	// without "iat" are then too_old too. Default: off.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+
+	// From lists where credentials are read, tried in order. Default: the
+	// Authorization header with the Bearer scheme.
+	From []SourceConfig `json:"from,omitempty"`
+
+	// SubjectTemplate builds the canonical subject from "sub", for example
+	// "user:{sub}". Default: "{sub}".
+	SubjectTemplate string `json:"subject_template,omitempty"`
+
+	// CacheTTL bounds how long a verified token is served from the identity
+	// cache. The cache never outlives the token's exp or iat+max_age.
+	// Default: 0 (bounded by the token alone).
+	CacheTTL caddy.Duration `json:"cache_ttl,omitempty"`
+
+	// JWKSRefreshInterval is how often the key set is refreshed in the
+	// background. Default: 1h.
+	JWKSRefreshInterval caddy.Duration `json:"jwks_refresh_interval,omitempty"`
+
+	// JWKSTimeout bounds each key set fetch. Default: 5s.
+	JWKSTimeout caddy.Duration `json:"jwks_timeout,omitempty"`
+
+	// UnknownKIDCooldown is the least time between two key set refreshes
+	// caused by unknown "kid" values. The first unknown kid refreshes at
+	// once. Default: 1m.
+	UnknownKIDCooldown caddy.Duration `json:"unknown_kid_cooldown,omitempty"`
+}
+
+// SourceConfig names one place a credential is read from. Exactly one of
+// Header and Cookie is set.
+type SourceConfig struct {
+	// Header is a request header name.
+	Header string `json:"header,omitempty"`
+	// Scheme is the authentication scheme before the token in Header, such
+	// as "Bearer". Empty means the whole header value is the token.
+	Scheme string `json:"scheme,omitempty"`
+	// Cookie is a cookie name.
+	Cookie string `json:"cookie,omitempty"`
+}
+
+func (s SourceConfig) source() (verifier.Source, error) {
+	switch {
+	case s.Header != "" && s.Cookie == "":
+		return verifier.Source{Kind: verifier.SourceHeader, Name: s.Header, Scheme: s.Scheme}, nil
+	case s.Cookie != "" && s.Header == "" && s.Scheme == "":
+		return verifier.Source{Kind: verifier.SourceCookie, Name: s.Cookie}, nil
+	}
+	return verifier.Source{}, fmt.Errorf("credential source needs exactly one of header or cookie")
+}
+
+// HeaderConfig maps an identity value to a request header set upstream.
+type HeaderConfig struct {
+	// Name is the header name.
+	Name string `json:"name,omitempty"`
+	// Value is a template of literal text and {sub}, {claims.PATH} and
+	// {session.id}. Arrays are joined with ","; unsafe characters are
+	// percent-encoded.
+	Value string `json:"value,omitempty"`
+	// JSON forwards a single {claims.PATH} value JSON-encoded instead.
+	JSON bool `json:"json,omitempty"`
+}
+
+// RequireConfig is one claim validator.
+type RequireConfig struct {
+	// ID names the validator in 403 bodies, skip_global and on_failure.
+	// Default: the claim path as written, or "permission:P".
+	ID string `json:"id,omitempty"`
+	// Claim is the claim path (dotted; namespaced keys need no escaping).
+	Claim string `json:"claim,omitempty"`
+	// Op is one of has_value, is_true, is_false, includes, excludes,
+	// includes_all, excludes_all, exists, one_of, permission.
+	Op string `json:"op,omitempty"`
+	// Values are the operands as JSON values.
+	Values []json.RawMessage `json:"values,omitempty"`
+	// MaxAge makes the validator refetch (or fail as expired) values older
+	// than this. 0 means every request. Default: the claim source's.
+	MaxAge *caddy.Duration `json:"max_age,omitempty"`
+}
+
+func (rc RequireConfig) spec() (policy.Spec, error) {
+	s := policy.Spec{ID: rc.ID, Claim: rc.Claim, Op: policy.Op(rc.Op)}
+	for _, raw := range rc.Values {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, raw, err)
+		}
+		s.Values = append(s.Values, v)
+	}
+	if rc.MaxAge != nil {
+		s.MaxAge, s.HasMaxAge = time.Duration(*rc.MaxAge), true
+	}
+	return s, nil
+}
+
+// OnFailureConfig turns a validator's failure into a redirect.
+type OnFailureConfig struct {
+	// ID is the validator id.
+	ID string `json:"id,omitempty"`
+	// Redirect is a same-origin path ("/not-an-admin") or an absolute URL
+	// whose origin is in the handler's redirect allow-list.
+	Redirect string `json:"redirect,omitempty"`
+}
+
+// compileSpecs turns validator configs into a policy.
+func compileSpecs(reqs []RequireConfig, opts policy.Options) (*policy.Policy, error) {
+	specs := make([]policy.Spec, 0, len(reqs))
+	for _, rc := range reqs {
+		s, err := rc.spec()
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+	return policy.Compile(specs, opts)
+}
+
+// anyAudience reports whether the audience list is the explicit "any".
+func anyAudience(aud []string) bool {
+	return len(aud) == 1 && strings.EqualFold(aud[0], "any")
+}

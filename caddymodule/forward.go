@@ -1,0 +1,231 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+// identityHeaderPrefix marks headers that only authgate may set. Every
+// inbound header whose folded name starts with it is deleted.
+const identityHeaderPrefix = "x-auth-"
+
+// headerMapping is a compiled HeaderConfig.
+type headerMapping struct {
+	name  string // canonical header name
+	parts []templatePart
+	json  bool
+}
+
+// templatePart is literal text or one identity value.
+type templatePart struct {
+	literal string
+	kind    partKind
+	path    string // claim path for partClaim
+}
+
+type partKind uint8
+
+const (
+	partLiteral partKind = iota
+	partSubject
+	partSession
+	partClaim
+)
+
+func defaultHeaders() []HeaderConfig {
+	return []HeaderConfig{
+		{Name: "X-Auth-User-Id", Value: "{sub}"},
+		{Name: "X-Auth-Email", Value: "{claims.email}"},
+		{Name: "X-Auth-Roles", Value: "{claims.roles}"},
+		{Name: "X-Auth-Session-Id", Value: "{session.id}"},
+	}
+}
+
+func compileHeaders(cfgs []HeaderConfig) ([]headerMapping, error) {
+	out := make([]headerMapping, 0, len(cfgs))
+	for _, hc := range cfgs {
+		if hc.Name == "" || strings.ContainsAny(hc.Name, " \t\r\n:") {
+			return nil, fmt.Errorf("header name %q is not valid", hc.Name)
+		}
+		parts, err := compileTemplate(hc.Value)
+		if err != nil {
+			return nil, fmt.Errorf("header %s: %w", hc.Name, err)
+		}
+		if hc.JSON && (len(parts) != 1 || parts[0].kind != partClaim) {
+			return nil, fmt.Errorf("header %s: json needs a single {claims.PATH} value", hc.Name)
+		}
+		out = append(out, headerMapping{name: http.CanonicalHeaderKey(hc.Name), parts: parts, json: hc.JSON})
+	}
+	return out, nil
+}
+
+// compileTemplate splits a value template into literal and identity parts.
+// Only {sub}, {session.id} and {claims.PATH} are known; anything else in
+// braces is an error so that typos do not silently forward nothing.
+func compileTemplate(tpl string) ([]templatePart, error) {
+	var parts []templatePart
+	for tpl != "" {
+		open := strings.IndexByte(tpl, '{')
+		if open < 0 {
+			parts = append(parts, templatePart{literal: tpl})
+			break
+		}
+		if open > 0 {
+			parts = append(parts, templatePart{literal: tpl[:open]})
+		}
+		end := strings.IndexByte(tpl[open:], '}')
+		if end < 0 {
+			return nil, fmt.Errorf("unclosed placeholder in %q", tpl)
+		}
+		p, err := placeholderPart(tpl[open+1 : open+end])
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+		tpl = tpl[open+end+1:]
+	}
+	if strings.ContainsAny(joinLiterals(parts), "\r\n\x00") {
+		return nil, fmt.Errorf("header template contains control characters")
+	}
+	return parts, nil
+}
+
+func placeholderPart(name string) (templatePart, error) {
+	switch {
+	case name == "sub":
+		return templatePart{kind: partSubject}, nil
+	case name == "session.id":
+		return templatePart{kind: partSession}, nil
+	case strings.HasPrefix(name, "claims.") && len(name) > len("claims."):
+		return templatePart{kind: partClaim, path: name[len("claims."):]}, nil
+	}
+	return templatePart{}, fmt.Errorf("unknown placeholder {%s}: use {sub}, {session.id} or {claims.PATH}", name)
+}
+
+func joinLiterals(parts []templatePart) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.literal)
+	}
+	return b.String()
+}
+
+// render returns the header value for id, or "" when it has no value.
+func (m *headerMapping) render(id *verifier.Identity) string {
+	if len(m.parts) == 1 {
+		return m.renderPart(&m.parts[0], id)
+	}
+	var b strings.Builder
+	for i := range m.parts {
+		b.WriteString(m.renderPart(&m.parts[i], id))
+	}
+	return b.String()
+}
+
+func (m *headerMapping) renderPart(p *templatePart, id *verifier.Identity) string {
+	switch p.kind {
+	case partSubject:
+		return policy.FormatHeaderValue(id.Subject)
+	case partSession:
+		return policy.FormatHeaderValue(id.SessionID)
+	case partClaim:
+		v, ok := policy.Lookup(id.Claims, p.path)
+		if !ok {
+			return ""
+		}
+		if m.json {
+			v, _, _ = policy.Unwrap(v)
+			b, err := json.Marshal(v)
+			if err != nil {
+				return ""
+			}
+			return string(b)
+		}
+		return policy.FormatHeaderValue(v)
+	}
+	return p.literal
+}
+
+// foldHeaderName lowercases name and maps '_' to '-', the way CGI, WSGI and
+// PHP fold header names into one variable: X_Auth_User reaches such apps as
+// X-Auth-User, so both spellings must be stripped.
+func foldHeaderName(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+}
+
+// headerPolicy decides which inbound headers are identity headers.
+type headerPolicy struct {
+	mapped map[string]struct{} // folded names of mapped headers
+	spared map[string]struct{} // canonical names of credential headers (read, not stripped)
+}
+
+func newHeaderPolicy(mappings []headerMapping, credentialHeaders []string) headerPolicy {
+	hp := headerPolicy{mapped: map[string]struct{}{}, spared: map[string]struct{}{}}
+	for _, m := range mappings {
+		hp.mapped[foldHeaderName(m.name)] = struct{}{}
+	}
+	for _, h := range credentialHeaders {
+		hp.spared[http.CanonicalHeaderKey(h)] = struct{}{}
+	}
+	return hp
+}
+
+func (hp headerPolicy) isIdentity(name string) bool {
+	folded := foldHeaderName(name)
+	if strings.HasPrefix(folded, identityHeaderPrefix) {
+		return true
+	}
+	_, ok := hp.mapped[folded]
+	return ok
+}
+
+// stripInbound deletes every identity header a client sent, in any spelling,
+// and drops identity header names from Connection so a hop-by-hop
+// nomination cannot make the proxy remove the values authgate sets.
+func (hp headerPolicy) stripInbound(h http.Header) {
+	for name := range h {
+		if _, spared := hp.spared[name]; spared {
+			continue
+		}
+		if hp.isIdentity(name) {
+			delete(h, name)
+		}
+	}
+	if conn, ok := h["Connection"]; ok {
+		if kept := hp.filterConnection(conn); len(kept) > 0 {
+			h["Connection"] = kept
+		} else {
+			delete(h, "Connection")
+		}
+	}
+}
+
+func (hp headerPolicy) filterConnection(values []string) []string {
+	out := values[:0]
+	for _, v := range values {
+		var kept []string
+		for _, tok := range strings.Split(v, ",") {
+			if t := strings.TrimSpace(tok); t != "" && !hp.isIdentity(t) {
+				kept = append(kept, t)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, strings.Join(kept, ", "))
+		}
+	}
+	return out
+}
+
+// applyHeaders sets the mapped identity headers on the upstream request.
+func applyHeaders(h http.Header, mappings []headerMapping, id *verifier.Identity) {
+	for i := range mappings {
+		if v := mappings[i].render(id); v != "" {
+			h[mappings[i].name] = []string{v}
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package caddymodule
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+	httpcaddyfile.RegisterHandlerDirective("authgate", parseHandlerCaddyfile)
+	// Authentication must run before request_header so that users can add
+	// headers from {http.auth.user.*}, and next to forward_auth, its peer.
+	httpcaddyfile.RegisterDirectiveOrder("authgate", httpcaddyfile.Before, "request_header")
+}
+
+// Handler enforces authentication and claim policy on a route. With no
+// configuration it accepts any verifier of the authgate app and runs the
+// app's global validators.
+type Handler struct {
+	// Require lists validators added on this route.
+	Require []RequireConfig `json:"require,omitempty"`
+
+	// SkipGlobal names global validators that do not run on this route.
+	SkipGlobal []string `json:"skip_global,omitempty"`
+
+	// OnFailure turns failures of given validators into redirects.
+	OnFailure []OnFailureConfig `json:"on_failure,omitempty"`
+
+	// LoginURL is where browser navigations without a valid credential are
+	// redirected, with the original URL in LoginParam. Default: none (401).
+	LoginURL string `json:"login_url,omitempty"`
+
+	// LoginParam names the query parameter carrying the return URL.
+	// Default: redirect_uri.
+	LoginParam string `json:"login_param,omitempty"`
+
+	// Verifiers limits which verifiers this route accepts. Default: all.
+	Verifiers []string `json:"verifiers,omitempty"`
+
+	// Optional lets requests without any credential through anonymously.
+	// Identity headers are still stripped; invalid credentials still get 401.
+	Optional bool `json:"optional,omitempty"`
+
+	// AllowPreflight passes CORS preflight requests (OPTIONS with Origin and
+	// Access-Control-Request-Method) without authentication.
+	AllowPreflight bool `json:"allow_preflight,omitempty"`
+
+	// StripCredentials removes the route's credential headers and cookies
+	// before the request goes upstream.
+	StripCredentials bool `json:"strip_credentials,omitempty"`
+
+	// RedirectAllow lists origins (https://host[:port]) that on_failure
+	// redirects may name besides same-origin paths.
+	RedirectAllow []string `json:"redirect_allow,omitempty"`
+
+	app       *App
+	routes    []sourceRoute
+	policy    *policy.Policy
+	headers   headerPolicy
+	onFailure map[string]string
+	logger    *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.authgate",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision binds the handler to the authgate app and compiles its policy.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if h.LoginParam == "" {
+		h.LoginParam = "redirect_uri"
+	}
+	appIface, err := ctx.App("authgate")
+	if err != nil {
+		return fmt.Errorf("loading authgate app: %w", err)
+	}
+	h.app = appIface.(*App)
+	if err := h.provisionRoutes(); err != nil {
+		return err
+	}
+	route, err := compileSpecs(h.Require, h.app.policyOpt)
+	if err != nil {
+		return fmt.Errorf("compiling route validators: %w", err)
+	}
+	if h.policy, err = policy.Merge(h.app.global, route, h.SkipGlobal); err != nil {
+		return err
+	}
+	h.headers = newHeaderPolicy(h.app.headers, h.credentialHeaders())
+	return h.provisionOnFailure()
+}
+
+// provisionRoutes builds one cached verifier per distinct credential source:
+// a source is served by the route's verifiers that read from it.
+func (h *Handler) provisionRoutes() error {
+	names := h.Verifiers
+	if len(names) == 0 {
+		names = h.app.verifierNames()
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("no verifiers configured: add a jwt block (or dev) to the global authgate options")
+	}
+	bySource := map[verifier.Source][]string{}
+	var order []verifier.Source
+	for _, name := range names {
+		entry, ok := h.app.verifiers[name]
+		if !ok {
+			return fmt.Errorf("unknown verifier %q", name)
+		}
+		for _, s := range entry.sources {
+			if _, seen := bySource[s]; !seen {
+				order = append(order, s)
+			}
+			bySource[s] = append(bySource[s], name)
+		}
+	}
+	for _, s := range order {
+		v, err := h.sourceVerifier(s, bySource[s])
+		if err != nil {
+			return err
+		}
+		h.routes = append(h.routes, sourceRoute{source: s, verify: v})
+	}
+	return nil
+}
+
+func (h *Handler) sourceVerifier(s verifier.Source, names []string) (verifier.Verifier, error) {
+	var jwts []*verifier.JWTVerifier
+	var ttl time.Duration
+	for _, n := range names {
+		e := h.app.verifiers[n]
+		jwts = append(jwts, e.jwt)
+		if e.cacheTTL > 0 && (ttl == 0 || e.cacheTTL < ttl) {
+			ttl = e.cacheTTL
+		}
+	}
+	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: h.app.MaxTokenSize})
+	if err != nil {
+		return nil, fmt.Errorf("credential source %s: %w", s, err)
+	}
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	return &verifier.Cached{
+		Next:   router,
+		Cache:  h.app.cache,
+		Group:  s.String() + "|" + strings.Join(sorted, ","),
+		MaxTTL: ttl,
+	}, nil
+}
+
+func (h *Handler) credentialHeaders() []string {
+	var out []string
+	for _, sr := range h.routes {
+		if sr.source.Kind == verifier.SourceHeader {
+			out = append(out, sr.source.Name)
+		}
+	}
+	return out
+}
+
+func (h *Handler) provisionOnFailure() error {
+	h.onFailure = map[string]string{}
+	ids := h.policy.IDs()
+	for _, of := range h.OnFailure {
+		if !slices.Contains(ids, of.ID) {
+			return fmt.Errorf("on_failure: unknown validator id %q", of.ID)
+		}
+		if !safeRedirect(of.Redirect, h.RedirectAllow) {
+			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)
+		}
+		h.onFailure[of.ID] = of.Redirect
+	}
+	return nil
+}
+
+// Validate checks the handler's static configuration.
+func (h *Handler) Validate() error {
+	if h.LoginURL != "" && !strings.HasPrefix(h.LoginURL, "/") && !strings.HasPrefix(h.LoginURL, "https://") && !strings.HasPrefix(h.LoginURL, "http://") {
+		return fmt.Errorf("login_url must be an absolute URL or a path")
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

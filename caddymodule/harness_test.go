@@ -1,0 +1,185 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/certmagic"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+)
+
+// TestMain keeps Caddy's data and config dirs inside a temporary directory,
+// so tests neither read nor write the developer's real Caddy state.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "authgate-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_DATA_HOME", dir+"/data")
+	os.Setenv("XDG_CONFIG_HOME", dir+"/config")
+	// Caddy computes these paths at init, before the variables above.
+	caddy.ConfigAutosavePath = dir + "/autosave.json"
+	caddy.DefaultStorage = &certmagic.FileStorage{Path: dir + "/data"}
+	code := m.Run()
+	_ = caddy.Stop()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// gateway is a real Caddy running in this process with one site.
+type gateway struct {
+	t       *testing.T
+	base    string // http://127.0.0.1:PORT
+	storage string // Caddy's storage directory (holds the dev key)
+}
+
+// startGateway adapts the Caddyfile (with {PORT} and {STORAGE} filled in),
+// loads it into an in-process Caddy and waits until the site answers.
+func startGateway(t *testing.T, caddyfile string) *gateway {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+	port := freePort(t)
+	storage := t.TempDir()
+	caddyfile = strings.ReplaceAll(caddyfile, "{PORT}", fmt.Sprint(port))
+	caddyfile = strings.ReplaceAll(caddyfile, "{STORAGE}", storage)
+	cfg := adaptCaddyfile(t, caddyfile)
+	if err := caddy.Load(cfg, true); err != nil {
+		t.Fatalf("loading config: %v", err)
+	}
+	t.Cleanup(func() { _ = caddy.Load([]byte(`{"admin":{"disabled":true}}`), true) })
+	g := &gateway{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), storage: storage}
+	g.waitUp()
+	return g
+}
+
+func adaptCaddyfile(t *testing.T, caddyfile string) []byte {
+	t.Helper()
+	adapter := caddyconfig.GetAdapter("caddyfile")
+	cfg, warnings, err := adapter.Adapt([]byte(caddyfile), nil)
+	if err != nil {
+		t.Fatalf("adapting Caddyfile: %v\n%s", err, caddyfile)
+	}
+	for _, w := range warnings {
+		t.Logf("adapt warning: %s", w.Message)
+	}
+	return cfg
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// mint returns a dev token trusted by a gateway running with `dev`.
+func (g *gateway) mint(sub string, claims ...string) string {
+	g.t.Helper()
+	tok, err := mintDevToken(context.Background(), &certmagic.FileStorage{Path: g.storage}, sub, claims, time.Hour)
+	if err != nil {
+		g.t.Fatalf("minting dev token: %v", err)
+	}
+	return tok
+}
+
+func (g *gateway) waitUp() {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(g.base + "/__up")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	g.t.Fatalf("gateway at %s did not come up", g.base)
+}
+
+// response is what a test request got back.
+type response struct {
+	status int
+	header http.Header
+	body   string
+	// upstream holds the request headers the echo upstream saw, if reached.
+	upstream http.Header
+}
+
+// do sends a request through the gateway. headers are "Name: value" lines.
+func (g *gateway) do(method, path string, headers ...string) response {
+	g.t.Helper()
+	req, err := http.NewRequest(method, g.base+path, nil)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ":")
+		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		g.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	if resp.Header.Get("X-Echo") == "1" {
+		var seen http.Header
+		if err := json.Unmarshal(body, &seen); err != nil {
+			g.t.Fatalf("decoding echo body: %v", err)
+		}
+		r.upstream = seen
+	}
+	return r
+}
+
+// echoUpstream answers every request with the headers it received as JSON,
+// standing in for the legacy app behind the gateway.
+func echoUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo", "1")
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(r.Header)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func wantStatus(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body: %s", r.status, status, r.body)
+	}
+}
+
+func wantReason(t *testing.T, r response, status int, reason string) {
+	t.Helper()
+	wantStatus(t, r, status)
+	var body struct{ Error, Reason string }
+	if err := json.Unmarshal([]byte(r.body), &body); err != nil {
+		t.Fatalf("body is not JSON: %q", r.body)
+	}
+	if body.Reason != reason {
+		t.Fatalf("reason = %q, want %q (body %s)", body.Reason, reason, r.body)
+	}
+}

@@ -1,0 +1,192 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+// defaultRetryAfter is sent with 503s when the failing dependency gave no hint.
+const defaultRetryAfter = 5 * time.Second
+
+// descriptions are the error_description values of WWW-Authenticate. They
+// are fixed texts: nothing from the request ever reaches a response.
+var descriptions = map[verifier.Reason]string{
+	verifier.ReasonTokenExpired:    "the token has expired",
+	verifier.ReasonNotYetValid:     "the token is not valid yet",
+	verifier.ReasonBadSignature:    "the token signature is invalid",
+	verifier.ReasonUnknownKey:      "the token was signed by an unknown key",
+	verifier.ReasonBadIssuer:       "the token issuer is not trusted",
+	verifier.ReasonBadAudience:     "the token audience is not accepted",
+	verifier.ReasonBadType:         "the token type is not accepted",
+	verifier.ReasonUnsupportedCrit: "the token has unsupported critical headers",
+	verifier.ReasonAlgNotAllowed:   "the token algorithm is not allowed",
+	verifier.ReasonMalformed:       "the token is malformed",
+	verifier.ReasonTooLarge:        "the credential is too large",
+	verifier.ReasonTooOld:          "the token is too old",
+	verifier.ReasonTokenRevoked:    "the token has been revoked",
+	verifier.ReasonSessionRevoked:  "the session has been revoked",
+	verifier.ReasonSessionExpired:  "the session has expired",
+	verifier.ReasonInactive:        "the credential is not active",
+}
+
+// loginReasons are the failures for which a browser navigation is sent to
+// the login page rather than shown a 401: the user can fix them by logging in.
+var loginReasons = map[verifier.Reason]bool{
+	verifier.ReasonMissingCredential: true,
+	verifier.ReasonTokenExpired:      true,
+	verifier.ReasonTokenRevoked:      true,
+	verifier.ReasonSessionExpired:    true,
+	verifier.ReasonSessionRevoked:    true,
+}
+
+// respond writes the response for a failed request: the single place where
+// error classes become status codes, headers and bodies.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) error {
+	var denial *policy.Denial
+	var rejected *verifier.RejectedError
+	var unavailable *verifier.UnavailableError
+	switch {
+	case errors.Is(err, verifier.ErrNoCredential):
+		return h.unauthorized(w, r, verifier.ReasonMissingCredential)
+	case errors.As(err, &rejected):
+		return h.unauthorized(w, r, rejected.Reason)
+	case errors.As(err, &denial):
+		return h.forbidden(w, r, denial)
+	case errors.As(err, &unavailable):
+		return h.unavailable(w, r, unavailable.Reason, unavailable.RetryAfter, err)
+	case errors.Is(err, policy.ErrRefreshUnavailable):
+		return h.unavailable(w, r, "claim_source_unavailable", 0, err)
+	}
+	h.logger.Error("authgate internal error", zap.Error(err))
+	return caddyhttp.Error(http.StatusInternalServerError, err)
+}
+
+func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
+	h.logDenied(r, http.StatusUnauthorized, string(reason))
+	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
+	if h.LoginURL != "" && loginReasons[reason] && isBrowserNavigation(r) {
+		return h.redirect(w, r, h.loginRedirect(r), string(reason))
+	}
+	challenge := `Bearer realm="authgate"`
+	if reason != verifier.ReasonMissingCredential {
+		challenge += `, error="invalid_token", error_description="` + descriptions[reason] + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	return writeJSON(w, r, http.StatusUnauthorized, string(reason),
+		`{"error":"unauthorized","reason":"`+string(reason)+`"}`)
+}
+
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.Denial) error {
+	h.logDenied(r, http.StatusForbidden, "policy_denied")
+	for _, f := range d.Failures {
+		if target, ok := h.onFailure[f.ID]; ok {
+			return h.redirect(w, r, target, "policy_denied")
+		}
+	}
+	body, err := json.Marshal(d)
+	if err != nil {
+		return caddyhttp.Error(http.StatusInternalServerError, err)
+	}
+	return writeJSON(w, r, http.StatusForbidden, "policy_denied", string(body))
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason verifier.Reason, after time.Duration, cause error) error {
+	if ce := h.logger.Check(zapcore.WarnLevel, "authgate dependency unavailable"); ce != nil {
+		ce.Write(zap.String("reason", string(reason)), zap.Error(cause))
+	}
+	if after <= 0 {
+		after = defaultRetryAfter
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
+	return writeJSON(w, r, http.StatusServiceUnavailable, string(reason),
+		`{"error":"unavailable","reason":"`+string(reason)+`"}`)
+}
+
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, target, reason string) error {
+	setErrorPlaceholders(r, http.StatusFound, reason)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusFound)
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, reason, body string) error {
+	setErrorPlaceholders(r, status, reason)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, err := w.Write([]byte(body))
+	return err
+}
+
+func setErrorPlaceholders(r *http.Request, status int, reason string) {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.error.status", status)
+		repl.Set("http.auth.error.reason", reason)
+	}
+}
+
+func (h *Handler) logDenied(r *http.Request, status int, reason string) {
+	if ce := h.logger.Check(zapcore.DebugLevel, "authgate denied request"); ce != nil {
+		ce.Write(zap.Int("status", status), zap.String("reason", reason), zap.String("path", r.URL.Path))
+	}
+}
+
+// isBrowserNavigation reports whether r is a top-level page load that can
+// follow a redirect to a login page. XHR and fetch requests get the 401.
+func isBrowserNavigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if r.Header.Get("X-Requested-With") != "" {
+		return false
+	}
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" && mode != "navigate" {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// loginRedirect builds the login URL carrying the absolute original URL.
+func (h *Handler) loginRedirect(r *http.Request) string {
+	// Caddy's copy of the original request keeps the URI, not the host or
+	// TLS state; rewrites change neither, so those come from r.
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	back := scheme + "://" + r.Host + originalURI(r)
+	sep := "?"
+	if strings.Contains(h.LoginURL, "?") {
+		sep = "&"
+	}
+	return h.LoginURL + sep + url.QueryEscape(h.LoginParam) + "=" + url.QueryEscape(back)
+}
+
+// originalURI returns the request URI as it arrived, before rewrites.
+func originalURI(r *http.Request) string {
+	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
+		if or.RequestURI != "" {
+			return or.RequestURI
+		}
+		if or.URL != nil {
+			return or.URL.RequestURI()
+		}
+	}
+	return r.URL.RequestURI()
+}

@@ -1,0 +1,88 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+// ServeHTTP runs the request through strip → extract → verify → evaluate →
+// forward, and writes the refusal itself when a step says no.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	h.headers.stripInbound(r.Header)
+	if h.AllowPreflight && isPreflight(r) {
+		return next.ServeHTTP(w, r)
+	}
+	id, err := h.authenticate(r)
+	if errors.Is(err, verifier.ErrNoCredential) && h.Optional {
+		return next.ServeHTTP(w, r)
+	}
+	if err != nil {
+		return h.respond(w, r, err)
+	}
+	id, denial, err := h.policy.Evaluate(r.Context(), id)
+	if err != nil {
+		return h.respond(w, r, err)
+	}
+	if denial != nil {
+		return h.respond(w, r, denial)
+	}
+	h.forward(r, id)
+	return next.ServeHTTP(w, r)
+}
+
+// authenticate extracts the request's credential and verifies it.
+func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
+	cred, v, ok := extract(r, h.routes)
+	if !ok {
+		return nil, verifier.ErrNoCredential
+	}
+	if len(cred.Value) > h.app.MaxTokenSize {
+		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
+	}
+	id, err := v.Verify(r.Context(), cred)
+	if errors.Is(err, verifier.ErrNotResponsible) {
+		return nil, verifier.Reject(verifier.ReasonBadIssuer, err)
+	}
+	return id, err
+}
+
+// forward publishes the identity to the upstream request and placeholders.
+func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
+	applyHeaders(r.Header, h.app.headers, id)
+	if h.StripCredentials {
+		stripCredentials(r, h.routes)
+	}
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return
+	}
+	repl.Set("http.auth.user.id", id.Subject)
+	if id.SessionID != "" {
+		repl.Set("http.auth.session.id", id.SessionID)
+	}
+	claims := id.Claims
+	repl.Map(func(key string) (any, bool) {
+		name, ok := strings.CutPrefix(key, "http.auth.user.")
+		if !ok {
+			return nil, false
+		}
+		v, ok := claims[name]
+		if !ok {
+			return nil, false
+		}
+		return policy.FormatHeaderValue(v), true
+	})
+}
+
+// isPreflight reports whether r is a CORS preflight request.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != ""
+}
