@@ -62,7 +62,7 @@ func (c *IdentityCache) Wait() { c.c.Wait() }
 
 // Cached is a Verifier that remembers the identities Next verified, so a
 // repeated credential costs a hash and a lookup: no parsing, no signature
-// check, no I/O. Errors are never cached.
+// check, no I/O. Errors are never cached. Next and Cache are required.
 type Cached struct {
 	Next  Verifier
 	Cache *IdentityCache

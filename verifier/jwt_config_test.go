@@ -38,6 +38,7 @@ func TestNewJWTVerifierRefusesUnsafeConfig(t *testing.T) {
 		{name: "HMAC and public-key algorithms are not mixed", change: func(c *verifier.JWTConfig) { c.Algorithms, c.Keys = []string{"HS256", "ES256"}, hmac }, wantErr: "must not be mixed"},
 		{name: "an HMAC secret with RS256 is refused", change: func(c *verifier.JWTConfig) { c.Algorithms, c.Keys = []string{"RS256"}, hmac }, wantErr: "needs HS* algorithms"},
 		{name: "an HMAC secret shorter than the hash is refused", change: func(c *verifier.JWTConfig) { c.Algorithms, c.Keys = []string{"HS512"}, hmac }, wantErr: "at least 64 bytes"},
+		{name: "an empty HMAC secret is refused", change: func(c *verifier.JWTConfig) { c.Algorithms, c.Keys = []string{"HS256"}, verifier.NewHMACKeySource(nil) }, wantErr: "at least 32 bytes"},
 		{name: "an algorithm no static key can verify is refused", change: func(c *verifier.JWTConfig) { c.Algorithms = []string{"RS256"} }, wantErr: "no configured key can verify RS256"},
 		{name: "the assertion type is refused as an accepted type", change: func(c *verifier.JWTConfig) { c.Types = []string{"JWT", "Authgate-Assertion+JWT"} }, wantErr: "reserved"},
 		{name: "a subject template without {sub} is refused", change: func(c *verifier.JWTConfig) { c.SubjectTemplate = "admin" }, wantErr: "must contain {sub}"},

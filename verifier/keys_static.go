@@ -16,6 +16,7 @@ type StaticKeySource struct {
 	// per-request keyfunc neither allocates nor scans.
 	byAlg  map[string]any
 	secret []byte
+	hmac   bool
 }
 
 // NewStaticKeySource returns a source for kid-less public keys. A token is
@@ -47,7 +48,7 @@ func NewStaticKeySource(keys []crypto.PublicKey) *StaticKeySource {
 // algorithms, and NewJWTVerifier checks the secret is at least as long as
 // the hash (RFC 7518 section 3.2).
 func NewHMACKeySource(secret []byte) *StaticKeySource {
-	return &StaticKeySource{secret: slices.Clone(secret)}
+	return &StaticKeySource{secret: slices.Clone(secret), hmac: true}
 }
 
 // KeyfuncCtx returns the keyfunc for one token. The context is unused: a
@@ -70,7 +71,7 @@ func (s *StaticKeySource) keyfunc(t *jwt.Token) (any, error) {
 	return nil, Reject(ReasonUnknownKey, errNoKeyForAlg)
 }
 
-func (s *StaticKeySource) isHMAC() bool { return s.secret != nil }
+func (s *StaticKeySource) isHMAC() bool { return s.hmac }
 
 // supports reports whether the source has a key for alg; NewJWTVerifier uses
 // it to refuse allow-lists naming algorithms no key can verify.
