@@ -28,8 +28,9 @@ type RemoteKeyOptions struct {
 	// immediately), further ones at most once per cooldown, so a flood of
 	// made-up kids cannot be amplified onto the IdP. Default: 1m.
 	UnknownKIDCooldown time.Duration
-	// RateLimitWaitMax is the longest a request waits on that limiter.
-	// Default: 1s.
+	// RateLimitWaitMax is the longest a request waits on that limiter and on
+	// the unknown-kid fetch it triggers (background fetches use
+	// HTTPTimeout). Default: 1s.
 	RateLimitWaitMax time.Duration
 	// MaxBodyBytes caps the JWKS response body. Default: 1 MiB.
 	MaxBodyBytes int64
