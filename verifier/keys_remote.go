@@ -52,6 +52,11 @@ type RemoteKeySource struct {
 	store jwkset.Storage
 	// client is store wrapped with jwkset's rate-limited unknown-kid refresh.
 	client jwkset.Storage
+	// bootstrap refreshes store while it holds no key at all (the endpoint
+	// was down at start): then every token is unverifiable, and waiting a
+	// whole unknown-kid cooldown after the endpoint recovers would keep the
+	// gateway answering 503. It is limited to one fetch per second.
+	bootstrap jwkset.Storage
 
 	mu       sync.Mutex
 	inflight chan struct{} // closed when the running unknown-kid refresh ends
@@ -85,7 +90,15 @@ func NewRemoteKeySource(ctx context.Context, opts RemoteKeyOptions) (*RemoteKeyS
 	if err != nil {
 		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
 	}
-	return &RemoteKeySource{url: opts.URL, store: store, client: client}, nil
+	bootstrap, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{opts.URL: store},
+		RateLimitWaitMax:  opts.RateLimitWaitMax,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Second), 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
+	}
+	return &RemoteKeySource{url: opts.URL, store: store, client: client, bootstrap: bootstrap}, nil
 }
 
 func (o RemoteKeyOptions) withDefaults() RemoteKeyOptions {
@@ -163,7 +176,11 @@ func (s *RemoteKeySource) refreshUnknown(ctx context.Context, kid string) {
 
 	// Others depend on this refresh, so one caller going away must not abort
 	// it; jwkset bounds it by RateLimitWaitMax. Errors reach OnRefreshError.
-	_, _ = s.client.KeyRead(context.WithoutCancel(ctx), kid)
+	client := s.client
+	if s.empty(ctx) {
+		client = s.bootstrap
+	}
+	_, _ = client.KeyRead(context.WithoutCancel(ctx), kid)
 
 	s.mu.Lock()
 	s.inflight = nil
@@ -171,8 +188,17 @@ func (s *RemoteKeySource) refreshUnknown(ctx context.Context, kid string) {
 	close(done)
 }
 
+// empty reports whether no key has been loaded yet.
+func (s *RemoteKeySource) empty(ctx context.Context) bool {
+	all, err := s.store.KeyReadAll(ctx)
+	return err != nil || len(all) == 0
+}
+
 // keysForAlg serves a token without kid: every key of the set that fits alg.
 func (s *RemoteKeySource) keysForAlg(ctx context.Context, alg string) (any, error) {
+	if s.empty(ctx) {
+		s.refreshUnknown(ctx, "")
+	}
 	all, err := s.store.KeyReadAll(ctx)
 	if err != nil {
 		return nil, Unavailable(ReasonKeysUnavailable, err)
