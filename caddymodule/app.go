@@ -61,19 +61,46 @@ type App struct {
 	// CacheSize bounds the verified-identity cache, in bytes. Default: 64 MiB.
 	CacheSize int64 `json:"cache_size,omitempty"`
 
+	// EndpointPrefix is the path prefix of the gateway's own endpoints
+	// (session exchange, logout, JWKS), matched on the original request path
+	// before any rewrite. Default: /.authgate/.
+	EndpointPrefix string `json:"endpoint_prefix,omitempty"`
+
+	// Claims declares claim sources that stale claims are refreshed from
+	// (see claims.go).
+	Claims []*ClaimConfig `json:"claims,omitempty"`
+
+	// Introspect declares remote session checks for opaque tokens and JWT
+	// re-checks (see introspect.go).
+	Introspect []*IntrospectConfig `json:"introspect,omitempty"`
+
+	// Session configures gateway-issued edge sessions (see session.go).
+	Session *SessionConfig `json:"session,omitempty"`
+
 	verifiers map[string]*verifierEntry
 	order     []string // verifier names in declaration order
+	endpoints map[string]endpoint // by path below EndpointPrefix
 	cache     *verifier.IdentityCache
 	headers   []headerMapping
 	policyOpt policy.Options
 	global    *policy.Policy
 	poolKeys  []string
 	logger    *zap.Logger
+
+	denyList    verifier.DenyList  // revoked IdP JWTs (edge sessions); nil: none
+	refresher   policy.Refresher   // claim sources; nil: nothing refreshable
+	claimWriter policy.ClaimWriter // writes refreshed claims into sessions; nil: none
+	cleanups    []func() error     // run by Cleanup in reverse order
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.
+// Exactly one of jwt and other is set. JWT verifiers sharing a source are
+// routed by issuer and their results go through the identity cache; other
+// verifiers (introspection, edge sessions) keep their own caches, with
+// their own revocation rules, and are tried after the JWTs, in order.
 type verifierEntry struct {
 	jwt      *verifier.JWTVerifier
+	other    verifier.Verifier
 	sources  []verifier.Source
 	cacheTTL time.Duration
 }
@@ -98,10 +125,18 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.cache = cache
 	a.verifiers = map[string]*verifierEntry{}
-	if err := a.provisionVerifiers(ctx); err != nil {
-		return err
+	a.endpoints = map[string]endpoint{}
+	// Order matters: JWT verifiers may re-check through introspection,
+	// sessions exchange JWTs, and claim sources must exist before policies
+	// compile.
+	for _, step := range []func(caddy.Context) error{
+		a.provisionIntrospection, a.provisionVerifiers, a.provisionSessions, a.provisionClaims,
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
 	}
-	a.policyOpt = policy.Options{Roles: a.Roles, RolesClaim: a.RolesClaim}
+	a.policyOpt = policy.Options{Roles: a.Roles, RolesClaim: a.RolesClaim, Refresher: a.refresher}
 	if a.global, err = compileSpecs(a.Require, a.policyOpt); err != nil {
 		return fmt.Errorf("compiling global validators: %w", err)
 	}
@@ -123,6 +158,12 @@ func (a *App) setDefaults() {
 	}
 	if a.CacheSize <= 0 {
 		a.CacheSize = 64 << 20
+	}
+	if a.EndpointPrefix == "" {
+		a.EndpointPrefix = "/.authgate/"
+	}
+	if !strings.HasSuffix(a.EndpointPrefix, "/") {
+		a.EndpointPrefix += "/"
 	}
 	if a.RolesClaim == "" {
 		a.RolesClaim = "roles"
@@ -297,6 +338,12 @@ func (a *App) Stop() error { return nil }
 // Cleanup releases shared key sources and the identity cache. It is safe
 // after a partial Provision.
 func (a *App) Cleanup() error {
+	for i := len(a.cleanups) - 1; i >= 0; i-- {
+		if err := a.cleanups[i](); err != nil {
+			a.logger.Error("authgate cleanup", zap.Error(err))
+		}
+	}
+	a.cleanups = nil
 	for _, k := range a.poolKeys {
 		_, _ = keyPool.Delete(k)
 	}

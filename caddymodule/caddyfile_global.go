@@ -81,6 +81,12 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 			return err
 		}
 		a.JWT = append(a.JWT, jc)
+	case "claim":
+		return a.parseClaim(d)
+	case "introspect":
+		return a.parseIntrospect(d)
+	case "session":
+		return a.parseSession(d)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {

@@ -27,6 +27,7 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		optional
 //		allow_preflight
 //		strip_credentials
+//		endpoints on|off
 //	}
 //
 // With no block the handler accepts every verifier of the app and runs the
@@ -64,6 +65,12 @@ func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 			return d.Err("expected: on_failure <id> redirect <path>")
 		}
 		h.OnFailure = append(h.OnFailure, OnFailureConfig{ID: args[0], Redirect: args[2]})
+	case "endpoints":
+		args := d.RemainingArgs()
+		if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+			return d.Err("expected: endpoints on|off")
+		}
+		h.DisableEndpoints = args[0] == "off"
 	case "login_url":
 		return singleArg(d, &h.LoginURL)
 	case "login_param":

@@ -59,6 +59,10 @@ type Handler struct {
 	// before the request goes upstream.
 	StripCredentials bool `json:"strip_credentials,omitempty"`
 
+	// DisableEndpoints turns off the gateway's own endpoints (under the
+	// app's endpoint prefix) on this route. Caddyfile: `endpoints off`.
+	DisableEndpoints bool `json:"disable_endpoints,omitempty"`
+
 	// RedirectAllow lists origins (https://host[:port]) that on_failure
 	// redirects may name besides same-origin paths.
 	RedirectAllow []string `json:"redirect_allow,omitempty"`
@@ -138,28 +142,44 @@ func (h *Handler) provisionRoutes() error {
 	return nil
 }
 
+// sourceVerifier builds the verifier for one credential source: the JWT
+// verifiers reading it, routed by issuer behind the identity cache, then
+// the other verifiers in declaration order.
 func (h *Handler) sourceVerifier(s verifier.Source, names []string) (verifier.Verifier, error) {
 	var jwts []*verifier.JWTVerifier
+	var jwtNames []string
+	var chain verifier.Chain
 	var ttl time.Duration
 	for _, n := range names {
 		e := h.app.verifiers[n]
-		jwts = append(jwts, e.jwt)
+		if e.jwt == nil {
+			chain = append(chain, e.other)
+			continue
+		}
+		jwts, jwtNames = append(jwts, e.jwt), append(jwtNames, n)
 		if e.cacheTTL > 0 && (ttl == 0 || e.cacheTTL < ttl) {
 			ttl = e.cacheTTL
 		}
+	}
+	if len(jwts) == 0 {
+		return chain, nil
 	}
 	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: h.app.MaxTokenSize})
 	if err != nil {
 		return nil, fmt.Errorf("credential source %s: %w", s, err)
 	}
-	sorted := slices.Clone(names)
-	slices.Sort(sorted)
-	return &verifier.Cached{
+	slices.Sort(jwtNames)
+	cached := &verifier.Cached{
 		Next:   router,
 		Cache:  h.app.cache,
-		Group:  s.String() + "|" + strings.Join(sorted, ","),
+		Group:  s.String() + "|" + strings.Join(jwtNames, ","),
 		MaxTTL: ttl,
-	}, nil
+		Deny:   h.app.denyList,
+	}
+	if len(chain) == 0 {
+		return cached, nil
+	}
+	return append(verifier.Chain{cached}, chain...), nil
 }
 
 func (h *Handler) credentialHeaders() []string {
@@ -178,6 +198,10 @@ func (h *Handler) provisionOnFailure() error {
 	for _, of := range h.OnFailure {
 		if !slices.Contains(ids, of.ID) {
 			return fmt.Errorf("on_failure: unknown validator id %q", of.ID)
+		}
+		// A second line would silently replace the first target.
+		if _, dup := h.onFailure[of.ID]; dup {
+			return fmt.Errorf("on_failure %s given twice", of.ID)
 		}
 		if !safeRedirect(of.Redirect, h.RedirectAllow) {
 			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)

@@ -16,6 +16,9 @@ import (
 // forward, and writes the refusal itself when a step says no.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.headers.stripInbound(r.Header)
+	if ep, ok := h.endpointFor(r); ok {
+		return ep(h, w, r)
+	}
 	if h.AllowPreflight && isPreflight(r) {
 		return next.ServeHTTP(w, r)
 	}
@@ -47,7 +50,8 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
 	}
 	id, err := v.Verify(r.Context(), cred)
-	if errors.Is(err, verifier.ErrNotResponsible) {
+	var rejected *verifier.RejectedError
+	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {
 		return nil, verifier.Reject(verifier.ReasonBadIssuer, err)
 	}
 	return id, err

@@ -107,3 +107,12 @@ func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Du
 	value, _, _ = Unwrap(value)
 	return value, nil
 }
+
+// ClaimWriter stores a refreshed claim value back into the gateway session
+// an identity came from (identities with a SessionID), so that every
+// gateway instance sharing the session store sees it (SPEC section 3). The
+// refresher calls it after a successful fetch; a write failure does not
+// fail the request, since the value was fetched and is fresh.
+type ClaimWriter interface {
+	WriteClaim(ctx context.Context, id *verifier.Identity, claim string, value any, fetched time.Time) error
+}

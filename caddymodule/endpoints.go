@@ -1,0 +1,38 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// endpoint serves one of the gateway's own paths (below the app's
+// EndpointPrefix). Endpoints run after inbound identity headers are
+// stripped and before authentication; each does its own checks.
+type endpoint func(h *Handler, w http.ResponseWriter, r *http.Request) error
+
+// registerEndpoint makes the app serve name (a path below the prefix, such
+// as "session" or "logout") on every route whose endpoints are on.
+func (a *App) registerEndpoint(name string, ep endpoint) {
+	a.endpoints[name] = ep
+}
+
+// endpointFor finds the endpoint for r. The path is taken from the original
+// request, before rewrites, so try_files or rewrite cannot hide it or make
+// an app path look like one.
+func (h *Handler) endpointFor(r *http.Request) (endpoint, bool) {
+	if h.DisableEndpoints || len(h.app.endpoints) == 0 {
+		return nil, false
+	}
+	path := r.URL.Path
+	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
+		path = or.URL.Path
+	}
+	name, ok := strings.CutPrefix(path, h.app.EndpointPrefix)
+	if !ok {
+		return nil, false
+	}
+	ep, ok := h.app.endpoints[name]
+	return ep, ok
+}
