@@ -1,0 +1,116 @@
+package caddymodule
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+func mustHeaders(t *testing.T, cfgs []HeaderConfig) []headerMapping {
+	t.Helper()
+	m, err := compileHeaders(cfgs)
+	if err != nil {
+		t.Fatalf("compileHeaders: %v", err)
+	}
+	return m
+}
+
+func TestStripInboundRemovesEveryIdentitySpelling(t *testing.T) {
+	hp := newHeaderPolicy(mustHeaders(t, []HeaderConfig{{Name: "X-Legacy-User", Value: "{sub}"}}), []string{"X-Auth-Token"})
+	cases := []struct {
+		name     string
+		in       http.Header
+		wantKept []string
+	}{
+		{"canonical X-Auth headers go", http.Header{"X-Auth-User-Id": {"m"}, "X-Auth-Whatever": {"m"}}, nil},
+		{"underscore spellings go", http.Header{"X_auth_user_id": {"m"}, "X_Legacy_User": {"m"}}, nil},
+		{"mapped headers outside X-Auth go", http.Header{"X-Legacy-User": {"m"}}, nil},
+		{"the credential header is spared", http.Header{"X-Auth-Token": {"tok"}}, []string{"X-Auth-Token"}},
+		{"but not its underscore twin", http.Header{"X_auth_token": {"forged"}}, nil},
+		{"unrelated headers stay", http.Header{"Accept": {"*/*"}, "X-Authorization-Hint": {"x"}}, []string{"Accept", "X-Authorization-Hint"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hp.stripInbound(tc.in)
+			var kept []string
+			for k := range tc.in {
+				kept = append(kept, k)
+			}
+			if len(kept) != len(tc.wantKept) {
+				t.Fatalf("kept %v, want %v", kept, tc.wantKept)
+			}
+			for _, k := range tc.wantKept {
+				if _, ok := tc.in[k]; !ok {
+					t.Fatalf("kept %v, want %v", kept, tc.wantKept)
+				}
+			}
+		})
+	}
+}
+
+func TestStripInboundDropsIdentityNamesFromConnection(t *testing.T) {
+	hp := newHeaderPolicy(mustHeaders(t, defaultHeaders()), nil)
+	h := http.Header{"Connection": {"keep-alive, X-Auth-User-Id", "x_auth_email"}}
+	hp.stripInbound(h)
+	if got := h["Connection"]; !reflect.DeepEqual(got, []string{"keep-alive"}) {
+		t.Fatalf("Connection = %q, want [keep-alive]", got)
+	}
+	h = http.Header{"Connection": {"X-Auth-Roles"}}
+	hp.stripInbound(h)
+	if _, ok := h["Connection"]; ok {
+		t.Fatalf("an all-identity Connection header should be deleted, got %q", h["Connection"])
+	}
+}
+
+func TestApplyHeadersRendersTemplates(t *testing.T) {
+	id := &verifier.Identity{
+		Subject:   "user:alice",
+		SessionID: "s1",
+		Claims: map[string]any{
+			"email":  "a@example.com",
+			"roles":  []any{"admin", "a,b", "x\r\nInjected: 1"},
+			"groups": []any{"g1"},
+			"nested": map[string]any{"level": 3.0},
+			"st":     map[string]any{"v": "wrapped", "t": 1.7e12},
+			"evil":   "line\r\nX-Injected: 1",
+		},
+	}
+	cases := []struct {
+		cfg  HeaderConfig
+		want string
+	}{
+		{HeaderConfig{Name: "X-User", Value: "{sub}"}, "user:alice"},
+		{HeaderConfig{Name: "X-Session", Value: "{session.id}"}, "s1"},
+		{HeaderConfig{Name: "X-Roles", Value: "{claims.roles}"}, "admin,a%2Cb,x%0D%0AInjected: 1"},
+		{HeaderConfig{Name: "X-Groups", Value: "{claims.groups}", JSON: true}, `["g1"]`},
+		{HeaderConfig{Name: "X-Level", Value: "level={claims.nested.level}"}, "level=3"},
+		{HeaderConfig{Name: "X-Wrapped", Value: "{claims.st}"}, "wrapped"},
+		{HeaderConfig{Name: "X-Evil", Value: "{claims.evil}"}, "line%0D%0AX-Injected: 1"},
+		{HeaderConfig{Name: "X-Missing", Value: "{claims.nope}"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.cfg.Name, func(t *testing.T) {
+			h := http.Header{}
+			applyHeaders(h, mustHeaders(t, []HeaderConfig{tc.cfg}), id)
+			if got := h.Get(tc.cfg.Name); got != tc.want {
+				t.Fatalf("%s = %q, want %q", tc.cfg.Name, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompileHeadersRefusesBadTemplates(t *testing.T) {
+	for _, cfg := range []HeaderConfig{
+		{Name: "X-A", Value: "{claim.email}"},
+		{Name: "X-A", Value: "{sub"},
+		{Name: "X-A", Value: "{http.request.host}"},
+		{Name: "Bad Name", Value: "{sub}"},
+		{Name: "X-A", Value: "a {sub} b", JSON: true},
+	} {
+		if _, err := compileHeaders([]HeaderConfig{cfg}); err == nil {
+			t.Errorf("compileHeaders(%+v) succeeded, want an error", cfg)
+		}
+	}
+}

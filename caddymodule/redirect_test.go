@@ -1,0 +1,46 @@
+package caddymodule
+
+import "testing"
+
+func TestSafeRedirectRefusesOtherOrigins(t *testing.T) {
+	allow := []string{"https://login.example.com"}
+	cases := []struct {
+		target string
+		want   bool
+	}{
+		{"/not-an-admin", true},
+		{"/a/b?c=d#e", true},
+		// Refused although browsers keep %2F encoded: a decoding proxy in
+		// front could turn it into "//path".
+		{"/%2Fpath", false},
+		{"https://login.example.com/x", true},
+		{"HTTPS://LOGIN.EXAMPLE.COM/x", true},
+		{"", false},
+		{"//evil.com", false},
+		{"///evil.com", false},
+		{"/\\evil.com", false},
+		{"\\\\evil.com", false},
+		{"/%2F%2Fevil.com", false},
+		{"/%2f/evil.com", false},
+		{"/%5Cevil.com", false},
+		{"/%5cevil.com", false},
+		{"\t//evil.com", false},
+		{"/\t/evil.com", false},
+		{"/\r\n/evil.com", false},
+		{"https://evil.com", false},
+		{"https://login.example.com.evil.com/", false},
+		{"https://login.example.com@evil.com/", false},
+		{"https://user@login.example.com/", false},
+		{"http://login.example.com/", false},
+		{"https:evil.com", false},
+		{"javascript:alert(1)", false},
+		{"data:text/html,x", false},
+		{"evil.com", false},
+		{"/%zz", false},
+	}
+	for _, tc := range cases {
+		if got := safeRedirect(tc.target, allow); got != tc.want {
+			t.Errorf("safeRedirect(%q) = %v, want %v", tc.target, got, tc.want)
+		}
+	}
+}
