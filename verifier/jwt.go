@@ -51,8 +51,18 @@ type JWTConfig struct {
 	// Leeway is the clock skew allowed on exp, nbf, iat and MaxAge.
 	Leeway time.Duration
 	// MaxAge, when set, refuses tokens whose iat is older (reason too_old);
-	// a token without iat is then too_old as well. Default: 0 (off).
+	// a token without iat is then too_old as well. With Recheck, older
+	// tokens are confirmed remotely instead. Default: 0 (off).
 	MaxAge time.Duration
+	// Recheck, when set, confirms validly signed tokens older than MaxAge
+	// (every token when MaxAge is 0) with a session service instead of
+	// refusing them, as Stytch's authenticate_jwt does: younger tokens never
+	// cause a remote call. The service must answer with the token's own sub.
+	// A token without iat stays too_old. Default: nil (refuse old tokens).
+	Recheck Rechecker
+	// RecheckExpired sends expired tokens to Recheck too, when their
+	// signature and every other claim are valid. Requires Recheck.
+	RecheckExpired bool
 	// SubjectTemplate builds Identity.Subject: "{sub}" is replaced by the
 	// token's sub, everything else is literal. Default: "{sub}".
 	SubjectTemplate string
@@ -74,6 +84,9 @@ type JWTVerifier struct {
 	types     []string
 	parser    *jwt.Parser
 	validator *jwt.Validator
+	// expiredValidator is validator without the exp rule; it tells an
+	// expired token from one that is wrong in other ways too (RecheckExpired).
+	expiredValidator *jwt.Validator
 }
 
 // NewJWTVerifier applies defaults to cfg, checks it and returns the
@@ -84,10 +97,11 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 		return nil, fmt.Errorf("configuring JWT verifier %q: %w", cfg.Name, err)
 	}
 	return &JWTVerifier{
-		cfg:       cfg,
-		types:     normalizeTypes(cfg.Types),
-		parser:    newParser(cfg.Algorithms),
-		validator: newValidator(cfg),
+		cfg:              cfg,
+		types:            normalizeTypes(cfg.Types),
+		parser:           newParser(cfg.Algorithms),
+		validator:        newValidator(cfg, true),
+		expiredValidator: newValidator(cfg, false),
 	}, nil
 }
 
@@ -134,6 +148,7 @@ func (c JWTConfig) validate() error {
 	add(c.Leeway >= 0 && c.MaxAge >= 0, "leeway and max age must not be negative")
 	add(strings.Contains(c.SubjectTemplate, "{sub}"), "subject template must contain {sub}")
 	add(c.MaxClaims > 0 && c.MaxDepth > 0, "claim limits must be positive")
+	add(!c.RecheckExpired || c.Recheck != nil, "recheck expired needs a recheck")
 	errs = append(errs, checkAlgorithms(c.Algorithms, c.Keys))
 	return errors.Join(errs...)
 }
@@ -184,13 +199,17 @@ func newParser(algs []string) *jwt.Parser {
 	)
 }
 
-func newValidator(c JWTConfig) *jwt.Validator {
+// newValidator builds the claim validator; requireExp false leaves out
+// the exp rule, for telling expired tokens apart (RecheckExpired).
+func newValidator(c JWTConfig, requireExp bool) *jwt.Validator {
 	opts := []jwt.ParserOption{
-		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(c.Issuer),
 		jwt.WithLeeway(c.Leeway),
 		jwt.WithTimeFunc(c.Now),
 		jwt.WithIssuedAt(),
+	}
+	if requireExp {
+		opts = append(opts, jwt.WithExpirationRequired())
 	}
 	if !c.AnyAudience {
 		opts = append(opts, jwt.WithAudience(c.Audiences...))
@@ -206,7 +225,9 @@ func (v *JWTVerifier) Issuer() string { return v.cfg.Issuer }
 
 // Verify checks a JWT credential. It returns ErrNotResponsible when the
 // token parses but names another issuer (or none), so chains can try the
-// next verifier; every other failure is a *RejectedError or, when keys
+// next verifier, and a malformed *RejectedError that also matches
+// ErrNotResponsible when the credential is not structurally a JWT; every
+// other failure is a *RejectedError or, when keys
 // cannot be loaded, an *UnavailableError. Tokens over 8 KiB are rejected
 // (too_large) unparsed.
 func (v *JWTVerifier) Verify(ctx context.Context, cred Credential) (*Identity, error) {

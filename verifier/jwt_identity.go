@@ -8,6 +8,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+var (
+	errNoIssuedAt = errors.New("iat claim is required when max age is set")
+	errTooOld     = errors.New("token is older than max age")
+)
+
 // checkAge enforces MaxAge. Without iat a token's age is unknown, and an
 // unknown age cannot be within a limit, so it is too_old.
 func (v *JWTVerifier) checkAge(c jwt.MapClaims) error {
@@ -16,10 +21,10 @@ func (v *JWTVerifier) checkAge(c jwt.MapClaims) error {
 	}
 	iat, err := c.GetIssuedAt()
 	if err != nil || iat == nil {
-		return Reject(ReasonTooOld, errors.New("iat claim is required when max age is set"))
+		return Reject(ReasonTooOld, errNoIssuedAt)
 	}
 	if v.cfg.Now().After(iat.Add(v.cfg.MaxAge + v.cfg.Leeway)) {
-		return Reject(ReasonTooOld, errors.New("token is older than max age"))
+		return Reject(ReasonTooOld, errTooOld)
 	}
 	return nil
 }

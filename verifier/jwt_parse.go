@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -32,7 +33,7 @@ func verifyToken(ctx context.Context, parser *jwt.Parser, token string, pick fun
 	if err != nil {
 		return nil, vf.classify(tok, claims, err)
 	}
-	return vf.chosen.finish(claims)
+	return vf.chosen.finish(ctx, token, claims)
 }
 
 func (vf *verification) keyfunc(t *jwt.Token) (any, error) {
@@ -72,7 +73,10 @@ func (vf *verification) classify(t *jwt.Token, claims jwt.MapClaims, err error) 
 		return typed
 	}
 	if t == nil || errors.Is(err, jwt.ErrTokenMalformed) {
-		return Reject(ReasonMalformed, err)
+		// Not structurally a JWT (jwt reports these before any key is
+		// asked for): an opaque session token, say, which a verifier later
+		// in a chain may own.
+		return Reject(ReasonMalformed, fmt.Errorf("%w: %w", ErrNotResponsible, err))
 	}
 	if !vf.keyfuncRan {
 		// The parser refused the algorithm (unknown to jwt, or not in the
@@ -110,15 +114,22 @@ func ownError(err error) error {
 	return nil
 }
 
-// finish validates the verified claims and builds the identity.
-func (v *JWTVerifier) finish(claims jwt.MapClaims) (*Identity, error) {
-	if err := v.validator.Validate(claims); err != nil {
-		return nil, claimsError(err)
-	}
-	if err := v.checkAge(claims); err != nil {
+// finish validates the verified claims and builds the identity. A token
+// the verifier cannot vouch for alone (older than MaxAge, or expired with
+// RecheckExpired) goes to Recheck when one is configured.
+func (v *JWTVerifier) finish(ctx context.Context, token string, claims jwt.MapClaims) (*Identity, error) {
+	expired, err := v.validateClaims(claims)
+	if err != nil {
 		return nil, err
 	}
-	return v.identity(claims), nil
+	ageErr := v.checkAge(claims)
+	if !expired && ageErr == nil && !v.alwaysRecheck() {
+		return v.identity(claims), nil
+	}
+	if v.cfg.Recheck == nil || errors.Is(ageErr, errNoIssuedAt) {
+		return nil, ageErr
+	}
+	return v.recheck(ctx, token, claims, expired)
 }
 
 // claimsError maps the validator's joined errors to one reason. Issuer and

@@ -63,17 +63,21 @@ func NewJWTRouter(vs []*JWTVerifier, opts RouterOptions) (*JWTRouter, error) {
 	return r, nil
 }
 
-// Verify checks a JWT credential against the verifier of its issuer. A
-// token whose iss matches no verifier is rejected with bad_issuer (the
-// router owns every JWT it is given). Failures are *RejectedError or, when
-// keys cannot be loaded, *UnavailableError.
+// Verify checks a JWT credential against the verifier of its issuer.
+// Failures are *RejectedError or, when keys cannot be loaded,
+// *UnavailableError. Two rejections also match ErrNotResponsible, so that a
+// Chain passes the credential on to the next verifier (an introspection
+// verifier reading the same cookie): malformed, for a credential that is not
+// structurally a JWT, and bad_issuer, for a JWT whose iss matches no
+// verifier. Alone, the router still answers with those reasons.
 func (r *JWTRouter) Verify(ctx context.Context, cred Credential) (*Identity, error) {
 	if err := checkSize(cred.Value, r.maxBytes); err != nil {
 		return nil, err
 	}
 	id, err := verifyToken(ctx, r.parser, cred.Value, r.pick)
-	if errors.Is(err, ErrNotResponsible) {
-		return nil, Reject(ReasonBadIssuer, errUnknownIssuer)
+	var rej *RejectedError
+	if errors.Is(err, ErrNotResponsible) && !errors.As(err, &rej) {
+		return nil, Reject(ReasonBadIssuer, fmt.Errorf("%w: %w", errUnknownIssuer, ErrNotResponsible))
 	}
 	return id, err
 }

@@ -1,0 +1,250 @@
+package verifier
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
+)
+
+// IntrospectMode selects the protocol an IntrospectVerifier speaks.
+type IntrospectMode string
+
+const (
+	// IntrospectJSON calls a session endpoint: it posts {"<TokenField>":
+	// token}, or forwards the token in a cookie or header (whoami style).
+	// A 2xx answer is a valid session, 401 and 403 an invalid one.
+	IntrospectJSON IntrospectMode = "json"
+	// IntrospectRFC7662 posts the form token=<token> (RFC 7662 section
+	// 2.1) and reads active, sub, exp and iss from the answer.
+	IntrospectRFC7662 IntrospectMode = "rfc7662"
+)
+
+// Defaults for IntrospectConfig.
+const (
+	defaultIntrospectTimeout    = 2 * time.Second
+	defaultIntrospectBody       = 256 << 10
+	defaultIntrospectCache      = 16 << 20
+	defaultIntrospectConcurrent = 64
+	defaultIntrospectRate       = 100
+)
+
+// IntrospectConfig configures an IntrospectVerifier. NewIntrospectVerifier
+// validates it.
+type IntrospectConfig struct {
+	// Name is the verifier's name; it becomes Identity.Verifier and is part
+	// of every cache key. Required.
+	Name string
+	// URL is the introspection or session endpoint, http or https. Required.
+	URL string
+	// Mode is the protocol. Default: IntrospectJSON.
+	Mode IntrospectMode
+	// Method is the HTTP method, GET or POST. Default: POST, or GET when
+	// Forward is set. RFC 7662 mode always posts.
+	Method string
+	// Forward, when set, sends the token in this cookie or header (with its
+	// Scheme, if any) and no body, like a whoami call. JSON mode only.
+	Forward *Source
+	// TokenField is the member of the JSON body that carries the token.
+	// Default: "token".
+	TokenField string
+	// SubjectPath is where the subject sits in a JSON answer; a 2xx answer
+	// without a non-empty string there is inactive. Default: "sub".
+	SubjectPath string
+	// ClaimsPath names an object in a JSON answer whose members become
+	// claims. Default: none (the only claim is sub).
+	ClaimsPath string
+	// ExpiresPath is where the session's expiry sits in a JSON answer, as
+	// RFC 3339 or unix seconds. Default: none.
+	ExpiresPath string
+	// Lookup resolves the paths above (dotted, namespaced keys allowed).
+	// Required in JSON mode.
+	Lookup func(doc map[string]any, path string) (any, bool)
+	// ClientID and ClientSecret, when set, authenticate the gateway with
+	// HTTP Basic (RFC 6749 section 2.3.1).
+	ClientID, ClientSecret string
+	// CacheTTL is how long an active answer is reused, never beyond the
+	// expiry the answer reports. 0 disables the positive cache.
+	CacheTTL time.Duration
+	// NegativeCacheTTL is how long an inactive answer is reused. 0 disables
+	// the negative cache. Failures are never cached.
+	NegativeCacheTTL time.Duration
+	// CacheSize bounds the cache, in bytes. Default: 16 MiB.
+	CacheSize int64
+	// Timeout bounds each call, waiting for a free slot included.
+	// Default: 2s.
+	Timeout time.Duration
+	// MaxBodyBytes caps the answer's body. Default: 256 KiB.
+	MaxBodyBytes int64
+	// MaxTokenBytes caps the token; longer ones are refused without a call
+	// (too_large). Default: 8192.
+	MaxTokenBytes int
+	// MaxConcurrent caps the calls in flight at once. Default: 64.
+	MaxConcurrent int
+	// RateLimit caps the calls started per second (bursts of as many).
+	// Default: 100.
+	RateLimit float64
+	// MaxClaims and MaxDepth cap the claims an answer may carry; a larger
+	// answer is a failure of the service. Defaults: 256 and 16.
+	MaxClaims, MaxDepth int
+	// Client is the base HTTP client; redirects are never followed.
+	// Default: a client with its own connection pool.
+	Client *http.Client
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// IntrospectVerifier checks opaque tokens (and re-checks JWTs) by asking a
+// remote session service, with a cache of answers keyed by a SHA-256 of its
+// name and the token, one call per token at a time, and a cap on calls in
+// flight and per second. It is safe for concurrent use; Close releases it.
+type IntrospectVerifier struct {
+	cfg     IntrospectConfig
+	client  *http.Client
+	cache   *ristretto.Cache[string, introspection]
+	flights singleflight.Group
+	slots   chan struct{}
+	limiter *rate.Limiter
+	auth    string // Authorization header value for client credentials
+}
+
+// NewIntrospectVerifier applies defaults to cfg, checks it and returns the
+// verifier.
+func NewIntrospectVerifier(cfg IntrospectConfig) (*IntrospectVerifier, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("configuring introspection verifier %q: %w", cfg.Name, err)
+	}
+	cache, err := newIntrospectCache(cfg.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("configuring introspection verifier %q: %w", cfg.Name, err)
+	}
+	v := &IntrospectVerifier{
+		cfg:     cfg,
+		client:  introspectClient(cfg.Client, cfg.Timeout, cfg.MaxConcurrent),
+		cache:   cache,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		limiter: rate.NewLimiter(rate.Limit(cfg.RateLimit), max(int(cfg.RateLimit), 1)),
+	}
+	if cfg.ClientID != "" {
+		pair := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
+		v.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(pair))
+	}
+	return v, nil
+}
+
+func (c IntrospectConfig) withDefaults() IntrospectConfig {
+	if c.Mode == "" {
+		c.Mode = IntrospectJSON
+	}
+	c.Method = strings.ToUpper(c.Method)
+	if c.Method == "" {
+		c.Method = http.MethodPost
+		if c.Forward != nil {
+			c.Method = http.MethodGet
+		}
+	}
+	if c.TokenField == "" {
+		c.TokenField = "token"
+	}
+	if c.SubjectPath == "" {
+		c.SubjectPath = "sub"
+	}
+	defaultIfZero(&c.CacheSize, defaultIntrospectCache)
+	defaultIfZero(&c.Timeout, defaultIntrospectTimeout)
+	defaultIfZero(&c.MaxBodyBytes, defaultIntrospectBody)
+	defaultIfZero(&c.MaxTokenBytes, defaultMaxTokenBytes)
+	defaultIfZero(&c.MaxConcurrent, defaultIntrospectConcurrent)
+	defaultIfZero(&c.RateLimit, defaultIntrospectRate)
+	defaultIfZero(&c.MaxClaims, defaultMaxClaims)
+	defaultIfZero(&c.MaxDepth, defaultMaxDepth)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// defaultIfZero sets *p to def when it is zero; negative values are left
+// for validate to refuse.
+func defaultIfZero[T int | int64 | float64 | time.Duration](p *T, def T) {
+	if *p == 0 {
+		*p = def
+	}
+}
+
+// validate checks a defaulted config, reporting every problem at once.
+func (c IntrospectConfig) validate() error {
+	var errs []error
+	add := func(ok bool, msg string) {
+		if !ok {
+			errs = append(errs, errors.New(msg))
+		}
+	}
+	add(c.Name != "", "name is required")
+	add(validEndpoint(c.URL), "url must be an absolute http or https URL")
+	add(c.Mode == IntrospectJSON || c.Mode == IntrospectRFC7662, `mode must be "json" or "rfc7662"`)
+	add(c.Method == http.MethodGet || c.Method == http.MethodPost, "method must be GET or POST")
+	add(c.Method == http.MethodPost || c.Forward != nil, "a GET call needs forward cookie or forward header")
+	add(c.Mode == IntrospectJSON || (c.Method == http.MethodPost && c.Forward == nil), "rfc7662 mode posts the token: no method GET, no forward")
+	add(c.Mode == IntrospectJSON || (c.ClaimsPath == "" && c.ExpiresPath == "" && c.SubjectPath == "sub"), "subject, claims and expires paths are for json mode")
+	add(c.Mode == IntrospectRFC7662 || c.Lookup != nil, "json mode needs a path lookup function")
+	add(c.ClientSecret == "" || c.ClientID != "", "client secret without client id")
+	add(c.Forward == nil || validForward(*c.Forward), "forward needs a cookie or header name")
+	add(c.Forward == nil || c.ClientID == "" || !strings.EqualFold(c.Forward.Name, "Authorization") || c.Forward.Kind != SourceHeader,
+		"forward header Authorization conflicts with client credentials")
+	add(c.CacheTTL >= 0 && c.NegativeCacheTTL >= 0 && c.Timeout > 0, "durations must not be negative")
+	add(c.CacheSize > 0 && c.MaxBodyBytes > 0 && c.MaxTokenBytes > 0, "sizes must be positive")
+	add(c.MaxConcurrent > 0 && c.RateLimit > 0 && c.MaxClaims > 0 && c.MaxDepth > 0, "limits must be positive")
+	return errors.Join(errs...)
+}
+
+func validEndpoint(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func validForward(s Source) bool {
+	switch s.Kind {
+	case SourceCookie:
+		return s.Name != "" && s.Scheme == ""
+	case SourceHeader:
+		return s.Name != ""
+	}
+	return false
+}
+
+// introspectClient returns a copy of base (or a fresh client) that never
+// follows redirects: a 3xx from a session service is a failure, not a hint
+// to send the token elsewhere.
+func introspectClient(base *http.Client, timeout time.Duration, conns int) *http.Client {
+	c := &http.Client{}
+	if base != nil {
+		*c = *base
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = conns
+		c.Transport = t
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if c.Timeout == 0 || c.Timeout > timeout {
+		c.Timeout = timeout
+	}
+	return c
+}
+
+// Name returns the verifier's name.
+func (v *IntrospectVerifier) Name() string { return v.cfg.Name }
+
+// Close stops the cache's goroutines and drops idle connections. Calls
+// still in flight finish; their answers are no longer cached.
+func (v *IntrospectVerifier) Close() {
+	v.cache.Close()
+	v.client.CloseIdleConnections()
+}

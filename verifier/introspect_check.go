@@ -1,0 +1,175 @@
+package verifier
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+var (
+	errInactive      = errors.New("session service says the token is not active")
+	errNotAToken     = errors.New("credential cannot be a token of this session service")
+	errBusy          = errors.New("too many introspection calls in flight")
+	errRateLimited   = errors.New("introspection call rate limit reached")
+	errFlightStopped = errors.New("introspection call failed unexpectedly")
+)
+
+// negativeCost is the cache cost of an inactive answer: a key and a time.
+const negativeCost = 96
+
+// introspection is one answer of the session service, as cached. The entry
+// carries its own expiry: ristretto's Set is asynchronous and its TTL sweep
+// coarse, so the entry is the authority on how long it may be used.
+type introspection struct {
+	id      *Identity // nil: inactive
+	expires time.Time
+}
+
+func (r introspection) outcome() (*Identity, error) {
+	if r.id == nil {
+		return nil, Reject(ReasonInactive, errInactive)
+	}
+	return r.id, nil
+}
+
+func newIntrospectCache(maxCost int64) (*ristretto.Cache[string, introspection], error) {
+	c, err := ristretto.NewCache(&ristretto.Config[string, introspection]{
+		NumCounters: max(maxCost/1024*10, 1000),
+		MaxCost:     maxCost,
+		BufferItems: 64,
+		// Keys are SHA-256 sums: their bytes are already good hashes.
+		KeyToHash: func(k string) (uint64, uint64) {
+			return binary.LittleEndian.Uint64([]byte(k[:8])), binary.LittleEndian.Uint64([]byte(k[8:16]))
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating introspection cache: %w", err)
+	}
+	return c, nil
+}
+
+// Verify checks an opaque credential with the session service. A credential
+// that cannot be a token of the service (empty, or bytes outside visible
+// ASCII) is refused as malformed without a call, matching
+// ErrNotResponsible; an inactive answer is rejected as inactive; a service
+// that cannot be asked, or answers in a way that proves nothing, makes the
+// check unavailable. The returned Identity is shared and read-only.
+func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Identity, error) {
+	return v.Recheck(ctx, cred.Value)
+}
+
+// Recheck implements Rechecker: the token (a JWT, for a re-check) is
+// checked exactly as an opaque credential would be, and shares its cache.
+func (v *IntrospectVerifier) Recheck(ctx context.Context, token string) (*Identity, error) {
+	if err := v.checkToken(token); err != nil {
+		return nil, err
+	}
+	key := cacheKey(v.cfg.Name, token)
+	if r, ok := v.cached(key); ok {
+		return r.outcome()
+	}
+	// The call runs detached from this request: a client hanging up must
+	// not fail the other requests waiting on the same flight.
+	detached := context.WithoutCancel(ctx)
+	ch := v.flights.DoChan(key, func() (any, error) { return v.introspect(detached, key, token) })
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(introspection).outcome()
+	case <-ctx.Done():
+		return nil, Unavailable(ReasonIntrospectionUnavailable, fmt.Errorf("waiting for introspection: %w", ctx.Err()))
+	}
+}
+
+// checkToken refuses, without a call, what cannot be a token of the
+// service. Forwarded cookies also exclude the characters a cookie value may
+// not hold, so a token can never add a cookie to the call.
+func (v *IntrospectVerifier) checkToken(token string) error {
+	if len(token) > v.cfg.MaxTokenBytes {
+		return Reject(ReasonTooLarge, fmt.Errorf("token is larger than %d bytes", v.cfg.MaxTokenBytes))
+	}
+	cookie := v.cfg.Forward != nil && v.cfg.Forward.Kind == SourceCookie
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; c < 0x21 || c > 0x7e || (cookie && !cookieOctet(c)) {
+			return Reject(ReasonMalformed, fmt.Errorf("%w: %w", errNotAToken, ErrNotResponsible))
+		}
+	}
+	if token == "" {
+		return Reject(ReasonMalformed, fmt.Errorf("%w: %w", errNotAToken, ErrNotResponsible))
+	}
+	return nil
+}
+
+// cookieOctet reports whether c may appear in a cookie value (RFC 6265
+// section 4.1.1): visible ASCII but for '"', ',', ';' and '\'.
+func cookieOctet(c byte) bool {
+	return c != '"' && c != ',' && c != ';' && c != '\\'
+}
+
+func (v *IntrospectVerifier) cached(key string) (introspection, bool) {
+	r, ok := v.cache.Get(key)
+	if !ok || !v.cfg.Now().Before(r.expires) {
+		return introspection{}, false
+	}
+	return r, true
+}
+
+// introspect is one flight: it asks the service and caches the answer. It
+// looks at the cache again first, so a request that missed the cache just
+// before an earlier flight stored its answer does not call a second time.
+func (v *IntrospectVerifier) introspect(ctx context.Context, key, token string) (r introspection, err error) {
+	defer func() {
+		// singleflight re-panics in a goroutine of its own, which would
+		// take the whole process down.
+		if p := recover(); p != nil {
+			r, err = introspection{}, Unavailable(ReasonIntrospectionUnavailable, fmt.Errorf("%w: %v", errFlightStopped, p))
+		}
+	}()
+	if r, ok := v.cached(key); ok {
+		return r, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
+	defer cancel()
+	if r, err = v.call(ctx, token); err != nil {
+		return r, err
+	}
+	v.store(key, r)
+	return r, nil
+}
+
+// store caches an answer until its expiry and waits until the cache has
+// taken it, so the flight's followers and later requests find it.
+func (v *IntrospectVerifier) store(key string, r introspection) {
+	ttl := r.expires.Sub(v.cfg.Now())
+	if ttl <= 0 {
+		return
+	}
+	cost := int64(negativeCost)
+	if r.id != nil {
+		cost = identityCost(r.id)
+	}
+	if v.cache.SetWithTTL(key, r, cost, ttl) {
+		v.cache.Wait()
+	}
+}
+
+// acquire takes a slot among MaxConcurrent and a token of the rate limiter,
+// waiting no longer than ctx allows. The returned func frees the slot.
+func (v *IntrospectVerifier) acquire(ctx context.Context) (func(), error) {
+	select {
+	case v.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &UnavailableError{Reason: ReasonIntrospectionUnavailable, RetryAfter: time.Second, Err: errBusy}
+	}
+	if err := v.limiter.Wait(ctx); err != nil {
+		<-v.slots
+		return nil, &UnavailableError{Reason: ReasonIntrospectionUnavailable, RetryAfter: time.Second, Err: errRateLimited}
+	}
+	return func() { <-v.slots }, nil
+}
