@@ -94,6 +94,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading authgate app: %w", err)
 	}
 	h.app = appIface.(*App)
+	return h.provisionWithApp()
+}
+
+// provisionWithApp compiles the handler against its (provisioned) app.
+func (h *Handler) provisionWithApp() error {
 	if err := h.provisionRoutes(); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -42,21 +43,29 @@ func mintCommand() *cobra.Command {
 	var sub, dataDir string
 	var claims []string
 	var ttl time.Duration
+	var count int
 	c := &cobra.Command{
 		Use:   "mint --sub <subject> [--claim k=v]… [--ttl 1h]",
 		Short: "Prints a development token for a gateway in dev mode",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tok, err := mintDevToken(cmd.Context(), devStorage(dataDir), sub, claims, ttl)
-			if err != nil {
-				return err
+			out := bufio.NewWriter(cmd.OutOrStdout())
+			defer out.Flush()
+			for i := 0; i < max(count, 1); i++ {
+				// Each token gets its own jti, so --count yields distinct
+				// tokens (for load tests of the cold verification path).
+				tok, err := mintDevToken(cmd.Context(), devStorage(dataDir), sub, claims, ttl)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, tok)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), tok)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&sub, "sub", "", "subject (required)")
 	c.Flags().StringArrayVar(&claims, "claim", nil, "claim as name=value (repeatable)")
 	c.Flags().DurationVar(&ttl, "ttl", time.Hour, "token lifetime")
+	c.Flags().IntVar(&count, "count", 1, "number of distinct tokens to print, one per line")
 	c.Flags().StringVar(&dataDir, "data-dir", "", "Caddy data directory holding the dev key (default: Caddy's)")
 	return c
 }

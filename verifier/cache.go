@@ -60,6 +60,9 @@ func (c *IdentityCache) Close() { c.c.Close() }
 // expecting a hit.
 func (c *IdentityCache) Wait() { c.c.Wait() }
 
+// Clear drops every cached identity, for example after a key compromise.
+func (c *IdentityCache) Clear() { c.c.Clear() }
+
 // Cached is a Verifier that remembers the identities Next verified, so a
 // repeated credential costs a hash and a lookup: no parsing, no signature
 // check, no I/O. Errors are never cached. Next and Cache are required.

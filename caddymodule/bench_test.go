@@ -1,0 +1,128 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/authgate/authgate/verifier/verifiertest"
+)
+
+// okHandler stands in for reverse_proxy: it does the least work possible so
+// the benchmarks measure authgate's own cost.
+var okHandler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+})
+
+// benchHandler provisions a handler with a key-file verifier for alg and a
+// global validator, the way a Caddyfile would.
+func benchHandler(b *testing.B, key *verifiertest.Key, require []RequireConfig) *Handler {
+	b.Helper()
+	pemPath := filepath.Join(b.TempDir(), "key.pem")
+	if err := os.WriteFile(pemPath, key.PublicPEM(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	appCfg, _ := json.Marshal(App{
+		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: []string{pemPath}}},
+		Require: require,
+	})
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	b.Cleanup(cancel)
+	app := new(App)
+	if err := json.Unmarshal(appCfg, app); err != nil {
+		b.Fatal(err)
+	}
+	if err := app.Provision(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = app.Cleanup() })
+	h := &Handler{app: app}
+	h.logger = ctx.Logger()
+	if err := h.provisionWithApp(); err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+func benchToken(key *verifiertest.Key, sub string) string {
+	now := time.Now()
+	return key.MintHeader(map[string]any{"kid": nil}, map[string]any{
+		"iss": "https://bench.example/", "aud": "app", "sub": sub, "email": sub + "@example.com",
+		"roles": []any{"admin", "editor"}, "email_verified": true,
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+}
+
+func benchRequest(token string) *http.Request {
+	r := httptest.NewRequest("GET", "/app/page", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	r.Header.Set("X-Auth-User-Id", "forged")
+	repl := caddy.NewReplacer()
+	return r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+}
+
+// BenchmarkPlainNext is the floor: building the request and the next
+// handler alone.
+func BenchmarkPlainNext(b *testing.B) {
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = okHandler.ServeHTTP(w, benchRequest("x"))
+	}
+}
+
+// BenchmarkServeHTTPCacheHit is a repeat request with an already verified
+// token: strip, extract, cache hit, two validators, forward.
+func BenchmarkServeHTTPCacheHit(b *testing.B) {
+	key := verifiertest.NewEdKey("")
+	h := benchHandler(b, key, []RequireConfig{
+		{Claim: "email_verified", Op: "is_true"},
+		{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
+	})
+	tok := benchToken(key, "alice")
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, benchRequest(tok), okHandler); err != nil || w.Code != http.StatusNoContent {
+		b.Fatalf("warm-up request: %v, status %d", err, w.Code)
+	}
+	h.app.cache.Wait()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := benchRequest(tok)
+		_ = h.ServeHTTP(w, r, okHandler)
+	}
+}
+
+// BenchmarkServeHTTPCold verifies a new token on every request (the cache
+// is cleared whenever the pool of distinct tokens wraps), per algorithm.
+func BenchmarkServeHTTPCold(b *testing.B) {
+	for _, alg := range verifiertest.Algs {
+		b.Run(alg, func(b *testing.B) {
+			key := verifiertest.NewKey(alg, "")
+			h := benchHandler(b, key, nil)
+			toks := make([]string, 2048)
+			for i := range toks {
+				toks[i] = benchToken(key, fmt.Sprintf("user-%d", i))
+			}
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if i%len(toks) == 0 {
+					h.app.cache.Clear()
+				}
+				_ = h.ServeHTTP(w, benchRequest(toks[i%len(toks)]), okHandler)
+				i++
+			}
+		})
+	}
+}
