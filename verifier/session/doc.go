@@ -1,0 +1,12 @@
+// Package session implements gateway-issued edge sessions: opaque 256-bit
+// tokens carried in a cookie, backed by a Store that keeps only their
+// SHA-256, with sliding idle expiry, an absolute lifetime, a per-user cap,
+// revocation, and a deny-list for identity-provider JWTs.
+//
+// The flow is Store (persistence: boltstore, redisstore) → Manager (policy:
+// expiry, touches, caps, a short in-process cache invalidated by the
+// store's events) → Verifier (verifier.Verifier over the session cookie).
+// storetest holds the conformance suite every Store must pass.
+//
+// Like package verifier, it imports neither Caddy nor zap.
+package session

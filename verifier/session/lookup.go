@@ -1,0 +1,121 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// Reasons for refusing a session token, as verifier reasons.
+var (
+	errUnknown   = errors.New("session token is unknown or revoked")
+	errExpired   = errors.New("session has expired")
+	errWrongHost = errors.New("session is bound to another site")
+	errDenied    = errors.New("the token the session was minted from is revoked")
+)
+
+// Authenticate returns the live session of token, used on host. An
+// unknown, malformed, revoked or foreign-host token is a
+// *verifier.RejectedError with reason session_revoked; an expired one
+// session_expired; a store failure an *verifier.UnavailableError. A use
+// more than TouchInterval after the last recorded one extends the idle
+// expiry.
+func (m *Manager) Authenticate(ctx context.Context, token, host string) (*Session, error) {
+	if !WellFormed(token) {
+		return nil, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+	}
+	h := HashToken(token)
+	s, cached, err := m.lookup(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	now := m.cfg.Now()
+	if !s.Live(now) && cached {
+		// Another instance may have extended it: ask the store.
+		m.cache.del(tokenKey(h))
+		if s, _, err = m.lookup(ctx, h); err != nil {
+			return nil, err
+		}
+	}
+	if !s.Live(now) {
+		return nil, verifier.Reject(verifier.ReasonSessionExpired, errExpired)
+	}
+	if s.Host != "" && !strings.EqualFold(s.Host, host) {
+		return nil, verifier.Reject(verifier.ReasonSessionRevoked, errWrongHost)
+	}
+	if err := m.checkSource(ctx, s); err != nil {
+		return nil, err
+	}
+	if now.Sub(s.LastSeen) >= m.cfg.TouchInterval && now.Before(s.Expires) {
+		return m.touch(ctx, s, now)
+	}
+	return s, nil
+}
+
+// lookup reads the session of h from the cache or the store; concurrent
+// misses for one token make one store read.
+func (m *Manager) lookup(ctx context.Context, h Hash) (*Session, bool, error) {
+	key := tokenKey(h)
+	if e, ok := m.cache.get(key, m.cfg.Now()); ok {
+		return e.s, true, nil
+	}
+	gen := m.cache.generation()
+	v, err, _ := m.flights.Do("t"+key, func() (any, error) {
+		return m.store.ByToken(ctx, h)
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, false, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+	case err != nil:
+		return nil, false, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
+	}
+	s := v.(*Session)
+	m.cache.set(key, cacheEntry{s: s}, gen, m.cfg.Now(), sessionCost(s))
+	return s, false, nil
+}
+
+// checkSource refuses sessions minted from a token that was deny-listed
+// since (by jti, or by subject before the session was created).
+func (m *Manager) checkSource(ctx context.Context, s *Session) error {
+	if s.Verifier == "" {
+		return nil
+	}
+	st, err := m.denyState(ctx, s.SourceJTI, s.UserID)
+	if err != nil {
+		return err
+	}
+	if st.JTI || !st.SubjectBefore.IsZero() && !s.Created.After(st.SubjectBefore) {
+		return verifier.Reject(verifier.ReasonSessionRevoked, errDenied)
+	}
+	return nil
+}
+
+// touch records a use; sessions touched by concurrent requests are written
+// once. A touch that fails leaves the session valid until its current idle
+// expiry: the request still passes.
+func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) (*Session, error) {
+	v, _, _ := m.flights.Do("u"+s.ID, func() (any, error) {
+		t := s.Clone()
+		t.LastSeen = ms(now)
+		t.IdleExpires = earlier(t.LastSeen.Add(m.cfg.IdleTimeout), t.Expires)
+		t.PurgeAt = t.ExpiresAt().Add(m.cfg.Retain)
+		if err := m.store.Touch(ctx, t.ID, t.LastSeen, t.IdleExpires, t.PurgeAt); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+			}
+			return s, nil
+		}
+		m.cache.del(tokenKey(t.TokenHash))
+		return t, nil
+	})
+	if v == nil {
+		return nil, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+	}
+	return v.(*Session), nil
+}
+
+// Identity returns the verified identity of a session.
+func (m *Manager) Identity(s *Session) *verifier.Identity { return identity(s) }

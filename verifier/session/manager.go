@@ -1,0 +1,299 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// Defaults for Config.
+const (
+	DefaultIdleTimeout = 30 * time.Minute
+	DefaultLifetime    = 24 * time.Hour
+	DefaultMaxPerUser  = 50
+	// DefaultRetain is how long an expired session is remembered, so that
+	// its cookie is answered session_expired rather than session_revoked.
+	DefaultRetain = 10 * time.Minute
+	// maxTouchInterval bounds how stale LastSeen may get in the store.
+	maxTouchInterval = time.Minute
+)
+
+// Config configures a Manager. Store is required; zero values mean the
+// defaults above.
+type Config struct {
+	Store Store
+	// IdleTimeout ends a session unused for this long. Default: 30m.
+	IdleTimeout time.Duration
+	// Lifetime is the absolute cap on a session. Default: 24h.
+	Lifetime time.Duration
+	// TouchInterval is the least time between two recorded uses of a
+	// session, so a busy session costs a write per interval rather than per
+	// request. Default: IdleTimeout/10, at most 1m.
+	TouchInterval time.Duration
+	// MaxPerUser caps live sessions per user; the oldest are revoked.
+	// Default: 50.
+	MaxPerUser int
+	// CacheTTL is how long lookups are served from memory. Default: 0 (no
+	// cache). With a shared store keep it at or under 1s: it is how long a
+	// lost invalidation message can keep a revoked session alive.
+	CacheTTL time.Duration
+	// CacheSize bounds the cache in bytes. Default: 16 MiB.
+	CacheSize int64
+	// Retain is how long expired sessions are remembered. Default: 10m.
+	Retain time.Duration
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Manager applies session policy over a Store: minting, lookups with
+// sliding expiry, the per-user cap, revocation, claims and the deny-list.
+type Manager struct {
+	cfg     Config
+	store   Store
+	cache   *cache
+	flights singleflight.Group
+	cancel  context.CancelFunc
+}
+
+// NewManager returns a Manager. Call Close when done with it; the Store is
+// not closed (it may be shared).
+func NewManager(cfg Config) (*Manager, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("creating session manager: no store")
+	}
+	setDefaults(&cfg)
+	c, err := newCache(cfg.CacheSize, cfg.CacheTTL)
+	if err != nil {
+		return nil, fmt.Errorf("creating session cache: %w", err)
+	}
+	m := &Manager{cfg: cfg, store: cfg.Store, cache: c}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	if w, ok := cfg.Store.(Watcher); ok && cfg.CacheTTL > 0 {
+		w.Watch(ctx, m.invalidate)
+	}
+	return m, nil
+}
+
+func setDefaults(cfg *Config) {
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.Lifetime <= 0 {
+		cfg.Lifetime = DefaultLifetime
+	}
+	if cfg.TouchInterval <= 0 {
+		cfg.TouchInterval = min(cfg.IdleTimeout/10, maxTouchInterval)
+	}
+	if cfg.MaxPerUser <= 0 {
+		cfg.MaxPerUser = DefaultMaxPerUser
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 16 << 20
+	}
+	if cfg.Retain <= 0 {
+		cfg.Retain = DefaultRetain
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+}
+
+// Close stops the invalidation watcher and the cache.
+func (m *Manager) Close() {
+	m.cancel()
+	m.cache.close()
+}
+
+// Store returns the underlying store.
+func (m *Manager) Store() Store { return m.store }
+
+func (m *Manager) invalidate(e Event) {
+	if e.All {
+		m.cache.flush()
+		return
+	}
+	for _, h := range e.Tokens {
+		m.cache.del(tokenKey(h))
+	}
+}
+
+// NewSession describes a session to mint.
+type NewSession struct {
+	UserID    string
+	Claims    map[string]any
+	Verifier  string
+	SourceJTI string
+	Host      string
+	// TTL shortens the lifetime of this session; 0 or more than the
+	// configured lifetime means the configured lifetime.
+	TTL time.Duration
+}
+
+// Create mints a session and returns its token (shown once, never stored).
+// Reserved claims are refused with ErrReservedClaim. When the user then
+// has more than MaxPerUser live sessions, the oldest are revoked.
+func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, error) {
+	if ns.UserID == "" || strings.ContainsRune(ns.UserID, 0) {
+		return "", nil, errors.New("creating session: user id is empty or holds a NUL byte")
+	}
+	for name := range ns.Claims {
+		if IsReserved(name) {
+			return "", nil, fmt.Errorf("creating session: claim %q: %w", name, ErrReservedClaim)
+		}
+	}
+	now := ms(m.cfg.Now())
+	life := m.cfg.Lifetime
+	if ns.TTL > 0 && ns.TTL < life {
+		life = ns.TTL
+	}
+	tok, h := NewToken()
+	s := &Session{
+		ID: newID(), TokenHash: h, UserID: ns.UserID, Claims: ns.Claims,
+		Verifier: ns.Verifier, SourceJTI: ns.SourceJTI, Host: ns.Host,
+		Created: now, LastSeen: now, Expires: now.Add(life),
+	}
+	s.IdleExpires = earlier(now.Add(m.cfg.IdleTimeout), s.Expires)
+	s.PurgeAt = s.ExpiresAt().Add(m.cfg.Retain)
+	if err := m.store.Create(ctx, s); err != nil {
+		return "", nil, fmt.Errorf("creating session: %w", err)
+	}
+	if err := m.enforceCap(ctx, ns.UserID, now); err != nil {
+		return "", nil, err
+	}
+	return tok, s, nil
+}
+
+// enforceCap revokes the oldest live sessions beyond MaxPerUser. Two
+// instances minting at once may briefly leave one extra.
+func (m *Manager) enforceCap(ctx context.Context, userID string, now time.Time) error {
+	all, err := m.store.ByUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("listing sessions to cap them: %w", err)
+	}
+	live := all[:0]
+	for _, s := range all {
+		if s.Live(now) {
+			live = append(live, s)
+		}
+	}
+	for i := 0; i < len(live)-m.cfg.MaxPerUser; i++ {
+		if _, err := m.Revoke(ctx, live[i].ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("revoking sessions over the cap: %w", err)
+		}
+	}
+	return nil
+}
+
+// List returns a user's live sessions, oldest first.
+func (m *Manager) List(ctx context.Context, userID string) ([]*Session, error) {
+	all, err := m.store.ByUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	now := m.cfg.Now()
+	live := all[:0]
+	for _, s := range all {
+		if s.Live(now) {
+			live = append(live, s)
+		}
+	}
+	return live, nil
+}
+
+// Get returns the live session with the given id.
+func (m *Manager) Get(ctx context.Context, id string) (*Session, error) {
+	s, err := m.store.ByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Live(m.cfg.Now()) {
+		return nil, ErrNotFound
+	}
+	return s, nil
+}
+
+// Revoke ends one session. It reports ErrNotFound for unknown ids.
+func (m *Manager) Revoke(ctx context.Context, id string) (*Session, error) {
+	s, err := m.store.Delete(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m.cache.flush()
+	return s, nil
+}
+
+// RevokeToken ends the session of token, if any. Unknown tokens are fine.
+func (m *Manager) RevokeToken(ctx context.Context, token string) error {
+	if !WellFormed(token) {
+		return nil
+	}
+	s, err := m.store.ByToken(ctx, HashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := m.Revoke(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// RevokeUser ends every session of a user and returns how many there were.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
+	gone, err := m.store.DeleteUser(ctx, userID)
+	m.cache.flush()
+	return len(gone), err
+}
+
+// SetClaim sets one session claim (value is any JSON value). Reserved
+// names are refused with ErrReservedClaim.
+func (m *Manager) SetClaim(ctx context.Context, id, name string, value any) error {
+	if IsReserved(name) {
+		return fmt.Errorf("setting claim %q: %w", name, ErrReservedClaim)
+	}
+	if name == "" {
+		return errors.New("setting claim: empty name")
+	}
+	s, err := m.store.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := m.store.SetClaim(ctx, id, name, value); err != nil {
+		return err
+	}
+	m.cache.del(tokenKey(s.TokenHash))
+	return nil
+}
+
+// Use records a one-time key (an exchanged token) until the given time and
+// reports whether this is its first use.
+func (m *Manager) Use(ctx context.Context, key string, until time.Time) (bool, error) {
+	return m.store.Once(ctx, key, until)
+}
+
+// identity builds the verified identity of a live session.
+func identity(s *Session) *verifier.Identity {
+	claims := make(map[string]any, len(s.Claims)+1)
+	for k, v := range s.Claims {
+		claims[k] = v
+	}
+	claims["sub"] = s.UserID
+	name := s.Verifier
+	if name == "" {
+		name = VerifierName
+	}
+	return &verifier.Identity{
+		Verifier: name, Subject: s.UserID, SessionID: s.ID, TokenID: s.SourceJTI,
+		IssuedAt: s.Created, ExpiresAt: s.ExpiresAt(), ValidUntil: s.ExpiresAt(),
+		ClaimTimesTrusted: true, Claims: claims,
+	}
+}

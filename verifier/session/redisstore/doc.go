@@ -1,0 +1,17 @@
+// Package redisstore is the shared session store: several gateway
+// instances keep sessions, deny-list entries and exchanged-token markers
+// in one Redis (7.0 or later), with TTLs set in Redis so nothing needs
+// sweeping, a per-user index so revoking all of a user's sessions is one
+// small read, and pub/sub messages that invalidate the other instances'
+// in-process caches.
+//
+// Keys, below a prefix (default "authgate:"):
+//
+//	t:<hex token hash>  hash: "r" (the session without claims as JSON), "ls", "ie", "pa" (unix ms), "c:<claim>" (JSON)
+//	s:<session id>      string: hex token hash
+//	u:<user id>         sorted set: session ids scored by creation (unix ms)
+//	dj:<jti>            string: until (unix ms)
+//	ds:<subject>        string: revocation time (unix ms)
+//	o:<key>             string: one-time marker
+//	events              pub/sub channel: "*" (drop everything) or hex token hashes separated by ","
+package redisstore

@@ -1,0 +1,81 @@
+package session
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists sessions, deny-list entries and one-time markers. It is
+// pure persistence: expiry policy lives in Manager. Every method is safe
+// for concurrent use, and returns ErrNotFound for a session it does not
+// hold. Implementations: boltstore (one instance), redisstore (several).
+type Store interface {
+	// Create stores a new session.
+	Create(ctx context.Context, s *Session) error
+	// ByToken returns the session with the given token hash, expired or
+	// not, until its PurgeAt.
+	ByToken(ctx context.Context, h Hash) (*Session, error)
+	// ByID returns the session with the given id.
+	ByID(ctx context.Context, id string) (*Session, error)
+	// ByUser returns a user's sessions, oldest first.
+	ByUser(ctx context.Context, userID string) ([]*Session, error)
+	// Touch records a use: it sets LastSeen, IdleExpires and PurgeAt. It
+	// never recreates a session deleted meanwhile (ErrNotFound).
+	Touch(ctx context.Context, id string, lastSeen, idleExpires, purgeAt time.Time) error
+	// SetClaim sets one claim of a session to value (any JSON value).
+	SetClaim(ctx context.Context, id, name string, value any) error
+	// Delete removes a session and returns it.
+	Delete(ctx context.Context, id string) (*Session, error)
+	// DeleteUser removes all of a user's sessions and returns them.
+	DeleteUser(ctx context.Context, userID string) ([]*Session, error)
+	// Deny records a deny-list entry; entries for the same key keep the
+	// latest revocation time and the latest expiry.
+	Deny(ctx context.Context, d Denial) error
+	// Denied returns the deny-list state of a token id and a subject.
+	Denied(ctx context.Context, jti, subject string) (DenyState, error)
+	// Once records key until the given time and reports whether it was not
+	// recorded already (true the first time).
+	Once(ctx context.Context, key string, until time.Time) (bool, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Denial is one deny-list entry for identity-provider JWTs. Exactly one of
+// JTI and Subject is set.
+type Denial struct {
+	// JTI denies the token with this "jti".
+	JTI string
+	// Subject denies every token of this canonical subject issued before At.
+	Subject string
+	// At is the revocation time (for Subject).
+	At time.Time
+	// Until is when the entry can be forgotten: when the tokens it denies
+	// would have expired anyway.
+	Until time.Time
+}
+
+// DenyState is what the deny-list holds for a token.
+type DenyState struct {
+	// JTI is true when the token id is denied.
+	JTI bool
+	// SubjectBefore is the subject's latest revocation time; tokens issued
+	// before it are denied. Zero: none.
+	SubjectBefore time.Time
+}
+
+// Event tells other instances that cached sessions changed.
+type Event struct {
+	// All asks to drop every cached entry (revocations, deny-list changes,
+	// and every (re)connection, since messages may have been lost).
+	All bool
+	// Tokens lists sessions whose cached copies are stale.
+	Tokens []Hash
+}
+
+// Watcher is implemented by stores shared between gateway instances. Watch
+// calls fn for every change made by any instance, and with All set each
+// time it (re)subscribes, until ctx ends. It returns at once; delivery runs
+// in the background.
+type Watcher interface {
+	Watch(ctx context.Context, fn func(Event))
+}

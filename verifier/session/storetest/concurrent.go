@@ -1,0 +1,63 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/authgate/authgate/verifier/session"
+)
+
+// testConcurrent has writers create, read, touch and delete sessions of a
+// shared user while others list and revoke that user: every operation
+// either succeeds or reports ErrNotFound, and nothing survives the final
+// revoke-all.
+func testConcurrent(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	const workers, rounds = 8, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*rounds)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				ses, tok := fixture("zoe", w*rounds+i)
+				ses.ID = fmt.Sprintf("ses_c_%d_%d", w, i)
+				if err := s.Create(ctx, ses); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := s.ByToken(ctx, session.HashToken(tok)); err != nil && !errors.Is(err, session.ErrNotFound) {
+					errs <- err
+				}
+				if err := s.Touch(ctx, ses.ID, ses.LastSeen, ses.IdleExpires, ses.PurgeAt); err != nil && !errors.Is(err, session.ErrNotFound) {
+					errs <- err
+				}
+				if i%3 == 0 {
+					if _, err := s.Delete(ctx, ses.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
+						errs <- err
+					}
+				}
+				if i%7 == 0 {
+					if _, err := s.DeleteUser(ctx, "zoe"); err != nil {
+						errs <- err
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if _, err := s.DeleteUser(ctx, "zoe"); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := s.ByUser(ctx, "zoe"); err != nil || len(list) != 0 {
+		t.Fatalf("after revoke-all: %d sessions, %v", len(list), err)
+	}
+}

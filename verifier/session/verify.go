@@ -1,0 +1,38 @@
+package session
+
+import (
+	"context"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// VerifierName is the name edge sessions go by in `verifiers` lists, and
+// the Identity.Verifier of sessions created through the admin API.
+const VerifierName = "session"
+
+// Verifier accepts session tokens from the session cookie. Credentials from
+// any other source are not its business (verifier.ErrNotResponsible).
+type Verifier struct {
+	Manager *Manager
+	// Cookie is the session cookie's name.
+	Cookie string
+	// HostOf returns the request's host, for sessions bound to one site.
+	// Nil: sessions are not checked against a host.
+	HostOf func(context.Context) string
+}
+
+// Verify implements verifier.Verifier.
+func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verifier.Identity, error) {
+	if cred.Source.Kind != verifier.SourceCookie || cred.Source.Name != v.Cookie {
+		return nil, verifier.ErrNotResponsible
+	}
+	host := ""
+	if v.HostOf != nil {
+		host = v.HostOf(ctx)
+	}
+	s, err := v.Manager.Authenticate(ctx, cred.Value, host)
+	if err != nil {
+		return nil, err
+	}
+	return identity(s), nil
+}
