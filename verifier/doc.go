@@ -12,5 +12,21 @@
 //   - *UnavailableError: the verifier could not decide because something it
 //     depends on (a key source, a store) failed. Callers must fail closed.
 //
+// The pieces:
+//
+//   - JWTVerifier checks tokens of one issuer (RFC 8725 rules: an explicit
+//     algorithm allow-list, typ allow-list, no crit, exp required, issuer and
+//     audience checks, optional max age and remote re-check); JWTRouter
+//     parses a token once and hands it to the verifier of its "iss".
+//   - KeySource implementations: RemoteKeySource (a JWKS endpoint refreshed
+//     in the background, rate-limited refresh on unknown kids, last good keys
+//     kept while the endpoint is down) and StaticKeySource (PEM keys or an
+//     HMAC secret).
+//   - Cached puts a verifier behind an IdentityCache keyed by a SHA-256 of
+//     the token, never past the identity's ValidUntil, with the DenyList
+//     consulted on every hit.
+//   - IntrospectVerifier checks opaque tokens remotely (RFC 7662 or a JSON session
+//     endpoint); Chain tries verifiers in order.
+//
 // The package knows nothing of Caddy or HTTP responses; it never logs.
 package verifier
