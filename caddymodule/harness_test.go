@@ -42,6 +42,17 @@ type gateway struct {
 	t       *testing.T
 	base    string // http://127.0.0.1:PORT
 	storage string // Caddy's storage directory (holds the dev key)
+	cfg     []byte // the adapted JSON config
+}
+
+// reload loads the same config again, the way `caddy reload` does: Caddy
+// provisions the new config before it cleans up the old one.
+func (g *gateway) reload() {
+	g.t.Helper()
+	if err := caddy.Load(g.cfg, true); err != nil {
+		g.t.Fatalf("reloading config: %v", err)
+	}
+	g.waitUp()
 }
 
 // startGateway adapts the Caddyfile (with {PORT} and {STORAGE} filled in),
@@ -60,7 +71,7 @@ func startGateway(t *testing.T, caddyfile string) *gateway {
 		t.Fatalf("loading config: %v", err)
 	}
 	t.Cleanup(func() { _ = caddy.Load([]byte(`{"admin":{"disabled":true}}`), true) })
-	g := &gateway{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), storage: storage}
+	g := &gateway{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), storage: storage, cfg: cfg}
 	g.waitUp()
 	return g
 }

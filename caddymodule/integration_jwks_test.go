@@ -240,3 +240,18 @@ func TestJWKSDownFromStartIsUnavailableNotUnauthorized(t *testing.T) {
 	}
 	wantStatus(t, r, http.StatusOK)
 }
+
+func TestReloadKeepsTheSharedKeySource(t *testing.T) {
+	f := startIdPGateway(t, false)
+	tok := f.a.Key("RS256").Mint(validClaims("https://a.example/"))
+	wantStatus(t, f.g.do("GET", "/", "Authorization: Bearer "+tok), http.StatusOK)
+	before := f.a.Fetches()
+	for i := 0; i < 3; i++ {
+		f.g.reload()
+	}
+	if got := f.a.Fetches(); got != before {
+		t.Fatalf("3 reloads fetched the JWKS %d more times; the key source should be shared", got-before)
+	}
+	fresh := f.a.Key("RS256").Mint(with(validClaims("https://a.example/"), "sub", "carol"))
+	wantStatus(t, f.g.do("GET", "/", "Authorization: Bearer "+fresh), http.StatusOK)
+}
