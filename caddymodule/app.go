@@ -61,6 +61,18 @@ type App struct {
 	// CacheSize bounds the verified-identity cache, in bytes. Default: 64 MiB.
 	CacheSize int64 `json:"cache_size,omitempty"`
 
+	// AssertionKeyFile is a PEM private key (EC P-256, RSA or Ed25519) that
+	// signs assertions (`header NAME assertion`). Default: an EC P-256 key
+	// kept in Caddy's storage, shared by instances that share storage.
+	AssertionKeyFile string `json:"assertion_key_file,omitempty"`
+
+	// AssertionIssuer is the "iss" of assertions. Default: authgate.
+	AssertionIssuer string `json:"assertion_issuer,omitempty"`
+
+	// AssertionTTL is the lifetime of an assertion (never beyond the
+	// credential's expiry). Default: 1m.
+	AssertionTTL caddy.Duration `json:"assertion_ttl,omitempty"`
+
 	// EndpointPrefix is the path prefix of the gateway's own endpoints
 	// (session exchange, logout, JWKS), matched on the original request path
 	// before any rewrite. Default: /.authgate/.
@@ -78,7 +90,7 @@ type App struct {
 	Session *SessionConfig `json:"session,omitempty"`
 
 	verifiers map[string]*verifierEntry
-	order     []string // verifier names in declaration order
+	order     []string            // verifier names in declaration order
 	endpoints map[string]endpoint // by path below EndpointPrefix
 	cache     *verifier.IdentityCache
 	headers   []headerMapping
@@ -87,6 +99,7 @@ type App struct {
 	poolKeys  []string
 	logger    *zap.Logger
 
+	sessions    *edgeSessions      // edge sessions (session.go); nil: off
 	denyList    verifier.DenyList  // revoked IdP JWTs (edge sessions); nil: none
 	refresher   policy.Refresher   // claim sources; nil: nothing refreshable
 	claimWriter policy.ClaimWriter // writes refreshed claims into sessions; nil: none
@@ -143,7 +156,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.headers, err = compileHeaders(a.Headers); err != nil {
 		return err
 	}
-	return nil
+	return a.provisionAssertion(ctx)
 }
 
 func (a *App) setDefaults() {
@@ -167,6 +180,12 @@ func (a *App) setDefaults() {
 	}
 	if a.RolesClaim == "" {
 		a.RolesClaim = "roles"
+	}
+	if a.AssertionIssuer == "" {
+		a.AssertionIssuer = "authgate"
+	}
+	if a.AssertionTTL <= 0 {
+		a.AssertionTTL = caddy.Duration(time.Minute)
 	}
 	if len(a.Headers) == 0 {
 		a.Headers = defaultHeaders()
@@ -207,6 +226,10 @@ func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (
 	if len(jc.Algorithms) > 0 {
 		algs = jc.Algorithms
 	}
+	recheck, err := a.rechecker(jc)
+	if err != nil {
+		return nil, err
+	}
 	v, err := verifier.NewJWTVerifier(verifier.JWTConfig{
 		Name:            jc.Name,
 		Issuer:          repl.ReplaceKnown(jc.Issuer, ""),
@@ -216,6 +239,8 @@ func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (
 		Types:           jc.Types,
 		Leeway:          time.Duration(jc.Leeway),
 		MaxAge:          time.Duration(jc.MaxAge),
+		Recheck:         recheck,
+		RecheckExpired:  jc.RecheckExpired,
 		SubjectTemplate: jc.SubjectTemplate,
 		Keys:            keys,
 		MaxClaims:       a.MaxClaims,

@@ -34,6 +34,10 @@ func init() {
 //			unknown_kid_cooldown <duration>
 //		}
 //		header <name> <template> [json]
+//		header <name> assertion
+//		assertion_key_file <pem>
+//		assertion_issuer <iss>
+//		assertion_ttl <duration>
 //		role <name> <permission…>
 //		roles_claim <path>
 //		require <claim> <op> [values…] [max_age D] [id NAME]
@@ -97,6 +101,12 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return a.parseRole(d)
 	case "roles_claim":
 		return singleArg(d, &a.RolesClaim)
+	case "assertion_key_file":
+		return singleArg(d, &a.AssertionKeyFile)
+	case "assertion_issuer":
+		return singleArg(d, &a.AssertionIssuer)
+	case "assertion_ttl":
+		return durationArg(d, &a.AssertionTTL)
 	case "require":
 		rc, err := parseRequire(d)
 		if err != nil {

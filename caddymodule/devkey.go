@@ -5,11 +5,7 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/certmagic"
@@ -52,47 +48,16 @@ func (a *App) provisionDev(ctx caddy.Context) error {
 }
 
 // loadOrCreateDevKey reads the Ed25519 dev key from storage, creating it
-// under a storage lock so concurrent instances agree on one key.
+// on first use.
 func loadOrCreateDevKey(ctx context.Context, st certmagic.Storage) (ed25519.PrivateKey, error) {
-	if k, err := readDevKey(ctx, st); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
-	}
-	if err := st.Lock(ctx, devKeyPath); err != nil {
-		return nil, fmt.Errorf("locking dev key: %w", err)
-	}
-	defer func() { _ = st.Unlock(ctx, devKeyPath) }()
-	if k, err := readDevKey(ctx, st); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	key, err := loadOrCreateKey(ctx, st, devKeyPath, func() (crypto.Signer, error) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		return priv, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, err
-	}
-	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err := st.Store(ctx, devKeyPath, data); err != nil {
-		return nil, fmt.Errorf("storing dev key: %w", err)
-	}
-	return priv, nil
-}
-
-func readDevKey(ctx context.Context, st certmagic.Storage) (ed25519.PrivateKey, error) {
-	data, err := st.Load(ctx, devKeyPath)
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("dev key in storage is not PEM")
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing dev key: %w", err)
-	}
-	priv, ok := k.(ed25519.PrivateKey)
+	priv, ok := key.(ed25519.PrivateKey)
 	if !ok {
 		return nil, fmt.Errorf("dev key in storage is not Ed25519")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
@@ -16,9 +17,11 @@ const identityHeaderPrefix = "x-auth-"
 
 // headerMapping is a compiled HeaderConfig.
 type headerMapping struct {
-	name  string // canonical header name
-	parts []templatePart
-	json  bool
+	name      string // canonical header name
+	parts     []templatePart
+	json      bool
+	assertion bool             // value is a signed assertion (`header NAME assertion`)
+	signer    *assertionSigner // set at provision when assertion is true
 }
 
 // templatePart is literal text or one identity value.
@@ -51,6 +54,10 @@ func compileHeaders(cfgs []HeaderConfig) ([]headerMapping, error) {
 	for _, hc := range cfgs {
 		if hc.Name == "" || strings.ContainsAny(hc.Name, " \t\r\n:") {
 			return nil, fmt.Errorf("header name %q is not valid", hc.Name)
+		}
+		if hc.Value == assertionTemplate && !hc.JSON {
+			out = append(out, headerMapping{name: http.CanonicalHeaderKey(hc.Name), assertion: true})
+			continue
 		}
 		parts, err := compileTemplate(hc.Value)
 		if err != nil {
@@ -117,6 +124,12 @@ func joinLiterals(parts []templatePart) string {
 
 // render returns the header value for id, or "" when it has no value.
 func (m *headerMapping) render(id *verifier.Identity) string {
+	if m.assertion {
+		if m.signer == nil {
+			return ""
+		}
+		return m.signer.token(id, time.Now())
+	}
 	if len(m.parts) == 1 {
 		return m.renderPart(&m.parts[0], id)
 	}

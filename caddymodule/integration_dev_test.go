@@ -211,10 +211,10 @@ func TestLoginRedirectOnlyForBrowserNavigations(t *testing.T) {
 		t.Errorf("Vary = %q", r.header.Get("Vary"))
 	}
 	for name, hdrs := range map[string][]string{
-		"fetch":       {"Accept: text/html", "Sec-Fetch-Mode: cors"},
-		"xhr":         {"Accept: text/html", "X-Requested-With: XMLHttpRequest"},
-		"api client":  {"Accept: application/json"},
-		"bad token":   append([]string{"Authorization: Bearer nope"}, nav...),
+		"fetch":      {"Accept: text/html", "Sec-Fetch-Mode: cors"},
+		"xhr":        {"Accept: text/html", "X-Requested-With: XMLHttpRequest"},
+		"api client": {"Accept: application/json"},
+		"bad token":  append([]string{"Authorization: Bearer nope"}, nav...),
 	} {
 		t.Run(name+" gets 401", func(t *testing.T) {
 			wantStatus(t, g.do("GET", "/login/page", hdrs...), http.StatusUnauthorized)

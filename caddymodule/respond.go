@@ -40,6 +40,7 @@ var descriptions = map[verifier.Reason]string{
 	verifier.ReasonSessionRevoked:  "the session has been revoked",
 	verifier.ReasonSessionExpired:  "the session has expired",
 	verifier.ReasonInactive:        "the credential is not active",
+	reasonTokenReused:              "the token has already been exchanged",
 }
 
 // loginReasons are the failures for which a browser navigation is sent to
@@ -77,6 +78,9 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
 	h.logDenied(r, http.StatusUnauthorized, string(reason))
 	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
+	if es := h.app.sessions; es != nil && (reason == verifier.ReasonSessionRevoked || reason == verifier.ReasonSessionExpired) {
+		es.clearCookie(w) // a dead session cookie is only ever refused again
+	}
 	if h.LoginURL != "" && loginReasons[reason] && isBrowserNavigation(r) {
 		return h.redirect(w, r, h.loginRedirect(r), string(reason))
 	}
@@ -124,7 +128,9 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, target, reaso
 }
 
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, reason, body string) error {
-	setErrorPlaceholders(r, status, reason)
+	if status >= http.StatusBadRequest {
+		setErrorPlaceholders(r, status, reason)
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Cache-Control", "no-store")
