@@ -221,6 +221,11 @@ func (h *Handler) Validate() error {
 	if h.LoginURL != "" && !strings.HasPrefix(h.LoginURL, "/") && !strings.HasPrefix(h.LoginURL, "https://") && !strings.HasPrefix(h.LoginURL, "http://") {
 		return fmt.Errorf("login_url must be an absolute URL or a path")
 	}
+	for _, origin := range h.RedirectAllow {
+		if err := checkOrigin(origin); err != nil {
+			return fmt.Errorf("redirect_allow %q: %w", origin, err)
+		}
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -50,4 +51,16 @@ func samePath(target string) bool {
 	}
 	u, err := url.Parse(target)
 	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
+}
+
+// checkOrigin accepts exactly scheme://host[:port] with an http(s) scheme:
+// an entry with a path or without a scheme would never match a redirect
+// target, and silently so.
+func checkOrigin(origin string) error {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("want an origin such as https://login.example.com")
+	}
+	return nil
 }

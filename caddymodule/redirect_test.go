@@ -44,3 +44,16 @@ func TestSafeRedirectRefusesOtherOrigins(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckOriginRefusesEntriesThatCanNeverMatch(t *testing.T) {
+	for _, ok := range []string{"https://login.example.com", "http://127.0.0.1:8080", "https://a.example/"} {
+		if err := checkOrigin(ok); err != nil {
+			t.Errorf("checkOrigin(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"login.example.com", "https://a.example/path", "ftp://a.example", "https://user@a.example", "https://a.example?x=1", ""} {
+		if checkOrigin(bad) == nil {
+			t.Errorf("checkOrigin(%q) = nil, want an error", bad)
+		}
+	}
+}
