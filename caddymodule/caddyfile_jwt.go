@@ -44,6 +44,14 @@ func (jc *JWTConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return durationArg(d, &jc.Leeway)
 	case "max_age":
 		return durationArg(d, &jc.MaxAge)
+	case "recheck":
+		return singleArg(d, &jc.Recheck)
+	case "recheck_expired":
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		jc.RecheckExpired = true
+		return nil
 	case "cache_ttl":
 		return durationArg(d, &jc.CacheTTL)
 	case "jwks_refresh_interval":

@@ -54,6 +54,17 @@ type JWTConfig struct {
 	// without "iat" are then too_old too. Default: off.
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 
+	// Recheck names an introspect verifier that confirms tokens older than
+	// MaxAge (every token when MaxAge is 0) instead of refusing them as
+	// too_old; younger tokens are verified locally without any remote call.
+	// The JWT itself is sent and the answer must carry the token's sub.
+	// Default: none.
+	Recheck string `json:"recheck,omitempty"`
+
+	// RecheckExpired also sends expired tokens whose signature and other
+	// claims are valid to Recheck. Default: false.
+	RecheckExpired bool `json:"recheck_expired,omitempty"`
+
 	// From lists where credentials are read, tried in order. Default: the
 	// Authorization header with the Bearer scheme.
 	From []SourceConfig `json:"from,omitempty"`

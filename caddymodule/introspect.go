@@ -1,21 +1,213 @@
 package caddymodule
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
 )
 
-// IntrospectConfig declares a remote session check (issue: remote session
-// checks). Placeholder until introspection lands.
+// Defaults of IntrospectConfig that the verifier package cannot apply
+// itself, because 0 means "off" there.
+const (
+	defaultIntrospectCacheTTL    = 30 * time.Second
+	defaultIntrospectNegativeTTL = 5 * time.Second
+)
+
+// IntrospectConfig declares a remote session check: an introspection
+// verifier for opaque tokens (session cookies of Stytch, Ory Kratos, an
+// OAuth2 server…), which jwt blocks may also name in `recheck` to confirm
+// their older tokens remotely.
 type IntrospectConfig struct {
-	// Name identifies the introspection verifier.
+	// Name identifies the verifier in `verifiers` lists and `recheck`.
+	// Required.
 	Name string `json:"name,omitempty"`
+
+	// URL is the session or introspection endpoint (http or https).
+	// Placeholders such as {env.*} are expanded at provision time. Required.
+	URL string `json:"url,omitempty"`
+
+	// Mode is the protocol. "json" posts {"<token_field>": token} (or
+	// forwards the credential, see Forward) and reads the answer through
+	// the *_path settings: 2xx is a valid session, 401/403 an inactive one.
+	// "rfc7662" posts the form token=… and reads active, sub, exp and iss;
+	// every other member becomes a claim. Default: json.
+	Mode string `json:"mode,omitempty"`
+
+	// Method is GET or POST. Default: POST, or GET when Forward is set.
+	Method string `json:"method,omitempty"`
+
+	// Forward sends the credential in this cookie or header (with its
+	// scheme) instead of a body, like a whoami call. json mode only.
+	Forward *SourceConfig `json:"forward,omitempty"`
+
+	// InactiveStatus lists the HTTP statuses that mean "no such session"
+	// in json mode; other non-2xx statuses are failures (503). Stytch
+	// answers 404 session_not_found. Default: 401 403.
+	InactiveStatus []int `json:"inactive_status,omitempty"`
+
+	// TokenField is the member of the JSON body that carries the token
+	// (Stytch: session_token, or session_jwt for re-checks). Default: token.
+	TokenField string `json:"token_field,omitempty"`
+
+	// From lists where credentials for this verifier are read, tried in
+	// order. Default: none, unlike jwt blocks: an introspect block without
+	// `from` is used only by `recheck` and never sends a credential of its
+	// own accord.
+	From []SourceConfig `json:"from,omitempty"`
+
+	// SubjectPath is where the subject sits in a json answer (dotted path);
+	// a 2xx answer without a non-empty string there is inactive.
+	// Default: sub.
+	SubjectPath string `json:"subject_path,omitempty"`
+
+	// ClaimsPath names an object in a json answer whose members become
+	// claims. Default: none (the only claim is sub).
+	ClaimsPath string `json:"claims_path,omitempty"`
+
+	// ExpiresPath is where the session's expiry sits in a json answer, as
+	// RFC 3339 or unix seconds. Default: none.
+	ExpiresPath string `json:"expires_path,omitempty"`
+
+	// ClientID and ClientSecret authenticate the gateway with HTTP Basic
+	// (RFC 7662 section 2.1; a Stytch project id and secret in json mode).
+	// Placeholders such as {env.*} and {file.*} are expanded at provision
+	// time.
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	// CacheTTL is how long an active answer is reused, never beyond the
+	// expiry the answer reports. 0 asks every time. Default: 30s.
+	CacheTTL *caddy.Duration `json:"cache_ttl,omitempty"`
+
+	// NegativeCacheTTL is how long an inactive answer is reused. 0 never
+	// caches one. Failures are never cached. Default: 5s.
+	NegativeCacheTTL *caddy.Duration `json:"negative_cache_ttl,omitempty"`
+
+	// Timeout bounds each call, waiting for a free slot included.
+	// Default: 2s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// MaxBodySize caps the answer's body, in bytes. Default: 262144.
+	MaxBodySize int64 `json:"max_body_size,omitempty"`
+
+	// MaxConcurrent caps the calls in flight at once. Default: 64.
+	MaxConcurrent int `json:"max_concurrent,omitempty"`
+
+	// RateLimit caps the calls started per second, with bursts of as many.
+	// Default: 100.
+	RateLimit int `json:"rate_limit,omitempty"`
+
+	// CacheSize bounds this verifier's answer cache, in bytes.
+	// Default: 16777216.
+	CacheSize int64 `json:"cache_size,omitempty"`
 }
 
-// provisionIntrospection builds introspection verifiers (a.addVerifier).
-func (a *App) provisionIntrospection(caddy.Context) error { return nil }
+// provisionIntrospection builds the introspection verifiers. It runs before
+// the jwt blocks, which may name them in `recheck`.
+func (a *App) provisionIntrospection(caddy.Context) error {
+	repl := caddy.NewReplacer()
+	rechecked := map[string]bool{}
+	for _, jc := range a.JWT {
+		rechecked[jc.Recheck] = true
+	}
+	for _, ic := range a.Introspect {
+		if _, dup := a.verifiers[ic.Name]; dup || ic.Name == "" {
+			return fmt.Errorf("introspect verifier name %q is empty or used twice", ic.Name)
+		}
+		if len(ic.From) == 0 && !rechecked[ic.Name] {
+			return fmt.Errorf("introspect %q: no `from` source and no jwt block rechecks with it", ic.Name)
+		}
+		if err := a.addIntrospect(repl, ic); err != nil {
+			return fmt.Errorf("introspect %q: %w", ic.Name, err)
+		}
+	}
+	return nil
+}
 
-// parseIntrospect parses `introspect NAME { … }`.
-func (a *App) parseIntrospect(d *caddyfile.Dispenser) error {
-	return d.Err("introspect is not implemented yet")
+func (a *App) addIntrospect(repl *caddy.Replacer, ic *IntrospectConfig) error {
+	var sources []verifier.Source
+	if len(ic.From) > 0 {
+		var err error
+		if sources, err = sourcesOf(ic.From); err != nil {
+			return err
+		}
+	}
+	cfg, err := ic.verifierConfig(repl, a)
+	if err != nil {
+		return err
+	}
+	v, err := verifier.NewIntrospectVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	a.cleanups = append(a.cleanups, func() error { v.Close(); return nil })
+	a.warnCustomHeaders(ic.Name, sources)
+	a.addVerifier(ic.Name, &verifierEntry{other: v, sources: sources})
+	return nil
+}
+
+// verifierConfig expands placeholders and applies the defaults whose zero
+// value means "off" to the verifier.
+func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifier.IntrospectConfig, error) {
+	cfg := verifier.IntrospectConfig{
+		Name:             ic.Name,
+		URL:              repl.ReplaceKnown(ic.URL, ""),
+		Mode:             verifier.IntrospectMode(ic.Mode),
+		Method:           ic.Method,
+		TokenField:       ic.TokenField,
+		InactiveStatus:   ic.InactiveStatus,
+		SubjectPath:      ic.SubjectPath,
+		ClaimsPath:       ic.ClaimsPath,
+		ExpiresPath:      ic.ExpiresPath,
+		Lookup:           policy.Lookup,
+		ClientID:         repl.ReplaceKnown(ic.ClientID, ""),
+		ClientSecret:     repl.ReplaceKnown(ic.ClientSecret, ""),
+		CacheTTL:         durationOr(ic.CacheTTL, defaultIntrospectCacheTTL),
+		NegativeCacheTTL: durationOr(ic.NegativeCacheTTL, defaultIntrospectNegativeTTL),
+		CacheSize:        ic.CacheSize,
+		Timeout:          time.Duration(ic.Timeout),
+		MaxBodyBytes:     ic.MaxBodySize,
+		MaxTokenBytes:    a.MaxTokenSize,
+		MaxConcurrent:    ic.MaxConcurrent,
+		RateLimit:        float64(ic.RateLimit),
+		MaxClaims:        a.MaxClaims,
+		MaxDepth:         a.MaxClaimDepth,
+	}
+	if ic.Forward != nil {
+		s, err := ic.Forward.source()
+		if err != nil {
+			return cfg, fmt.Errorf("forward: %w", err)
+		}
+		cfg.Forward = &s
+	}
+	return cfg, nil
+}
+
+func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return time.Duration(*d)
+}
+
+// rechecker returns the introspection verifier a jwt block names in
+// `recheck`, or nil when it names none.
+func (a *App) rechecker(jc *JWTConfig) (verifier.Rechecker, error) {
+	if jc.Recheck == "" {
+		if jc.RecheckExpired {
+			return nil, errors.New("recheck_expired needs recheck")
+		}
+		return nil, nil
+	}
+	if e, ok := a.verifiers[jc.Recheck]; ok {
+		if r, ok := e.other.(verifier.Rechecker); ok {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("recheck: unknown introspect verifier %q", jc.Recheck)
 }

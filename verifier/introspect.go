@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,11 @@ type IntrospectConfig struct {
 	// Forward, when set, sends the token in this cookie or header (with its
 	// Scheme, if any) and no body, like a whoami call. JSON mode only.
 	Forward *Source
+	// InactiveStatus lists the HTTP statuses by which a JSON-mode service
+	// says a token is not (or no longer) a session; any other non-2xx status
+	// is a failure. Default: 401 and 403. (Stytch answers 404
+	// session_not_found.)
+	InactiveStatus []int
 	// TokenField is the member of the JSON body that carries the token.
 	// Default: "token".
 	TokenField string
@@ -151,6 +157,10 @@ func (c IntrospectConfig) withDefaults() IntrospectConfig {
 			c.Method = http.MethodGet
 		}
 	}
+	c.InactiveStatus = slices.Clone(c.InactiveStatus)
+	if len(c.InactiveStatus) == 0 && c.Mode == IntrospectJSON {
+		c.InactiveStatus = []int{http.StatusUnauthorized, http.StatusForbidden}
+	}
 	if c.TokenField == "" {
 		c.TokenField = "token"
 	}
@@ -196,6 +206,8 @@ func (c IntrospectConfig) validate() error {
 	add(c.Mode == IntrospectJSON || (c.ClaimsPath == "" && c.ExpiresPath == "" && c.SubjectPath == "sub"), "subject, claims and expires paths are for json mode")
 	add(c.Mode == IntrospectRFC7662 || c.Lookup != nil, "json mode needs a path lookup function")
 	add(c.ClientSecret == "" || c.ClientID != "", "client secret without client id")
+	add(c.Mode == IntrospectJSON || len(c.InactiveStatus) == 0, "inactive statuses are for json mode (rfc7662 says active:false)")
+	add(!slices.ContainsFunc(c.InactiveStatus, func(s int) bool { return s < 300 || s > 599 }), "inactive statuses must be 3xx, 4xx or 5xx")
 	add(c.Forward == nil || validForward(*c.Forward), "forward needs a cookie or header name")
 	add(c.Forward == nil || c.ClientID == "" || !strings.EqualFold(c.Forward.Name, "Authorization") || c.Forward.Kind != SourceHeader,
 		"forward header Authorization conflicts with client credentials")

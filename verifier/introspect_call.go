@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (v *IntrospectVerifier) call(ctx context.Context, token string) (introspect
 		return introspection{}, unavailable(fmt.Errorf("calling introspection endpoint: %w", err))
 	}
 	defer drainClose(resp.Body)
-	if v.cfg.Mode == IntrospectJSON && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+	if v.cfg.Mode == IntrospectJSON && slices.Contains(v.cfg.InactiveStatus, resp.StatusCode) {
 		return v.inactive(), nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

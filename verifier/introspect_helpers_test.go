@@ -26,8 +26,8 @@ type sessionService struct {
 
 type seenCall struct {
 	method, contentType, authorization, cookie, header string
-	form                                                string // RFC 7662 "token" form value
-	json                                                map[string]string
+	form                                               string // RFC 7662 "token" form value
+	json                                               map[string]string
 }
 
 func newSessionService(t *testing.T, reply http.HandlerFunc) *sessionService {

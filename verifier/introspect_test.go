@@ -93,7 +93,7 @@ func TestJSONSessionAnswers(t *testing.T) {
 		{"a 2xx without a subject is inactive", answer(200, map[string]any{"session": map[string]any{}}), "", verifier.ReasonInactive},
 		{"an empty subject is inactive", answer(200, stytchSession("", later)), "", verifier.ReasonInactive},
 		{"a session that expired is inactive", answer(200, stytchSession("user-1", c.Now().Add(-time.Minute))), "", verifier.ReasonInactive},
-		{"a 404 is unavailable", answer(404, nil), "", verifier.ReasonIntrospectionUnavailable},
+		{"a 404 is unavailable unless listed as inactive", answer(404, nil), "", verifier.ReasonIntrospectionUnavailable},
 		{"a 429 is unavailable", answer(429, nil), "", verifier.ReasonIntrospectionUnavailable},
 		{"an expiry that is not a time proves nothing", answer(200, map[string]any{"session": map[string]any{"user_id": "u", "expires_at": "soon"}}), "", verifier.ReasonIntrospectionUnavailable},
 		{"an expiry of the wrong type proves nothing", answer(200, map[string]any{"session": map[string]any{"user_id": "u", "expires_at": true}}), "", verifier.ReasonIntrospectionUnavailable},
@@ -110,6 +110,18 @@ func TestJSONSessionAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestInactiveStatusesAreConfigurable(t *testing.T) {
+	svc := newSessionService(t, answer(404, map[string]any{"error_type": "session_not_found"}))
+	cfg := stytchConfig(svc.URL, newClock())
+	cfg.InactiveStatus = []int{401, 404}
+	v := newIntrospect(t, cfg)
+	id, err := v.Verify(context.Background(), cookieCred("session_token", "gone"))
+	wantRefused(t, id, err, verifier.ReasonInactive)
+	svc.setReply(answer(403, nil))
+	id, err = v.Verify(context.Background(), cookieCred("session_token", "other"))
+	wantRefused(t, id, err, verifier.ReasonIntrospectionUnavailable)
 }
 
 func TestJSONSessionClaimsComeFromClaimsPath(t *testing.T) {
@@ -181,6 +193,8 @@ func TestIntrospectConfigIsChecked(t *testing.T) {
 		{"unknown modes are refused", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: "soap", Lookup: policy.Lookup}, "mode must be"},
 		{"client credentials and a forwarded Authorization clash", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Forward: fwd, ClientID: "id", Lookup: policy.Lookup}, "conflicts"},
 		{"negative durations are refused", verifier.IntrospectConfig{Name: "x", URL: "https://a/", CacheTTL: -1, Lookup: policy.Lookup}, "negative"},
+		{"inactive statuses are for json mode", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: verifier.IntrospectRFC7662, InactiveStatus: []int{404}}, "json mode"},
+		{"a 2xx cannot mean inactive", verifier.IntrospectConfig{Name: "x", URL: "https://a/", InactiveStatus: []int{204}, Lookup: policy.Lookup}, "inactive statuses must be"},
 		{"json mode needs a lookup", verifier.IntrospectConfig{Name: "x", URL: "https://a/"}, "lookup"},
 	}
 	for _, tc := range cases {
