@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,23 +165,55 @@ func (m *headerMapping) renderPart(p *templatePart, id *verifier.Identity) strin
 	return p.literal
 }
 
-// foldHeaderName lowercases name and maps '_' to '-', the way CGI, WSGI and
-// PHP fold header names into one variable: X_Auth_User reaches such apps as
+// foldByte lowercases c and maps '_' to '-', the way CGI, WSGI and PHP fold
+// header names into one variable: X_Auth_User reaches such apps as
 // X-Auth-User, so both spellings must be stripped.
+func foldByte(c byte) byte {
+	switch {
+	case c == '_':
+		return '-'
+	case 'A' <= c && c <= 'Z':
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+// foldHasPrefix reports whether name, folded, starts with the folded
+// prefix. It does not allocate: it runs for every inbound header.
+func foldHasPrefix(name, folded string) bool {
+	if len(name) < len(folded) {
+		return false
+	}
+	for i := 0; i < len(folded); i++ {
+		if foldByte(name[i]) != folded[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// foldHeaderName returns name folded (see foldByte).
 func foldHeaderName(name string) string {
-	return strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+	b := []byte(name)
+	for i := range b {
+		b[i] = foldByte(b[i])
+	}
+	return string(b)
 }
 
 // headerPolicy decides which inbound headers are identity headers.
 type headerPolicy struct {
-	mapped map[string]struct{} // folded names of mapped headers
+	mapped []string            // folded names of mapped headers outside X-Auth-
 	spared map[string]struct{} // canonical names of credential headers (read, not stripped)
 }
 
 func newHeaderPolicy(mappings []headerMapping, credentialHeaders []string) headerPolicy {
-	hp := headerPolicy{mapped: map[string]struct{}{}, spared: map[string]struct{}{}}
+	hp := headerPolicy{spared: map[string]struct{}{}}
 	for _, m := range mappings {
-		hp.mapped[foldHeaderName(m.name)] = struct{}{}
+		folded := foldHeaderName(m.name)
+		if !strings.HasPrefix(folded, identityHeaderPrefix) && !slices.Contains(hp.mapped, folded) {
+			hp.mapped = append(hp.mapped, folded)
+		}
 	}
 	for _, h := range credentialHeaders {
 		hp.spared[http.CanonicalHeaderKey(h)] = struct{}{}
@@ -189,12 +222,15 @@ func newHeaderPolicy(mappings []headerMapping, credentialHeaders []string) heade
 }
 
 func (hp headerPolicy) isIdentity(name string) bool {
-	folded := foldHeaderName(name)
-	if strings.HasPrefix(folded, identityHeaderPrefix) {
+	if foldHasPrefix(name, identityHeaderPrefix) {
 		return true
 	}
-	_, ok := hp.mapped[folded]
-	return ok
+	for _, m := range hp.mapped {
+		if len(name) == len(m) && foldHasPrefix(name, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // stripInbound deletes every identity header a client sent, in any spelling,
