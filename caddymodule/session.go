@@ -80,6 +80,7 @@ type SessionStoreConfig struct {
 
 // edgeSessions is the provisioned session machinery of an App.
 type edgeSessions struct {
+	app      *App
 	cfg      *SessionConfig
 	manager  *session.Manager
 	cookie   string
@@ -114,7 +115,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		return err
 	}
 	a.cleanups = append(a.cleanups, func() error { m.Close(); return nil })
-	es := &edgeSessions{cfg: sc, manager: m, cookie: sc.Cookie, secure: !sc.InsecureCookie, maxAge: time.Duration(sc.ExchangeMaxAge)}
+	es := &edgeSessions{app: a, cfg: sc, manager: m, cookie: sc.Cookie, secure: !sc.InsecureCookie, maxAge: time.Duration(sc.ExchangeMaxAge)}
 	if es.exchange, err = a.exchangeVerifier(sc.Exchange); err != nil {
 		return err
 	}
@@ -189,4 +190,16 @@ func (a *App) exchangeVerifier(names []string) (verifier.Verifier, error) {
 // defaultSessionPath is the bolt file used when none is configured.
 func defaultSessionPath() string {
 	return filepath.Join(caddy.AppDataDir(), "authgate", "sessions.db")
+}
+
+// fetchable reports whether a claim has a claim source (subject-scoped,
+// refreshed); such claims cannot be set per session through the admin API.
+// (Local check until the claim-source side offers App.fetchableClaim.)
+func (es *edgeSessions) fetchable(name string) bool {
+	for _, c := range es.app.Claims {
+		if c != nil && c.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,173 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authgate/authgate/verifier/session"
+)
+
+// sessions serves /authgate/sessions: POST creates, GET ?user_id lists,
+// DELETE ?user_id revokes all of a user's sessions.
+func (a *adminCall) sessions() error {
+	ctx := a.r.Context()
+	switch a.r.Method {
+	case http.MethodPost:
+		return a.create()
+	case http.MethodGet, http.MethodDelete:
+	default:
+		return methodError("GET, POST, DELETE")
+	}
+	user := a.r.URL.Query().Get("user_id")
+	if user == "" {
+		return apiError(http.StatusBadRequest, "user_id query parameter is required")
+	}
+	if a.r.Method == http.MethodDelete {
+		n, err := a.es.manager.RevokeUser(ctx, user)
+		if err != nil {
+			return storeError(err)
+		}
+		return a.reply(http.StatusOK, map[string]any{"revoked": n})
+	}
+	list, err := a.es.manager.List(ctx, user)
+	if err != nil {
+		return storeError(err)
+	}
+	views := make([]map[string]any, 0, len(list))
+	for _, s := range list {
+		views = append(views, sessionView(s))
+	}
+	return a.reply(http.StatusOK, map[string]any{"sessions": views})
+}
+
+// create mints a session for a user (server-side login) and returns its
+// token: the only time the token is ever shown.
+func (a *adminCall) create() error {
+	var body struct {
+		UserID string          `json:"user_id"`
+		Claims map[string]any  `json:"claims"`
+		TTL    json.RawMessage `json:"ttl"`
+	}
+	if err := a.decode(&body); err != nil {
+		return err
+	}
+	if body.UserID == "" {
+		return apiError(http.StatusBadRequest, "user_id is required")
+	}
+	ttl, err := parseTTL(body.TTL)
+	if err != nil {
+		return apiError(http.StatusBadRequest, "ttl: "+err.Error())
+	}
+	for name := range body.Claims {
+		if a.es.fetchable(name) {
+			return apiError(http.StatusConflict, "claim "+strconv.Quote(name)+" has a claim source; it is refreshed, not set")
+		}
+	}
+	tok, s, err := a.es.manager.Create(a.r.Context(), session.NewSession{UserID: body.UserID, Claims: body.Claims, TTL: ttl})
+	if err != nil {
+		return storeError(err)
+	}
+	return a.reply(http.StatusCreated, map[string]any{
+		"session_token": tok, "session_id": s.ID, "user_id": s.UserID,
+		"expires_at": s.Expires.UTC().Format(time.RFC3339),
+	})
+}
+
+var errInvalidTTL = errors.New("want a positive Go duration string or integer seconds")
+
+// parseTTL reads a Go duration string ("1h") or integer seconds.
+func parseTTL(raw json.RawMessage) (time.Duration, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var secs int64
+	if err := json.Unmarshal(raw, &secs); err == nil {
+		if secs <= 0 {
+			return 0, errInvalidTTL
+		}
+		return time.Duration(secs) * time.Second, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, errInvalidTTL
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, errInvalidTTL
+	}
+	return d, nil
+}
+
+// session serves /authgate/sessions/{id}: GET shows, DELETE revokes.
+func (a *adminCall) session(id string) error {
+	switch a.r.Method {
+	case http.MethodGet:
+		s, err := a.es.manager.Get(a.r.Context(), id)
+		if err != nil {
+			return storeError(err)
+		}
+		return a.reply(http.StatusOK, sessionView(s))
+	case http.MethodDelete:
+		if _, err := a.es.manager.Revoke(a.r.Context(), id); err != nil {
+			return storeError(err)
+		}
+		return a.reply(http.StatusNoContent, nil)
+	}
+	return methodError("GET, DELETE")
+}
+
+// claim serves PUT /authgate/sessions/{id}/claims/{claim}: the body is the
+// raw JSON value. Reserved claims are refused (400), and so are claims
+// that have a claim source (409): those are subject-scoped and refreshed.
+func (a *adminCall) claim(id, name string) error {
+	if a.r.Method != http.MethodPut {
+		return methodError("PUT")
+	}
+	if session.IsReserved(name) {
+		return apiError(http.StatusBadRequest, "claim "+strconv.Quote(name)+" is reserved")
+	}
+	if a.es.fetchable(name) {
+		return apiError(http.StatusConflict, "claim "+strconv.Quote(name)+" has a claim source; it is refreshed, not set")
+	}
+	var value any
+	if err := a.decode(&value); err != nil {
+		return err
+	}
+	if _, err := a.es.manager.Get(a.r.Context(), id); err != nil {
+		return storeError(err)
+	}
+	if err := a.es.manager.SetClaim(a.r.Context(), id, name, value); err != nil {
+		return storeError(err)
+	}
+	return a.reply(http.StatusNoContent, nil)
+}
+
+// revocations serves POST /authgate/revocations {"jti"|"sub", "until"}.
+func (a *adminCall) revocations() error {
+	if a.r.Method != http.MethodPost {
+		return methodError("POST")
+	}
+	var body struct {
+		JTI   string `json:"jti"`
+		Sub   string `json:"sub"`
+		Until string `json:"until"`
+	}
+	if err := a.decode(&body); err != nil {
+		return err
+	}
+	if (body.JTI == "") == (body.Sub == "") {
+		return apiError(http.StatusBadRequest, "exactly one of jti and sub is required")
+	}
+	until, err := time.Parse(time.RFC3339, body.Until)
+	if err != nil || !until.After(time.Now()) {
+		return apiError(http.StatusBadRequest, "until must be an RFC 3339 time in the future")
+	}
+	n, err := a.es.manager.Deny(a.r.Context(), session.Denial{JTI: body.JTI, Subject: body.Sub, Until: until})
+	if err != nil {
+		return storeError(err)
+	}
+	return a.reply(http.StatusCreated, map[string]any{"revoked_sessions": n, "until": until.UTC().Format(time.RFC3339)})
+}
