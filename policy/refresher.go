@@ -1,0 +1,269 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// Defaults of RefresherConfig.
+const (
+	DefaultRefreshTimeout   = 2 * time.Second
+	DefaultRefreshCacheSize = 16 << 20 // bytes
+	DefaultMaxInFlight      = 64
+)
+
+var errUnknownClaim = errors.New("no claim source for this claim")
+
+// ClaimSourceConfig declares one refreshable top-level claim.
+type ClaimSourceConfig struct {
+	// Name is the top-level claim the source refreshes. Validators on it, or
+	// on paths inside it ("realm_access.roles" for "realm_access"), refetch
+	// it when stale.
+	Name string
+	// Source fetches the value. Required.
+	Source ClaimSource
+	// MaxAge is the default freshness of validators on the claim that set
+	// none, and how long a fetched value is cached. 0: every request.
+	MaxAge time.Duration
+	// Timeout bounds one fetch, waiting for a fetch slot included.
+	// Default: DefaultRefreshTimeout.
+	Timeout time.Duration
+	// StaleIfError is the grace after MaxAge during which a known value
+	// (cached, or the token's own) is used while the source fails.
+	// Default: 0, none.
+	StaleIfError time.Duration
+}
+
+// RefresherConfig configures a ClaimRefresher.
+type RefresherConfig struct {
+	// Claims are the claim sources; names must be unique and non-empty.
+	Claims []ClaimSourceConfig
+	// CacheSize bounds the cache of fetched values, in bytes (approximate).
+	// Default: DefaultRefreshCacheSize.
+	CacheSize int64
+	// MaxInFlight bounds concurrent fetches over all claims and subjects.
+	// Default: DefaultMaxInFlight.
+	MaxInFlight int
+	// Writer, if set, receives every freshly fetched value for identities
+	// that carry a SessionID (edge sessions), so that other gateway
+	// instances see it. Default: nil, no write-back.
+	Writer ClaimWriter
+	// Counters receive fetch, hit, error and stale-serve counts.
+	Counters RefreshCounters
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Counter is a monotonically increasing count; *expvar.Int is one.
+type Counter interface{ Add(delta int64) }
+
+// RefreshCounters are the refresher's observability hooks; nil fields are
+// not counted.
+type RefreshCounters struct {
+	Fetches     Counter // calls made to claim sources
+	CacheHits   Counter // refreshes answered from the cache
+	Errors      Counter // failed calls to claim sources
+	StaleServes Counter // failures answered with a stale value (stale_if_error)
+	WriteErrors Counter // failed write-backs into sessions
+}
+
+func inc(c Counter) {
+	if c != nil {
+		c.Add(1)
+	}
+}
+
+// ClaimRefresher is the Refresher behind `claim` blocks (SPEC section 3).
+// Fetched values are cached per (verifier, subject, claim), so equal
+// subjects of two verifiers never share one; concurrent misses for one key
+// make one call (max age 0 excepted: every request makes its own); and at
+// most MaxInFlight calls run at once. It is safe for concurrent use.
+type ClaimRefresher struct {
+	claims   map[string]*claimSource
+	byLength []*claimSource // longest name first, for Source
+	cache    *ristretto.Cache[string, cachedClaim]
+	flight   singleflight.Group
+	// closing guards Close against concurrent cache use: ristretto panics
+	// on a Get or Set racing its Close, and a Wait during Close never
+	// returns.
+	closing  sync.RWMutex
+	closed   bool
+	slots    chan struct{}
+	writer   ClaimWriter
+	counters RefreshCounters
+	now      func() time.Time
+}
+
+// claimSource is a provisioned ClaimSourceConfig.
+type claimSource struct {
+	ClaimSourceConfig
+	variant func(*verifier.Identity) (string, error) // nil: subject alone
+}
+
+// NewClaimRefresher checks cfg and builds the refresher. Close releases its
+// cache.
+func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
+	r := &ClaimRefresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
+		counters: cfg.Counters, now: cfg.Now}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	for _, c := range cfg.Claims {
+		if err := r.add(c); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(r.byLength, func(i, j int) bool { return len(r.byLength[i].Name) > len(r.byLength[j].Name) })
+	n := cfg.MaxInFlight
+	if n <= 0 {
+		n = DefaultMaxInFlight
+	}
+	r.slots = make(chan struct{}, n)
+	cache, err := newClaimCache(cfg.CacheSize)
+	if err != nil {
+		return nil, err
+	}
+	r.cache = cache
+	return r, nil
+}
+
+func (r *ClaimRefresher) add(c ClaimSourceConfig) error {
+	switch {
+	case c.Name == "" || strings.ContainsRune(c.Name, 0):
+		return fmt.Errorf("claim source name %q is not valid", c.Name)
+	case r.claims[c.Name] != nil:
+		return fmt.Errorf("claim source %q declared twice", c.Name)
+	case c.Source == nil:
+		return fmt.Errorf("claim source %q has no source", c.Name)
+	case c.MaxAge < 0 || c.Timeout < 0 || c.StaleIfError < 0:
+		return fmt.Errorf("claim source %q: durations must not be negative", c.Name)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultRefreshTimeout
+	}
+	cs := &claimSource{ClaimSourceConfig: c}
+	if v, ok := c.Source.(interface {
+		Variant(*verifier.Identity) (string, error)
+	}); ok {
+		cs.variant = v.Variant
+	}
+	r.claims[c.Name] = cs
+	r.byLength = append(r.byLength, cs)
+	return nil
+}
+
+// Close stops the cache's goroutines, after any cache use in progress. A
+// refresh after Close (a request still running on a replaced config) still
+// works, uncached.
+func (r *ClaimRefresher) Close() {
+	r.closing.Lock()
+	r.closed = true
+	r.closing.Unlock()
+	r.cache.Close()
+}
+
+// Wait blocks until pending cache writes are applied (tests).
+func (r *ClaimRefresher) Wait() { r.cache.Wait() }
+
+// Source reports the claim source backing path: the longest claim name
+// that path equals or lies inside ("realm_access.roles" in "realm_access"),
+// with its max age.
+func (r *ClaimRefresher) Source(path string) (string, time.Duration, bool) {
+	for _, c := range r.byLength {
+		if path == c.Name || strings.HasPrefix(path, c.Name) && path[len(c.Name)] == '.' {
+			return c.Name, c.MaxAge, true
+		}
+	}
+	return "", 0, false
+}
+
+// Refresh returns claim's value for id: from the cache when no older than
+// maxAge (NoMaxAge: the claim's max age; 0: never from the cache), else
+// from the source. When the source fails, the youngest known value (cached,
+// or id's own) within maxAge + stale_if_error is returned instead; without
+// one the error is returned and the request must fail closed.
+func (r *ClaimRefresher) Refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration) (any, time.Time, error) {
+	c := r.claims[claim]
+	if c == nil {
+		return nil, time.Time{}, errUnknownClaim
+	}
+	if maxAge < 0 {
+		maxAge = c.MaxAge
+	}
+	key, err := r.key(c, id)
+	if err != nil {
+		inc(r.counters.Errors)
+		return r.fallback(c, id, cachedClaim{}, false, maxAge, err)
+	}
+	cached, found := r.lookup(key)
+	if found && maxAge > 0 && r.now().Sub(cached.fetched) <= maxAge {
+		inc(r.counters.CacheHits)
+		return cached.value, cached.fetched, nil
+	}
+	got, err := r.fetch(ctx, c, id, key, maxAge)
+	if err != nil {
+		return r.fallback(c, id, cached, found, maxAge, err)
+	}
+	r.writeBack(ctx, id, claim, got)
+	return got.value, got.fetched, nil
+}
+
+// key is verifier, claim, variant and subject, NUL-separated. Verifier and
+// claim names are configuration and hold no NUL, and the subject comes
+// last, so distinct triples never share a key whatever the subject holds.
+func (r *ClaimRefresher) key(c *claimSource, id *verifier.Identity) (string, error) {
+	variant := ""
+	if c.variant != nil {
+		v, err := c.variant(id)
+		if err != nil {
+			return "", err
+		}
+		variant = v
+	}
+	return id.Verifier + "\x00" + c.Name + "\x00" + variant + "\x00" + id.Subject, nil
+}
+
+// writeBack stores a fresh value into the identity's session. A failure
+// is counted, not returned: the value itself is good.
+func (r *ClaimRefresher) writeBack(ctx context.Context, id *verifier.Identity, claim string, got cachedClaim) {
+	if r.writer == nil || id.SessionID == "" {
+		return
+	}
+	if err := r.writer.WriteClaim(ctx, id, claim, got.value, got.fetched); err != nil {
+		inc(r.counters.WriteErrors)
+	}
+}
+
+// fallback applies stale_if_error after a failed fetch: the youngest of
+// the cached value and id's own value, if within maxAge + StaleIfError.
+func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached cachedClaim, found bool, maxAge time.Duration, cause error) (any, time.Time, error) {
+	now := r.now()
+	limit := maxAge + c.StaleIfError
+	var best cachedClaim
+	ok := false
+	if found && now.Sub(cached.fetched) <= limit {
+		best, ok = cached, true
+	}
+	if raw, has := id.Claims[c.Name]; has {
+		e := evaluation{now: now, iat: id.IssuedAt, trusted: id.ClaimTimesTrusted}
+		if t, known := e.fetchedAt(raw); known && now.Sub(t) <= limit && (!ok || t.After(best.fetched)) {
+			plain, _, _ := Unwrap(raw)
+			best, ok = cachedClaim{value: plain, fetched: t}, true
+		}
+	}
+	if !ok {
+		return nil, time.Time{}, cause
+	}
+	inc(r.counters.StaleServes)
+	return best.value, best.fetched, nil
+}

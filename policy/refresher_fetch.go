@@ -1,0 +1,169 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// cachedClaim is one fetched value. It carries its own fetch time and key:
+// ristretto's Set is asynchronous and its TTL sweep coarse, so the entry is
+// the authority on its age, and the full key is compared on every hit so
+// that a hash collision can never hand one subject another's value.
+type cachedClaim struct {
+	key     string
+	value   any
+	fetched time.Time
+}
+
+// flightResult is what a shared fetch hands every caller waiting on it.
+type flightResult struct {
+	claim cachedClaim
+	hit   bool // found in the cache by the flight itself
+}
+
+func newClaimCache(maxCost int64) (*ristretto.Cache[string, cachedClaim], error) {
+	if maxCost <= 0 {
+		maxCost = DefaultRefreshCacheSize
+	}
+	c, err := ristretto.NewCache(&ristretto.Config[string, cachedClaim]{
+		// Ten counters per expected entry (ristretto's advice), assuming
+		// entries of about 256 bytes.
+		NumCounters: max(maxCost/256*10, 1000),
+		MaxCost:     maxCost,
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating claim cache: %w", err)
+	}
+	return c, nil
+}
+
+// lookup returns the cached entry for key, if any, whatever its age.
+func (r *ClaimRefresher) lookup(key string) (cachedClaim, bool) {
+	r.closing.RLock()
+	defer r.closing.RUnlock()
+	if r.closed {
+		return cachedClaim{}, false
+	}
+	e, ok := r.cache.Get(key)
+	if !ok || e.key != key {
+		return cachedClaim{}, false
+	}
+	return e, true
+}
+
+// fetch gets a new value from c's source. Concurrent callers for one key
+// share one call, except with max age 0, where every request must see a
+// value fetched after it arrived and so makes its own call.
+func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key string, maxAge time.Duration) (cachedClaim, error) {
+	if maxAge == 0 {
+		return r.load(ctx, c, id, key, maxAge)
+	}
+	ch := r.flight.DoChan(key, func() (v any, err error) {
+		defer recoverFetch(&err)
+		// A caller that missed the cache just before another flight for
+		// this key stored its value finds that value here.
+		if e, ok := r.lookup(key); ok && r.now().Sub(e.fetched) <= maxAge {
+			return flightResult{claim: e, hit: true}, nil
+		}
+		// The flight outlives any one caller: it is bounded by the
+		// claim's timeout, not by the first caller's request.
+		e, err := r.load(context.WithoutCancel(ctx), c, id, key, maxAge)
+		return flightResult{claim: e}, err
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return cachedClaim{}, res.Err
+		}
+		fr := res.Val.(flightResult)
+		if !fr.hit {
+			return fr.claim, nil
+		}
+		if r.now().Sub(fr.claim.fetched) > maxAge {
+			// The flight accepted a value older than this caller does.
+			return r.load(ctx, c, id, key, maxAge)
+		}
+		inc(r.counters.CacheHits)
+		return fr.claim, nil
+	case <-ctx.Done():
+		return cachedClaim{}, fmt.Errorf("waiting for claim source: %w", ctx.Err())
+	}
+}
+
+// load makes one call to c's source, within c's timeout and one of the
+// refresher's fetch slots, and caches the result. The fetch time is taken
+// before the call, so a value never looks fresher than it is.
+func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.Identity, key string, maxAge time.Duration) (cachedClaim, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
+		inc(r.counters.Errors)
+		return cachedClaim{}, fmt.Errorf("waiting for a fetch slot: %w", ctx.Err())
+	}
+	start := r.now()
+	inc(r.counters.Fetches)
+	v, err := c.Source.Fetch(ctx, id)
+	if err != nil {
+		inc(r.counters.Errors)
+		return cachedClaim{}, fmt.Errorf("fetching: %w", err)
+	}
+	e := cachedClaim{key: key, value: v, fetched: start}
+	r.store(e, max(c.MaxAge, maxAge)+c.StaleIfError)
+	return e, nil
+}
+
+// store caches e for ttl (real time; ages are still checked against the
+// entry) and waits until the write is visible, so that a request arriving
+// after a fetch finds its value rather than starting another.
+func (r *ClaimRefresher) store(e cachedClaim, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
+	r.closing.RLock()
+	defer r.closing.RUnlock()
+	if r.closed {
+		return
+	}
+	if r.cache.SetWithTTL(e.key, e, valueCost(e.value)+int64(len(e.key))+64, ttl) {
+		r.cache.Wait()
+	}
+}
+
+// recoverFetch turns a panic in a claim source into an error: a shared
+// fetch runs on its own goroutine, where a panic would end the process.
+func recoverFetch(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("claim source panicked: %v", p)
+	}
+}
+
+// valueCost estimates the bytes a decoded JSON value holds, for the
+// cache's cost bound. Values are bounded by the source's limits.
+func valueCost(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return 16 + int64(len(x))
+	case map[string]any:
+		n := int64(48)
+		for k, e := range x {
+			n += 48 + int64(len(k)) + valueCost(e)
+		}
+		return n
+	case []any:
+		n := int64(24)
+		for _, e := range x {
+			n += 16 + valueCost(e)
+		}
+		return n
+	}
+	return 16
+}
