@@ -431,8 +431,13 @@ func TestLocalFirstJWTsThroughCaddy(t *testing.T) {
 }
 
 func TestRecheckConfigErrorsStopTheLoad(t *testing.T) {
+	t.Setenv("AUTHGATE_TEST_STYTCH_SECRET", "env-secret")
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base := strings.NewReplacer("{JWKS}", "http://127.0.0.1:9/jwks", "{STYTCH}", "http://127.0.0.1:9",
-		"{KRATOS}", "http://127.0.0.1:9", "{AS}", "http://127.0.0.1:9", "{SECRET_FILE}", "/dev/null").Replace(sessionsSite)
+		"{KRATOS}", "http://127.0.0.1:9", "{AS}", "http://127.0.0.1:9", "{SECRET_FILE}", secretFile).Replace(sessionsSite)
 	// Without recheck, stytch_jwt needs a source of its own to be valid.
 	reachable := []string{"token_field session_jwt\n", "token_field session_jwt\n\t\t\tfrom header X-Stytch-JWT\n"}
 	cases := []struct {
@@ -444,6 +449,7 @@ func TestRecheckConfigErrorsStopTheLoad(t *testing.T) {
 		{"recheck naming a jwt block", append([]string{"recheck stytch_jwt", "recheck stytch"}, reachable...), `unknown introspect verifier "stytch"`},
 		{"recheck_expired without recheck", append([]string{"recheck stytch_jwt\n", ""}, reachable...), "recheck_expired needs recheck"},
 		{"an introspect block nobody can reach", []string{"from cookie ory_kratos_session\n", ""}, "no `from` source"},
+		{"a client secret file that cannot be read", []string{secretFile, secretFile + ".missing"}, "empty once expanded"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -178,6 +178,11 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		MaxClaims:        a.MaxClaims,
 		MaxDepth:         a.MaxClaimDepth,
 	}
+	if ic.ClientSecret != "" && cfg.ClientSecret == "" {
+		// {file.*} and {env.*} expand to "" when the file or variable is
+		// missing: calling without the secret would only fail later, as 503s.
+		return cfg, errors.New("client_secret is empty once expanded (missing file or variable?)")
+	}
 	if ic.Forward != nil {
 		s, err := ic.Forward.source()
 		if err != nil {

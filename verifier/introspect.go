@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -119,6 +120,11 @@ type IntrospectVerifier struct {
 	slots   chan struct{}
 	limiter *rate.Limiter
 	auth    string // Authorization header value for client credentials
+
+	// closing guards cache writes against Close: ristretto's Wait on a
+	// closed cache would block forever.
+	closing sync.RWMutex
+	closed  bool
 }
 
 // NewIntrospectVerifier applies defaults to cfg, checks it and returns the
@@ -257,6 +263,9 @@ func (v *IntrospectVerifier) Name() string { return v.cfg.Name }
 // Close stops the cache's goroutines and drops idle connections. Calls
 // still in flight finish; their answers are no longer cached.
 func (v *IntrospectVerifier) Close() {
+	v.closing.Lock()
+	v.closed = true
+	v.closing.Unlock()
 	v.cache.Close()
 	v.client.CloseIdleConnections()
 }

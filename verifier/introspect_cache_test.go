@@ -246,3 +246,29 @@ func TestOutboundCallsAreCapped(t *testing.T) {
 		}
 	})
 }
+
+func TestCloseDuringACallDoesNotHang(t *testing.T) {
+	c := newClock()
+	release := make(chan struct{})
+	svc := newSessionService(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		answer(200, stytchSession("u", c.Now().Add(time.Hour)))(w, r)
+	})
+	v, err := verifier.NewIntrospectVerifier(stytchConfig(svc.URL, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := v.Verify(context.Background(), cookieCred("s", "tok")); done <- err }()
+	eventually(t, 2*time.Second, func() bool { return svc.calls.Load() == 1 })
+	v.Close() // a config reload, say, while the call is in flight
+	close(release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the answer in flight is still good: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Verify hung after Close")
+	}
+}

@@ -154,7 +154,9 @@ func (v *IntrospectVerifier) store(key string, r introspection) {
 	if r.id != nil {
 		cost = identityCost(r.id)
 	}
-	if v.cache.SetWithTTL(key, r, cost, ttl) {
+	v.closing.RLock()
+	defer v.closing.RUnlock()
+	if !v.closed && v.cache.SetWithTTL(key, r, cost, ttl) {
 		v.cache.Wait()
 	}
 }
