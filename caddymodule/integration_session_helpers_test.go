@@ -111,3 +111,5 @@ func sesWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -59,7 +59,7 @@ func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *SessionStoreConfi
 		if err != nil {
 			return nil, "", err
 		}
-		return val.(*pooledStore), key, nil
+		return val.(*pooledStore).Store, key, nil
 	case "redis":
 		url := repl.ReplaceKnown(sc.URL, "")
 		opts, err := redis.ParseURL(url)
@@ -76,7 +76,9 @@ func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *SessionStoreConfi
 		if err != nil {
 			return nil, "", err
 		}
-		return val.(*pooledStore), key, nil
+		// The bare store, not the wrapper: the Manager looks for
+		// session.Watcher on it.
+		return val.(*pooledStore).Store, key, nil
 	}
 	return nil, "", fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
 }
