@@ -32,7 +32,12 @@ func init() {
 //			jwks_refresh_interval <duration>
 //			jwks_timeout <duration>
 //			unknown_kid_cooldown <duration>
+//			recheck <introspect name>
+//			recheck_expired
 //		}
+//		introspect <name> { … }   (see caddyfile_introspect.go)
+//		claim <name> { … }        (see claims.go)
+//		session { … }             (see caddyfile_session.go)
 //		header <name> <template> [json]
 //		header <name> assertion
 //		assertion_key_file <pem>
