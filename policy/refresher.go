@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"sync"
@@ -91,7 +92,8 @@ func inc(c Counter) {
 type ClaimRefresher struct {
 	claims   map[string]*claimSource
 	byLength []*claimSource // longest name first, for Source
-	cache    *ristretto.Cache[string, cachedClaim]
+	cache    *ristretto.Cache[uint64, cachedClaim]
+	seed     maphash.Seed // for cache key hashes
 	flight   singleflight.Group
 	// closing guards Close against concurrent cache use: ristretto panics
 	// on a Get or Set racing its Close, and a Wait during Close never
@@ -114,7 +116,7 @@ type claimSource struct {
 // cache.
 func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
 	r := &ClaimRefresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
-		counters: cfg.Counters, now: cfg.Now}
+		counters: cfg.Counters, now: cfg.Now, seed: maphash.MakeSeed()}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -218,19 +220,19 @@ func (r *ClaimRefresher) Refresh(ctx context.Context, id *verifier.Identity, cla
 	return got.value, got.fetched, nil
 }
 
-// key is verifier, claim, variant and subject, NUL-separated. Verifier and
-// claim names are configuration and hold no NUL, and the subject comes
-// last, so distinct triples never share a key whatever the subject holds.
-func (r *ClaimRefresher) key(c *claimSource, id *verifier.Identity) (string, error) {
-	variant := ""
+// key identifies the cached value of c for id: the verifier that produced
+// the identity, the claim, what else the source URL depends on (Variant),
+// and the subject (SPEC section 8).
+func (r *ClaimRefresher) key(c *claimSource, id *verifier.Identity) (claimKey, error) {
+	k := claimKey{verifier: id.Verifier, claim: c.Name, subject: id.Subject}
 	if c.variant != nil {
 		v, err := c.variant(id)
 		if err != nil {
-			return "", err
+			return claimKey{}, err
 		}
-		variant = v
+		k.variant = v
 	}
-	return id.Verifier + "\x00" + c.Name + "\x00" + variant + "\x00" + id.Subject, nil
+	return k, nil
 }
 
 // writeBack stores a fresh value into the identity's session. A failure

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -10,12 +11,40 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
+// claimKey is what a cached value belongs to. Distinct verifiers never
+// share a key, so equal subjects of two issuers never share a value.
+type claimKey struct {
+	verifier, claim, variant, subject string
+}
+
+// String joins the key for singleflight. Verifier and claim names are
+// configuration without NUL, the variant is a URL (no raw NUL) and the
+// subject comes last, so distinct keys never join to one string.
+func (k claimKey) String() string {
+	return k.verifier + "\x00" + k.claim + "\x00" + k.variant + "\x00" + k.subject
+}
+
+// hash is the ristretto key of k: a seeded 64-bit hash, computed without
+// allocating. Collisions are harmless: every hit compares the full key.
+func (r *ClaimRefresher) hash(k claimKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	h.WriteString(k.verifier)
+	h.WriteByte(0)
+	h.WriteString(k.claim)
+	h.WriteByte(0)
+	h.WriteString(k.variant)
+	h.WriteByte(0)
+	h.WriteString(k.subject)
+	return h.Sum64()
+}
+
 // cachedClaim is one fetched value. It carries its own fetch time and key:
 // ristretto's Set is asynchronous and its TTL sweep coarse, so the entry is
 // the authority on its age, and the full key is compared on every hit so
 // that a hash collision can never hand one subject another's value.
 type cachedClaim struct {
-	key     string
+	key     claimKey
 	value   any
 	fetched time.Time
 }
@@ -26,11 +55,11 @@ type flightResult struct {
 	hit   bool // found in the cache by the flight itself
 }
 
-func newClaimCache(maxCost int64) (*ristretto.Cache[string, cachedClaim], error) {
+func newClaimCache(maxCost int64) (*ristretto.Cache[uint64, cachedClaim], error) {
 	if maxCost <= 0 {
 		maxCost = DefaultRefreshCacheSize
 	}
-	c, err := ristretto.NewCache(&ristretto.Config[string, cachedClaim]{
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, cachedClaim]{
 		// Ten counters per expected entry (ristretto's advice), assuming
 		// entries of about 256 bytes.
 		NumCounters: max(maxCost/256*10, 1000),
@@ -44,13 +73,13 @@ func newClaimCache(maxCost int64) (*ristretto.Cache[string, cachedClaim], error)
 }
 
 // lookup returns the cached entry for key, if any, whatever its age.
-func (r *ClaimRefresher) lookup(key string) (cachedClaim, bool) {
+func (r *ClaimRefresher) lookup(key claimKey) (cachedClaim, bool) {
 	r.closing.RLock()
 	defer r.closing.RUnlock()
 	if r.closed {
 		return cachedClaim{}, false
 	}
-	e, ok := r.cache.Get(key)
+	e, ok := r.cache.Get(r.hash(key))
 	if !ok || e.key != key {
 		return cachedClaim{}, false
 	}
@@ -60,11 +89,11 @@ func (r *ClaimRefresher) lookup(key string) (cachedClaim, bool) {
 // fetch gets a new value from c's source. Concurrent callers for one key
 // share one call, except with max age 0, where every request must see a
 // value fetched after it arrived and so makes its own call.
-func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key string, maxAge time.Duration) (cachedClaim, error) {
+func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
 	if maxAge == 0 {
 		return r.load(ctx, c, id, key, maxAge)
 	}
-	ch := r.flight.DoChan(key, func() (v any, err error) {
+	ch := r.flight.DoChan(key.String(), func() (v any, err error) {
 		defer recoverFetch(&err)
 		// A caller that missed the cache just before another flight for
 		// this key stored its value finds that value here.
@@ -82,6 +111,11 @@ func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier
 			return cachedClaim{}, res.Err
 		}
 		fr := res.Val.(flightResult)
+		if fr.claim.key != key {
+			// Never hand one identity's value to another, even if two
+			// keys ever joined to one flight name.
+			return r.load(ctx, c, id, key, maxAge)
+		}
 		if !fr.hit {
 			return fr.claim, nil
 		}
@@ -99,7 +133,7 @@ func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier
 // load makes one call to c's source, within c's timeout and one of the
 // refresher's fetch slots, and caches the result. The fetch time is taken
 // before the call, so a value never looks fresher than it is.
-func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.Identity, key string, maxAge time.Duration) (cachedClaim, error) {
+func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	select {
@@ -133,7 +167,8 @@ func (r *ClaimRefresher) store(e cachedClaim, ttl time.Duration) {
 	if r.closed {
 		return
 	}
-	if r.cache.SetWithTTL(e.key, e, valueCost(e.value)+int64(len(e.key))+64, ttl) {
+	cost := valueCost(e.value) + int64(len(e.key.verifier)+len(e.key.claim)+len(e.key.variant)+len(e.key.subject)) + 96
+	if r.cache.SetWithTTL(r.hash(e.key), e, cost, ttl) {
 		r.cache.Wait()
 	}
 }

@@ -238,7 +238,7 @@ func TestClaimRefresherCallerCancelDoesNotCancelTheSharedFetch(t *testing.T) {
 	// The fetch goes on and fills the cache for the next request.
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, ok := r.lookup("idp\x00roles\x00\x00alice"); ok {
+		if _, ok := r.lookup(claimKey{verifier: "idp", claim: "roles", subject: "alice"}); ok {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
