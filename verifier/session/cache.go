@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/authgate/authgate/verifier"
 )
 
 // cache is the in-process copy of recent lookups. A flush bumps the
@@ -24,6 +26,7 @@ type cache struct {
 // its TTL is swept coarsely, so the entry is the authority on its age.
 type cacheEntry struct {
 	s       *Session
+	id      *verifier.Identity // identity(s), built once per cached copy
 	deny    DenyState
 	gen     uint64
 	expires time.Time

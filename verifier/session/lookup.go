@@ -24,43 +24,54 @@ var (
 // more than TouchInterval after the last recorded one extends the idle
 // expiry.
 func (m *Manager) Authenticate(ctx context.Context, token, host string) (*Session, error) {
+	e, err := m.authenticate(ctx, token, host)
+	return e.s, err
+}
+
+// authenticate is Authenticate returning the session's identity too.
+func (m *Manager) authenticate(ctx context.Context, token, host string) (cacheEntry, error) {
 	if !WellFormed(token) {
-		return nil, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
 	}
 	h := HashToken(token)
-	s, cached, err := m.lookup(ctx, h)
+	e, cached, err := m.lookup(ctx, h)
 	if err != nil {
-		return nil, err
+		return cacheEntry{}, err
 	}
 	now := m.cfg.Now()
-	if !s.Live(now) && cached {
+	if !e.s.Live(now) && cached {
 		// Another instance may have extended it: ask the store.
 		m.cache.del(tokenKey(h))
-		if s, _, err = m.lookup(ctx, h); err != nil {
-			return nil, err
+		if e, _, err = m.lookup(ctx, h); err != nil {
+			return cacheEntry{}, err
 		}
 	}
+	s := e.s
 	if !s.Live(now) {
-		return nil, verifier.Reject(verifier.ReasonSessionExpired, errExpired)
+		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionExpired, errExpired)
 	}
 	if s.Host != "" && !strings.EqualFold(s.Host, host) {
-		return nil, verifier.Reject(verifier.ReasonSessionRevoked, errWrongHost)
+		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionRevoked, errWrongHost)
 	}
 	if err := m.checkSource(ctx, s); err != nil {
-		return nil, err
+		return cacheEntry{}, err
 	}
 	if now.Sub(s.LastSeen) >= m.cfg.TouchInterval && now.Before(s.Expires) {
-		return m.touch(ctx, s, now)
+		t, err := m.touch(ctx, s, now)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		return cacheEntry{s: t, id: identity(t)}, nil
 	}
-	return s, nil
+	return e, nil
 }
 
 // lookup reads the session of h from the cache or the store; concurrent
 // misses for one token make one store read.
-func (m *Manager) lookup(ctx context.Context, h Hash) (*Session, bool, error) {
+func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) {
 	key := tokenKey(h)
 	if e, ok := m.cache.get(key, m.cfg.Now()); ok {
-		return e.s, true, nil
+		return e, true, nil
 	}
 	gen := m.cache.generation()
 	v, err, _ := m.flights.Do("t"+key, func() (any, error) {
@@ -68,13 +79,14 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (*Session, bool, error) {
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil, false, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+		return cacheEntry{}, false, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
 	case err != nil:
-		return nil, false, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
+		return cacheEntry{}, false, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}
 	s := v.(*Session)
-	m.cache.set(key, cacheEntry{s: s}, gen, m.cfg.Now(), sessionCost(s))
-	return s, false, nil
+	e := cacheEntry{s: s, id: identity(s)}
+	m.cache.set(key, e, gen, m.cfg.Now(), 2*sessionCost(s))
+	return e, false, nil
 }
 
 // checkSource refuses sessions minted from a token that was deny-listed

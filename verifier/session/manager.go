@@ -111,6 +111,10 @@ func (m *Manager) Close() {
 	m.cache.close()
 }
 
+// Wait applies pending cache writes; tests and benchmarks call it before
+// expecting a cache hit.
+func (m *Manager) Wait() { m.cache.wait() }
+
 // Store returns the underlying store.
 func (m *Manager) Store() Store { return m.store }
 

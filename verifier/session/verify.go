@@ -21,7 +21,8 @@ type Verifier struct {
 	HostOf func(context.Context) string
 }
 
-// Verify implements verifier.Verifier.
+// Verify implements verifier.Verifier. The identity returned is shared with
+// the cache and must not be modified.
 func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verifier.Identity, error) {
 	if cred.Source.Kind != verifier.SourceCookie || cred.Source.Name != v.Cookie {
 		return nil, verifier.ErrNotResponsible
@@ -30,9 +31,9 @@ func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verif
 	if v.HostOf != nil {
 		host = v.HostOf(ctx)
 	}
-	s, err := v.Manager.Authenticate(ctx, cred.Value, host)
+	e, err := v.Manager.authenticate(ctx, cred.Value, host)
 	if err != nil {
 		return nil, err
 	}
-	return identity(s), nil
+	return e.id, nil
 }
