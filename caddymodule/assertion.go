@@ -21,6 +21,7 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/internal/safecache"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -41,7 +42,7 @@ type assertionSigner struct {
 	issuer string
 	ttl    time.Duration
 	claims []string // top-level claims forwarded in the assertion
-	cache  *ristretto.Cache[string, signedAssertion]
+	cache  *safecache.Cache[string, signedAssertion]
 	jwks   []byte
 }
 
@@ -103,7 +104,7 @@ func newAssertionSigner(key crypto.Signer, issuer string, ttl time.Duration, cla
 	if s.jwks, err = publicJWKS(key.Public(), method.Alg(), s.kid); err != nil {
 		return nil, err
 	}
-	s.cache, err = ristretto.NewCache(&ristretto.Config[string, signedAssertion]{NumCounters: 1e5, MaxCost: 1 << 24, BufferItems: 64})
+	s.cache, err = safecache.New(&ristretto.Config[string, signedAssertion]{NumCounters: 1e5, MaxCost: 1 << 24, BufferItems: 64})
 	return s, err
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/authgate/authgate/internal/safecache"
 )
 
 var errTokenRevoked = errors.New("token is on the deny list")
@@ -18,7 +20,7 @@ var errTokenRevoked = errors.New("token is on the deny list")
 // cost. It is shared by Cached verifiers; entries are partitioned by their
 // Group and expire with the identity they hold.
 type IdentityCache struct {
-	c *ristretto.Cache[string, cacheEntry]
+	c *safecache.Cache[string, cacheEntry]
 }
 
 // cacheEntry carries its own expiry: ristretto's Set is asynchronous and may
@@ -35,7 +37,7 @@ func NewIdentityCache(maxCost int64) (*IdentityCache, error) {
 	if maxCost <= 0 {
 		return nil, errors.New("creating identity cache: max cost must be positive")
 	}
-	c, err := ristretto.NewCache(&ristretto.Config[string, cacheEntry]{
+	c, err := safecache.New(&ristretto.Config[string, cacheEntry]{
 		// Ten counters per expected entry (ristretto's advice), assuming
 		// identities of about 1 KiB.
 		NumCounters: max(maxCost/1024*10, 1000),
@@ -53,7 +55,7 @@ func NewIdentityCache(maxCost int64) (*IdentityCache, error) {
 	return &IdentityCache{c: c}, nil
 }
 
-// Close stops the cache's goroutines.
+// Close stops the cache; later calls miss. Safe while requests still use it.
 func (c *IdentityCache) Close() { c.c.Close() }
 
 // Wait blocks until pending writes are applied; tests call it before

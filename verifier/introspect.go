@@ -11,9 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dgraph-io/ristretto/v2"
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
+
+	"github.com/authgate/authgate/internal/safecache"
 )
 
 // IntrospectMode selects the protocol an IntrospectVerifier speaks.
@@ -115,7 +116,7 @@ type IntrospectConfig struct {
 type IntrospectVerifier struct {
 	cfg     IntrospectConfig
 	client  *http.Client
-	cache   *ristretto.Cache[string, introspection]
+	cache   *safecache.Cache[string, introspection]
 	flights singleflight.Group
 	slots   chan struct{}
 	limiter *rate.Limiter

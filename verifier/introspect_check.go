@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/authgate/authgate/internal/safecache"
 )
 
 var (
@@ -36,8 +38,8 @@ func (r introspection) outcome() (*Identity, error) {
 	return r.id, nil
 }
 
-func newIntrospectCache(maxCost int64) (*ristretto.Cache[string, introspection], error) {
-	c, err := ristretto.NewCache(&ristretto.Config[string, introspection]{
+func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection], error) {
+	c, err := safecache.New(&ristretto.Config[string, introspection]{
 		NumCounters: max(maxCost/1024*10, 1000),
 		MaxCost:     maxCost,
 		BufferItems: 64,
