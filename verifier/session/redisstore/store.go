@@ -150,24 +150,50 @@ func (s *Store) ByID(ctx context.Context, id string) (*session.Session, error) {
 	return s.ByToken(ctx, h)
 }
 
-// ByUser implements session.Store. Index members whose session has
-// expired out of Redis are removed on the way.
+// ByUser implements session.Store in three round trips whatever the
+// number of sessions: the index, then the id records and the sessions, each
+// pipelined. Index members whose session has expired out of Redis are
+// removed on the way.
 func (s *Store) ByUser(ctx context.Context, userID string) ([]*session.Session, error) {
 	uk := s.userKey(userID)
 	ids, err := s.rdb.ZRange(ctx, uk, 0, -1).Result()
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
+	hashes := make([]*redis.StringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			hashes[i] = p.Get(ctx, s.idKey(id))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("reading session index: %w", err)
+	}
+	records := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, cmd := range hashes {
+			if hex, err := cmd.Result(); err == nil {
+				records[i] = p.HGetAll(ctx, s.prefix+"t:"+hex)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading sessions: %w", err)
+	}
 	var out []*session.Session
 	var gone []any
-	for _, id := range ids {
-		ses, err := s.ByID(ctx, id)
-		if errors.Is(err, session.ErrNotFound) {
-			gone = append(gone, id)
-			continue
+	for i, cmd := range records {
+		var ses *session.Session
+		if cmd != nil {
+			if ses, err = decode(cmd.Val()); err != nil && !errors.Is(err, session.ErrNotFound) {
+				return nil, err
+			}
 		}
-		if err != nil {
-			return nil, err
+		if ses == nil {
+			gone = append(gone, ids[i])
+			continue
 		}
 		out = append(out, ses)
 	}
@@ -240,10 +266,13 @@ func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error)
 	return ses, s.publish(ctx, "*")
 }
 
-func (s *Store) remove(ctx context.Context, ses *session.Session) error {
+// remove deletes sessions and their index entries in one MULTI.
+func (s *Store) remove(ctx context.Context, all ...*session.Session) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.tokenKey(ses.TokenHash), s.idKey(ses.ID))
-		p.ZRem(ctx, s.userKey(ses.UserID), ses.ID)
+		for _, ses := range all {
+			p.Del(ctx, s.tokenKey(ses.TokenHash), s.idKey(ses.ID))
+			p.ZRem(ctx, s.userKey(ses.UserID), ses.ID)
+		}
 		return nil
 	})
 	if err != nil {
@@ -258,10 +287,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) ([]*session.Sessi
 	if err != nil {
 		return nil, err
 	}
-	for _, ses := range all {
-		if err := s.remove(ctx, ses); err != nil {
-			return nil, err
-		}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	if err := s.remove(ctx, all...); err != nil {
+		return nil, err
 	}
 	return all, s.publish(ctx, "*")
 }
