@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -64,8 +65,10 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 	case path == "/authgate/sessions":
 		return a.sessions()
 	}
-	rest, _ := strings.CutPrefix(path, "/authgate/sessions/")
-	parts := strings.Split(rest, "/")
+	parts, ok := pathParts(r, "/authgate/sessions/")
+	if !ok {
+		return apiError(http.StatusNotFound, "resource not found")
+	}
 	switch {
 	case len(parts) == 1:
 		return a.session(parts[0])
@@ -73,6 +76,24 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 		return a.claim(parts[0], parts[2])
 	}
 	return apiError(http.StatusNotFound, "resource not found")
+}
+
+// pathParts splits the escaped path below prefix and unescapes each
+// segment, so a namespaced claim name may hold an escaped "/" (%2F).
+func pathParts(r *http.Request, prefix string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(r.URL.EscapedPath(), "/"), prefix)
+	if !ok {
+		return nil, false
+	}
+	parts := strings.Split(rest, "/")
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = u
+	}
+	return parts, true
 }
 
 // checkAdminRequest refuses what a browser could send: an Origin header,

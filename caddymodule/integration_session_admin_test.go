@@ -51,7 +51,11 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 	}
 
 	wantStatus(t, sesSend(t, admin, "PUT", "/authgate/sessions/"+created.SessionID+"/claims/mfa", `{"v":true,"t":1}`, jsonCT), http.StatusNoContent)
+	wantStatus(t, sesSend(t, admin, "PUT", "/authgate/sessions/"+created.SessionID+"/claims/https:%2F%2Fexample.com%2Froles", `["a"]`, jsonCT), http.StatusNoContent)
 	who := sesSend(t, g.base, "GET", "/.authgate/session", "", cookie)
+	if !strings.Contains(who.body, `"https://example.com/roles":["a"]`) {
+		t.Fatalf("namespaced claim not set: %s", who.body)
+	}
 	if !strings.Contains(who.body, `"mfa":{"t":1,"v":true}`) {
 		t.Fatalf("claim not visible at once: %s", who.body)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 
+	"github.com/authgate/authgate/internal/safecache"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -15,9 +16,10 @@ import (
 // generation instead of clearing ristretto (whose Clear is not safe while
 // others use the cache): entries of an older generation are ignored. The
 // generation is read before the store is, so a lookup that raced with a
-// flush is stored as already stale.
+// flush is stored as already stale. safecache lets a reload close it while
+// requests of the old configuration still use it.
 type cache struct {
-	c   *ristretto.Cache[string, cacheEntry]
+	c   *safecache.Cache[string, cacheEntry]
 	ttl time.Duration
 	gen atomic.Uint64
 }
@@ -39,7 +41,7 @@ func newCache(maxCost int64, ttl time.Duration) (*cache, error) {
 	if ttl <= 0 {
 		return c, nil
 	}
-	rc, err := ristretto.NewCache(&ristretto.Config[string, cacheEntry]{
+	rc, err := safecache.New(&ristretto.Config[string, cacheEntry]{
 		NumCounters: max(maxCost/512*10, 1000),
 		MaxCost:     maxCost,
 		BufferItems: 64,
