@@ -19,6 +19,8 @@ func startAdminGateway(t *testing.T) (*gateway, string) {
 	site := strings.ReplaceAll(sessionSite, "{UPSTREAM}", up.URL)
 	site = strings.ReplaceAll(site, "{SESSION}", "")
 	site = strings.Replace(site, "admin off", "admin "+admin, 1)
+	// A claim source makes "roles" subject-scoped: admin writes get 409.
+	site = strings.Replace(site, "\t\tsession {", "\t\tclaim roles {\n\t\t\tfetch http://127.0.0.1:9/roles/{sub}\n\t\t}\n\t\tsession {", 1)
 	return startGateway(t, site), "http://" + admin
 }
 
@@ -64,6 +66,8 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 		headers                  []string
 		want                     int
 	}{
+		{"a claim with a claim source is refused", "PUT", "/authgate/sessions/" + created.SessionID + "/claims/roles", `["admin"]`, []string{jsonCT}, 409},
+		{"a claim with a claim source is refused at creation", "POST", "/authgate/sessions", `{"user_id":"x","claims":{"roles":["admin"]}}`, []string{jsonCT}, 409},
 		{"a reserved claim is refused", "PUT", "/authgate/sessions/" + created.SessionID + "/claims/sub", `"eve"`, []string{jsonCT}, 400},
 		{"reserved claims are refused at creation", "POST", "/authgate/sessions", `{"user_id":"x","claims":{"exp":1}}`, []string{jsonCT}, 400},
 		{"a claim of an unknown session is 404", "PUT", "/authgate/sessions/ses_nope/claims/mfa", `true`, []string{jsonCT}, 404},

@@ -194,12 +194,4 @@ func defaultSessionPath() string {
 
 // fetchable reports whether a claim has a claim source (subject-scoped,
 // refreshed); such claims cannot be set per session through the admin API.
-// (Local check until the claim-source side offers App.fetchableClaim.)
-func (es *edgeSessions) fetchable(name string) bool {
-	for _, c := range es.app.Claims {
-		if c != nil && c.Name == name {
-			return true
-		}
-	}
-	return false
-}
+func (es *edgeSessions) fetchable(name string) bool { return es.app.fetchableClaim(name) }
