@@ -26,6 +26,10 @@ func sesSend(t *testing.T, base, method, path, body string, headers ...string) r
 	}
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
+		if strings.EqualFold(name, "Host") {
+			req.Host = strings.TrimSpace(value) // Go ignores a Host header
+			continue
+		}
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	client := &http.Client{

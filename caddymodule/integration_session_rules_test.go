@@ -171,3 +171,25 @@ func TestOldestSessionsAreRevokedOverTheCap(t *testing.T) {
 		wantStatus(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusOK)
 	}
 }
+
+func TestBindHostKeepsASessionOnItsSite(t *testing.T) {
+	up := echoUpstream(t)
+	for _, tc := range []struct {
+		name, options string
+		otherSite     int
+	}{
+		{"without bind_host a session works on every site", "", http.StatusOK},
+		{"with bind_host it works only where it was made", "bind_host", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			site := strings.ReplaceAll(sessionSite, "{UPSTREAM}", up.URL)
+			site = strings.ReplaceAll(site, "{SESSION}", tc.options)
+			site = strings.Replace(site, "http://127.0.0.1:{PORT} {", "http://127.0.0.1:{PORT}, http://localhost:{PORT} {", 1)
+			g := startGateway(t, site)
+			other := "Host: localhost:" + strings.TrimPrefix(g.base, "http://127.0.0.1:")
+			cookie := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "quinn")
+			wantStatus(t, sesSend(t, g.base, "GET", "/", "", cookie), http.StatusOK)
+			wantStatus(t, sesSend(t, g.base, "GET", "/", "", cookie, other), tc.otherSite)
+		})
+	}
+}
