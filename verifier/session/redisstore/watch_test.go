@@ -43,8 +43,18 @@ func refusedSoon(t *testing.T, m *session.Manager, tok, what string) {
 func TestRevocationOnOneInstanceInvalidatesTheOthersCache(t *testing.T) {
 	rdb, p := client(t), prefix(t)
 	a, b := manager(t, redisstore.New(rdb, p)), manager(t, redisstore.New(rdb, p))
-	time.Sleep(100 * time.Millisecond) // let both subscriptions start
 	ctx := context.Background()
+	// A message sent before B subscribed would be lost (and B's cache
+	// lives an hour here): wait until Redis counts both subscribers.
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n, err := rdb.PubSubNumSub(ctx, p+"events").Result()
+		if err == nil && n[p+"events"] >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("subscriptions not up: %v %v", n, err)
+		}
+	}
 	tok, s, err := a.Create(ctx, session.NewSession{UserID: "u"})
 	if err != nil {
 		t.Fatal(err)
