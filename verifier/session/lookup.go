@@ -70,9 +70,12 @@ func (m *Manager) authenticate(ctx context.Context, token, host string) (cacheEn
 // misses for one token make one store read.
 func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) {
 	key := tokenKey(h)
-	if e, ok := m.cache.get(key, m.cfg.Now()); ok {
+	start := m.cfg.Now()
+	if e, ok := m.cache.get(key, start); ok {
 		return e, true, nil
 	}
+	// The entry's age counts from before the read, so a slow read cannot
+	// stretch how long a since-revoked session is served.
 	gen := m.cache.generation()
 	v, err, _ := m.flights.Do("t"+key, func() (any, error) {
 		return m.store.ByToken(ctx, h)
@@ -85,7 +88,7 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) 
 	}
 	s := v.(*Session)
 	e := cacheEntry{s: s, id: identity(s)}
-	m.cache.set(key, e, gen, m.cfg.Now(), 2*sessionCost(s))
+	m.cache.set(key, e, gen, start, 2*sessionCost(s))
 	return e, false, nil
 }
 
