@@ -1,5 +1,3 @@
-// Package storetest is the conformance suite every session.Store must
-// pass. It is test-only code: it calls t.Fatal on failures.
 package storetest
 
 import (
