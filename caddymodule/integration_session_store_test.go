@@ -117,3 +117,25 @@ func TestBadSessionConfigsAreRefusedAtLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreachableRedisFailsClosed: with the store down nothing passes:
+// session cookies, exchanges and (through the deny-list) JWTs get 503.
+func TestUnreachableRedisFailsClosed(t *testing.T) {
+	dead := fmt.Sprintf("redis://127.0.0.1:%d/0", freePort(t)) // nothing listens there
+	site := strings.ReplaceAll(sessionSite, "store bolt {STORAGE}/sessions.db", "store redis "+dead)
+	up := echoUpstream(t)
+	g := startGateway(t, strings.NewReplacer("{UPSTREAM}", up.URL, "{SESSION}", "").Replace(site))
+	for _, tc := range []struct{ name, method, path, header string }{
+		{"a session cookie", "GET", "/", "Cookie: " + sessionCookieName + "=" + strings.Repeat("A", 43)},
+		{"an exchange", "POST", "/.authgate/session", "Authorization: Bearer " + g.mint("ruth")},
+		{"a JWT (deny-list check)", "GET", "/", "Authorization: Bearer " + g.mint("ruth")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sesSend(t, g.base, tc.method, tc.path, "", tc.header)
+			wantReason(t, r, http.StatusServiceUnavailable, "store_unavailable")
+			if r.header.Get("Retry-After") == "" {
+				t.Fatal("no Retry-After")
+			}
+		})
+	}
+}

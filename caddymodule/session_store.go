@@ -67,6 +67,7 @@ func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *SessionStoreConfi
 			// The parse error may quote the URL, password included.
 			return nil, "", fmt.Errorf("session store: redis url is not valid")
 		}
+		failFast(opts)
 		key := "redis|" + url
 		val, _, err := sessionStores.LoadOrNew(key, func() (caddy.Destructor, error) {
 			rdb := redis.NewClient(opts)
@@ -81,6 +82,24 @@ func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *SessionStoreConfi
 		return val.(*pooledStore).Store, key, nil
 	}
 	return nil, "", fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
+}
+
+// failFast shortens go-redis's defaults (3 retries with backoff, 5 dial
+// attempts per connection, 5s dial timeout) where the URL does not set them: a request waits on a Redis
+// that is down for well under a second before it gets its 503.
+func failFast(opts *redis.Options) {
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 1
+	}
+	if opts.MaxRetryBackoff == 0 {
+		opts.MaxRetryBackoff = 100 * time.Millisecond
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 2 * time.Second
+	}
+	if opts.DialerRetries == 0 {
+		opts.DialerRetries = 1
+	}
 }
 
 // pingRedis warns when Redis cannot be reached at start. It does not fail
