@@ -78,7 +78,9 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) 
 	// stretch how long a since-revoked session is served.
 	gen := m.cache.generation()
 	v, err, _ := m.flights.Do("t"+key, func() (any, error) {
-		return m.store.ByToken(ctx, h)
+		// Shared by concurrent requests: one client going away must not
+		// fail the others (the store's own timeouts still bound it).
+		return m.store.ByToken(context.WithoutCancel(ctx), h)
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
