@@ -48,7 +48,10 @@ func (s *Store) Create(ctx context.Context, ses *session.Session) error {
 		return err
 	}
 	tk, uk := s.tokenKey(ses.TokenHash), s.userKey(ses.UserID)
-	purge := ses.PurgeAt.UnixMilli()
+	// Touches push PurgeAt forward, up to the absolute expiry plus the same
+	// retention: the user index must live that long from the start, or
+	// revoke-all would miss a session kept alive by use.
+	purge := ses.Expires.Add(ses.PurgeAt.Sub(ses.ExpiresAt())).UnixMilli()
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, tk, fields...)
 		p.PExpireAt(ctx, tk, ses.PurgeAt)

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Open) {
 		{"deny-list entries keep the latest revocation", testDeny},
 		{"once is true the first time only", testOnce},
 		{"records are forgotten after their purge time", testPurge},
+		{"a session kept alive by touches stays in its user's index", testTouchedStaysIndexed},
 		{"concurrent creates, lookups and deletes stay consistent", testConcurrent},
 	}
 	for _, tc := range tests {
@@ -293,4 +294,25 @@ func testPurge(t *testing.T, s session.Store) {
 	if again, err := s.Once(ctx, "short", now.Add(time.Hour)); !again || err != nil {
 		t.Fatalf("Once after the marker expired = %v, %v; want true", again, err)
 	}
+}
+
+func testTouchedStaysIndexed(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	ses, tok := fixture("ivy", 0)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	ses.Created, ses.LastSeen = now, now
+	ses.IdleExpires, ses.Expires, ses.PurgeAt = now.Add(100*time.Millisecond), now.Add(time.Hour), now.Add(200*time.Millisecond)
+	mustCreate(t, s, ses)
+	if err := s.Touch(ctx, ses.ID, now, now.Add(time.Minute), now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // past the first purge time
+	if list, err := s.ByUser(ctx, "ivy"); err != nil || len(list) != 1 {
+		t.Fatalf("ByUser after the first purge time = %d sessions, %v; want 1", len(list), err)
+	}
+	if gone, err := s.DeleteUser(ctx, "ivy"); err != nil || len(gone) != 1 {
+		t.Fatalf("DeleteUser = %d, %v; want 1", len(gone), err)
+	}
+	_, err := s.ByToken(ctx, session.HashToken(tok))
+	wantNotFound(t, err)
 }
