@@ -266,7 +266,10 @@ func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error)
 	if err := s.remove(ctx, ses); err != nil {
 		return nil, err
 	}
-	return ses, s.publish(ctx, "*")
+	// Only this token: other instances drop just its entry. A read of it
+	// racing this message is cached with its age counted from before the
+	// read, so it still lapses within the 1s cache lifetime.
+	return ses, s.publish(ctx, ses.TokenHash.String())
 }
 
 // remove deletes sessions and their index entries in one MULTI.
