@@ -91,7 +91,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) error {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
 	}
-	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims), Verifier: id.Verifier, SourceJTI: id.TokenID}
+	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt}
 	if es.cfg.BindHost {
 		ns.Host = requestHost(r.Context())
 	}

@@ -134,7 +134,9 @@ type NewSession struct {
 	Claims    map[string]any
 	Verifier  string
 	SourceJTI string
-	Host      string
+	// ClaimsAt is the exchanged token's iat. Default: now.
+	ClaimsAt time.Time
+	Host     string
 	// TTL shortens the lifetime of this session; 0 or more than the
 	// configured lifetime means the configured lifetime.
 	TTL time.Duration
@@ -161,7 +163,10 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 	s := &Session{
 		ID: newID(), TokenHash: h, UserID: ns.UserID, Claims: ns.Claims,
 		Verifier: ns.Verifier, SourceJTI: ns.SourceJTI, Host: ns.Host,
-		Created: now, LastSeen: now, Expires: now.Add(life),
+		Created: now, LastSeen: now, Expires: now.Add(life), ClaimsAt: now,
+	}
+	if !ns.ClaimsAt.IsZero() && ns.ClaimsAt.Before(now) {
+		s.ClaimsAt = ms(ns.ClaimsAt)
 	}
 	s.IdleExpires = earlier(now.Add(m.cfg.IdleTimeout), s.Expires)
 	s.PurgeAt = s.ExpiresAt().Add(m.cfg.Retain)
@@ -297,7 +302,16 @@ func identity(s *Session) *verifier.Identity {
 	}
 	return &verifier.Identity{
 		Verifier: name, Subject: s.UserID, SessionID: s.ID, TokenID: s.SourceJTI,
-		IssuedAt: s.Created, ExpiresAt: s.ExpiresAt(), ValidUntil: s.ExpiresAt(),
+		IssuedAt: claimsAt(s), ExpiresAt: s.ExpiresAt(), ValidUntil: s.ExpiresAt(),
 		ClaimTimesTrusted: true, Claims: claims,
 	}
+}
+
+// claimsAt is the age base of a session's plain claim values (records
+// written before ClaimsAt existed fall back to Created).
+func claimsAt(s *Session) time.Time {
+	if s.ClaimsAt.IsZero() {
+		return s.Created
+	}
+	return s.ClaimsAt
 }

@@ -107,6 +107,10 @@ type Session struct {
 	Host string `json:"host,omitempty"`
 	// Created is when the session was minted.
 	Created time.Time `json:"created"`
+	// ClaimsAt is when the session's plain claim values were current: the
+	// exchanged token's iat, or Created. Values without their own fetch
+	// time are as old as this, never younger than the token they came in.
+	ClaimsAt time.Time `json:"claims_at,omitempty"`
 	// LastSeen is the last recorded use (recorded at most once per touch
 	// interval).
 	LastSeen time.Time `json:"last_seen"`

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/session"
 )
 
 func TestVerifierTakesOnlyItsCookie(t *testing.T) {
-	m := newManager(t, newMapStore(), newClock(), session.Config{})
+	c := newClock()
+	m := newManager(t, newMapStore(), c, session.Config{})
 	ctx := context.Background()
-	tok, s, err := m.Create(ctx, session.NewSession{UserID: "u", Verifier: "idp", SourceJTI: "j", Claims: map[string]any{"email": "u@example.com"}})
+	iat := c.now.Add(-2 * time.Minute)
+	tok, s, err := m.Create(ctx, session.NewSession{UserID: "u", Verifier: "idp", SourceJTI: "j", ClaimsAt: iat, Claims: map[string]any{"email": "u@example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +38,8 @@ func TestVerifierTakesOnlyItsCookie(t *testing.T) {
 				return
 			}
 			if id.Subject != "u" || id.SessionID != s.ID || id.Verifier != "idp" || !id.ClaimTimesTrusted ||
-				id.Claims["email"] != "u@example.com" || id.Claims["sub"] != "u" || !id.ExpiresAt.Equal(s.ExpiresAt()) {
+				id.Claims["email"] != "u@example.com" || id.Claims["sub"] != "u" || !id.ExpiresAt.Equal(s.ExpiresAt()) ||
+				!id.IssuedAt.Equal(iat) { // claims are as old as the exchanged token
 				t.Fatalf("identity %+v", id)
 			}
 		})
