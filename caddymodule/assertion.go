@@ -22,6 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authgate/authgate/internal/safecache"
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -55,11 +56,18 @@ type signedAssertion struct {
 func (a *App) provisionAssertion(ctx caddy.Context) error {
 	var mapping *headerMapping
 	for i := range a.headers {
-		if a.headers[i].assertion {
-			mapping = &a.headers[i]
+		if !a.headers[i].assertion {
+			continue
 		}
+		if mapping != nil {
+			return fmt.Errorf("header %s: only one header may carry the assertion", a.headers[i].name)
+		}
+		mapping = &a.headers[i]
 	}
 	if mapping == nil {
+		// The endpoint exists on every gateway; without assertions the
+		// set is empty rather than the path falling through to the app.
+		a.registerEndpoint("jwks.json", serveJWKS([]byte(`{"keys":[]}`)))
 		return nil
 	}
 	key, err := a.assertionKey(ctx)
@@ -186,7 +194,7 @@ func (s *assertionSigner) token(id *verifier.Identity, now time.Time) string {
 	}
 	for _, name := range s.claims {
 		if v, ok := id.Claims[name]; ok {
-			claims[name] = v
+			claims[name], _, _ = policy.Unwrap(v) // as the headers forward it
 		}
 	}
 	t := jwt.NewWithClaims(s.method, claims)

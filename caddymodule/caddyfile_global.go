@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -50,6 +51,7 @@ func init() {
 //		max_claims <n>
 //		max_claim_depth <n>
 //		cache_size <bytes>
+//		endpoint_prefix <path>      (default /.authgate/)
 //	}
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	if existing != nil {
@@ -106,6 +108,13 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return a.parseRole(d)
 	case "roles_claim":
 		return singleArg(d, &a.RolesClaim)
+	case "endpoint_prefix":
+		if err := singleArg(d, &a.EndpointPrefix); err != nil {
+			return err
+		}
+		if !strings.HasPrefix(a.EndpointPrefix, "/") {
+			return d.Errf("endpoint_prefix must start with /")
+		}
 	case "assertion_key_file":
 		return singleArg(d, &a.AssertionKeyFile)
 	case "assertion_issuer":

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -153,12 +152,9 @@ func (m *headerMapping) renderPart(p *templatePart, id *verifier.Identity) strin
 			return ""
 		}
 		if m.json {
-			v, _, _ = policy.Unwrap(v)
-			b, err := json.Marshal(v)
-			if err != nil {
-				return ""
-			}
-			return string(b)
+			// Not json.Marshal: it leaves DEL raw, which Go's transport
+			// refuses in a header, turning a user's claim into a 502.
+			return policy.FormatHeaderJSON(v)
 		}
 		return policy.FormatHeaderValue(v)
 	}
@@ -268,6 +264,17 @@ func (hp headerPolicy) filterConnection(values []string) []string {
 		}
 	}
 	return out
+}
+
+// stripTrailers removes identity names from declared request trailers: a
+// chunked request can announce X-Auth-User-Id as a trailer and have the
+// proxy forward it after the body.
+func (hp headerPolicy) stripTrailers(t http.Header) {
+	for name := range t {
+		if hp.isIdentity(name) {
+			delete(t, name)
+		}
+	}
 }
 
 // applyHeaders sets the mapped identity headers on the upstream request.

@@ -75,6 +75,7 @@ func TestApplyHeadersRendersTemplates(t *testing.T) {
 			"nested": map[string]any{"level": 3.0},
 			"st":     map[string]any{"v": "wrapped", "t": 1.7e12},
 			"evil":   "line\r\nX-Injected: 1",
+			"del":    []any{"a\x7fb"},
 		},
 	}
 	cases := []struct {
@@ -89,6 +90,8 @@ func TestApplyHeadersRendersTemplates(t *testing.T) {
 		{HeaderConfig{Name: "X-Wrapped", Value: "{claims.st}"}, "wrapped"},
 		{HeaderConfig{Name: "X-Evil", Value: "{claims.evil}"}, "line%0D%0AX-Injected: 1"},
 		{HeaderConfig{Name: "X-Missing", Value: "{claims.nope}"}, ""},
+		{HeaderConfig{Name: "X-Del", Value: "{claims.del}", JSON: true}, `["a\u007fb"]`},
+		{HeaderConfig{Name: "X-Del-Plain", Value: "{claims.del}"}, "a%7Fb"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.cfg.Name, func(t *testing.T) {

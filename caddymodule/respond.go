@@ -51,6 +51,8 @@ var loginReasons = map[verifier.Reason]bool{
 	verifier.ReasonTokenRevoked:      true,
 	verifier.ReasonSessionExpired:    true,
 	verifier.ReasonSessionRevoked:    true,
+	verifier.ReasonInactive:          true, // a logged-out remote session
+	verifier.ReasonTooOld:            true, // logging in again mints a fresh token
 }
 
 // respond writes the response for a failed request: the single place where

@@ -8,10 +8,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/session"
 )
@@ -91,7 +93,11 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) error {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
 	}
-	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt}
+	if strings.ContainsRune(id.Subject, 0) {
+		// The store refuses such ids; that is the token's fault, not a 503.
+		return h.respond(w, r, verifier.Reject(verifier.ReasonMalformed, nil))
+	}
+	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt}
 	if es.cfg.BindHost {
 		ns.Host = requestHost(r.Context())
 	}
@@ -173,12 +179,24 @@ func exchangeCredential(r *http.Request, maxSize int) (string, error) {
 
 // customClaims copies the token's claims without the registered ones,
 // which describe the token rather than the user.
-func customClaims(claims map[string]any) map[string]any {
+//
+// Session claim times are trusted (the gateway writes them), token claim
+// times are not: a SuperTokens value {"v","t"} from the token is stored with
+// t capped at the token's iat (SPEC section 8: a value never looks fresher
+// than the token that carried it, and a future t counts as iat).
+func customClaims(claims map[string]any, iat time.Time) map[string]any {
+	if iat.IsZero() {
+		iat = time.Now()
+	}
 	out := make(map[string]any, len(claims))
 	for k, v := range claims {
-		if !session.IsReserved(k) {
-			out[k] = v
+		if session.IsReserved(k) {
+			continue
 		}
+		if inner, t, shaped := policy.Unwrap(v); shaped && t.After(iat) {
+			v = map[string]any{"v": inner, "t": float64(iat.UnixMilli())}
+		}
+		out[k] = v
 	}
 	return out
 }
