@@ -34,11 +34,19 @@ curl -fs -o /dev/null -H "Authorization: Bearer $tok" http://127.0.0.1:18081/ ||
 rps() { awk '/Requests\/sec/ {print $2}'; }
 run() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@" | rps; }
 
+# Rounds interleave the three runs so that drift in the machine's speed
+# hits all of them alike; the summary uses medians of per-round ratios.
 printf "%-6s %12s %16s %8s %16s %8s\n" round plain_rps authgate_hit_rps ratio authgate_cold_rps ratio
+: >"$work/ratios"
 for r in $(seq "$ROUNDS"); do
 	plain=$(run http://127.0.0.1:18080/)
 	hit=$(run -H "Authorization: Bearer $tok" http://127.0.0.1:18081/)
 	cold=$(TOKENS="$work/unique.txt" run -s bench/tokens.lua http://127.0.0.1:18081/)
-	printf "%-6s %12.0f %16.0f %8.3f %16.0f %8.3f\n" "$r" "$plain" "$hit" "$(echo "$hit / $plain" | bc -l)" \
-		"$cold" "$(echo "$cold / $plain" | bc -l)"
+	hr=$(echo "$hit / $plain" | bc -l)
+	cr=$(echo "$cold / $plain" | bc -l)
+	printf "%-6s %12.0f %16.0f %8.3f %16.0f %8.3f\n" "$r" "$plain" "$hit" "$hr" "$cold" "$cr"
+	echo "$hr $cr" >>"$work/ratios"
 done
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+printf "median ratio to plain reverse_proxy: cache hit %.3f, unique tokens %.3f\n" \
+	"$(cut -d' ' -f1 "$work/ratios" | median)" "$(cut -d' ' -f2 "$work/ratios" | median)"
