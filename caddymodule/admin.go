@@ -50,6 +50,9 @@ const maxAdminBody = 64 << 10
 // provisioned before apps and lives across reloads, so the authgate app is
 // looked up per request, and never created from here.
 func serveAdmin(w http.ResponseWriter, r *http.Request) error {
+	// Set first: Caddy's admin handler writes returned errors itself, and
+	// keeps headers already set (SPEC: every authgate response is no-store).
+	w.Header().Set("Cache-Control", "no-store")
 	if err := checkAdminRequest(r); err != nil {
 		return err
 	}
