@@ -3,13 +3,10 @@ package verifier
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/dgraph-io/ristretto/v2"
 
 	"github.com/authgate/authgate/internal/safecache"
 )
@@ -37,18 +34,7 @@ func NewIdentityCache(maxCost int64) (*IdentityCache, error) {
 	if maxCost <= 0 {
 		return nil, errors.New("creating identity cache: max cost must be positive")
 	}
-	c, err := safecache.New(&ristretto.Config[string, cacheEntry]{
-		// Ten counters per expected entry (ristretto's advice), assuming
-		// identities of about 1 KiB.
-		NumCounters: max(maxCost/1024*10, 1000),
-		MaxCost:     maxCost,
-		BufferItems: 64,
-		// Keys are SHA-256 sums already: use their bytes as the two hashes
-		// instead of hashing them again.
-		KeyToHash: func(k string) (uint64, uint64) {
-			return binary.LittleEndian.Uint64([]byte(k[:8])), binary.LittleEndian.Uint64([]byte(k[8:16]))
-		},
-	})
+	c, err := safecache.NewDigestKeyed[cacheEntry](maxCost)
 	if err != nil {
 		return nil, fmt.Errorf("creating identity cache: %w", err)
 	}

@@ -2,12 +2,9 @@ package verifier
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/ristretto/v2"
 
 	"github.com/authgate/authgate/internal/safecache"
 )
@@ -39,15 +36,7 @@ func (r introspection) outcome() (*Identity, error) {
 }
 
 func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection], error) {
-	c, err := safecache.New(&ristretto.Config[string, introspection]{
-		NumCounters: max(maxCost/1024*10, 1000),
-		MaxCost:     maxCost,
-		BufferItems: 64,
-		// Keys are SHA-256 sums: their bytes are already good hashes.
-		KeyToHash: func(k string) (uint64, uint64) {
-			return binary.LittleEndian.Uint64([]byte(k[:8])), binary.LittleEndian.Uint64([]byte(k[8:16]))
-		},
-	})
+	c, err := safecache.NewDigestKeyed[introspection](maxCost)
 	if err != nil {
 		return nil, fmt.Errorf("creating introspection cache: %w", err)
 	}

@@ -12,6 +12,7 @@
 package safecache
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 	"time"
 
@@ -86,4 +87,20 @@ func (c *Cache[K, V]) Close() {
 		return
 	}
 	time.AfterFunc(closeGrace, c.c.Close)
+}
+
+// NewDigestKeyed returns a cache of about maxCost bytes whose keys are
+// SHA-256 digests (as strings). Their bytes are already uniform, so they
+// serve as ristretto's two hashes directly instead of being hashed again.
+// It assumes entries of about 1 KiB when sizing the admission counters
+// (ten per expected entry, ristretto's advice).
+func NewDigestKeyed[V any](maxCost int64) (*Cache[string, V], error) {
+	return New(&ristretto.Config[string, V]{
+		NumCounters: max(maxCost/1024*10, 1000),
+		MaxCost:     maxCost,
+		BufferItems: 64,
+		KeyToHash: func(k string) (uint64, uint64) {
+			return binary.LittleEndian.Uint64([]byte(k[:8])), binary.LittleEndian.Uint64([]byte(k[8:16]))
+		},
+	})
 }
