@@ -14,18 +14,24 @@ import (
 //
 // It returns the identity to forward: id itself when nothing was refreshed,
 // else a copy whose refreshed top-level claims hold the plain refreshed
-// values, so headers and placeholders show them. A failed policy yields a
-// *Denial listing every failing validator in order. err is non-nil only for
-// a technical failure: a claim source failed with no usable value. It is a
-// *RefreshError matching ErrRefreshUnavailable; the caller answers 503 and
-// never lets the request pass. id must not be nil.
+// values, so headers and placeholders show them. Like id, the copy may be
+// shared (a ClaimRefresher hands the same copy to every request for id
+// while its cached value lasts) and must not be modified. A failed policy
+// yields a *Denial listing every failing validator in order. err is non-nil
+// only for a technical failure: a claim source failed with no usable
+// value. It is a *RefreshError matching ErrRefreshUnavailable; the caller
+// answers 503 and never lets the request pass. id must not be nil.
 //
 // When nothing fails and nothing is refreshed, Evaluate does not allocate.
+// Neither does refreshing one claim from a ClaimRefresher's cache for an id
+// already seen with that cached value, but for the cache's occasional
+// bookkeeping.
 func (p *Policy) Evaluate(ctx context.Context, id *verifier.Identity) (*verifier.Identity, *Denial, error) {
 	if p == nil || len(p.validators) == 0 {
 		return id, nil, nil
 	}
-	e := evaluation{p: p, now: p.now(), claims: id.Claims, iat: id.IssuedAt, trusted: id.ClaimTimesTrusted}
+	now := p.now()
+	e := evaluation{p: p, now: now, claims: id.Claims, iat: id.IssuedAt, trusted: id.ClaimTimesTrusted}
 	if n := len(p.sources); n > 0 {
 		var buf [8]slotState
 		if n > len(buf) {
@@ -34,7 +40,9 @@ func (p *Policy) Evaluate(ctx context.Context, id *verifier.Identity) (*verifier
 			e.slots = buf[:n]
 		}
 		var err error
-		if id, err = e.refetch(ctx, id); err != nil {
+		// now goes to the refresher apart from e: handing it e.now would
+		// let e's contents, slots included, escape to the heap.
+		if id, err = e.refetch(ctx, id, now); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -33,12 +33,16 @@ type Policy struct {
 	slots      []int    // per validator: index into sources, or -1
 	sources    []source // distinct refreshable claims
 	now        func() time.Time
+	// systemClock is true when now is time.Now (Options.Now unset): a
+	// refresher on the system clock may then reuse Evaluate's reading.
+	systemClock bool
 }
 
 // source is one refreshable top-level claim and the refresher serving it.
 type source struct {
 	claim     string
 	refresher Refresher
+	memo      memoRefresher // refresher, if it offers the cheap hit path
 }
 
 // Compile checks and compiles specs, in order. It refuses unknown ops, a
@@ -93,10 +97,10 @@ func Merge(global, route *Policy, skip []string) (*Policy, error) {
 // build indexes vs into a Policy: unique ids, and one refresh slot per
 // distinct refreshable claim.
 func build(vs []*validator, now func() time.Time) (*Policy, error) {
+	p := &Policy{validators: vs, slots: make([]int, len(vs)), now: now, systemClock: now == nil}
 	if now == nil {
-		now = time.Now
+		p.now = time.Now
 	}
-	p := &Policy{validators: vs, slots: make([]int, len(vs)), now: now}
 	seen := make(map[string]bool, len(vs))
 	for i, v := range vs {
 		if seen[v.id] {
@@ -117,7 +121,8 @@ func (p *Policy) slotFor(v *validator) int {
 			return i
 		}
 	}
-	p.sources = append(p.sources, source{claim: v.source, refresher: v.refresher})
+	m, _ := v.refresher.(memoRefresher)
+	p.sources = append(p.sources, source{claim: v.source, refresher: v.refresher, memo: m})
 	return len(p.sources) - 1
 }
 
@@ -151,8 +156,9 @@ func (p *Policy) list() []*validator {
 	return p.validators
 }
 
+// clock is the clock the policy was built with; nil for the system clock.
 func (p *Policy) clock() func() time.Time {
-	if p == nil {
+	if p == nil || p.systemClock {
 		return nil
 	}
 	return p.now

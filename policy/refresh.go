@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/authgate/authgate/verifier"
@@ -53,12 +54,22 @@ func (s *slotState) want(maxAge time.Duration) {
 
 // refetch runs every validator's shouldRefetch, then refreshes each wanted
 // claim once, with the strictest max age any validator asked for. It
-// returns id, or a copy of it holding the refreshed claims.
-func (e *evaluation) refetch(ctx context.Context, id *verifier.Identity) (*verifier.Identity, error) {
+// returns id, or a copy of it holding the refreshed claims. When a single
+// claim is refreshed from a cached value that this id already got a copy
+// for, that copy is returned again rather than cloning id once more. now
+// is e.now, passed on to the refresher.
+func (e *evaluation) refetch(ctx context.Context, id *verifier.Identity, now time.Time) (*verifier.Identity, error) {
+	wanted := 0
 	for i, v := range e.p.validators {
 		if s := e.p.slots[i]; s >= 0 && e.shouldRefetch(v) {
+			if !e.slots[s].wanted {
+				wanted++
+			}
 			e.slots[s].want(v.acceptedAge())
 		}
+	}
+	if !e.p.systemClock {
+		now = time.Time{}
 	}
 	out := id
 	for i := range e.slots {
@@ -66,16 +77,22 @@ func (e *evaluation) refetch(ctx context.Context, id *verifier.Identity) (*verif
 		if !st.wanted {
 			continue
 		}
-		value, err := e.p.sources[i].fetch(ctx, id, st.maxAge)
+		src := e.p.sources[i]
+		value, memo, err := src.fetch(ctx, id, st.maxAge, now)
 		if err != nil {
 			return nil, err
+		}
+		st.refreshed = true
+		if wanted == 1 && memo != nil {
+			out = memo.derive(id, src.claim, value)
+			e.claims = out.Claims
+			continue
 		}
 		if out == id {
 			out = id.Clone()
 			e.claims = out.Claims
 		}
-		out.Claims[e.p.sources[i].claim] = value
-		st.refreshed = true
+		out.Claims[src.claim] = value
 	}
 	return out, nil
 }
@@ -99,13 +116,58 @@ func (e *evaluation) shouldRefetch(v *validator) bool {
 
 // fetch asks the refresher for the claim's current plain value. Whatever it
 // returns is fresh for this request (it owns caching and stale_if_error).
-func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Duration) (any, error) {
-	value, _, err := s.refresher.Refresh(ctx, id, s.claim, maxAge)
+// A refresher with the cheap hit path also gets now, Evaluate's reading of
+// the system clock (zero: Evaluate has its own clock), and may return the
+// memo of the cached value it answered from.
+func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Duration, now time.Time) (any, *derivedMemo, error) {
+	var (
+		value any
+		memo  *derivedMemo
+		err   error
+	)
+	if s.memo != nil {
+		value, memo, err = s.memo.refreshMemo(ctx, id, s.claim, maxAge, now)
+	} else {
+		value, _, err = s.refresher.Refresh(ctx, id, s.claim, maxAge)
+	}
 	if err != nil {
-		return nil, &RefreshError{Claim: s.claim, Err: err}
+		return nil, nil, &RefreshError{Claim: s.claim, Err: err}
 	}
 	value, _, _ = Unwrap(value)
-	return value, nil
+	return value, memo, nil
+}
+
+// memoRefresher is the cheap hit path of a Refresher (ClaimRefresher).
+// refreshMemo is Refresh with the caller's reading of the system clock
+// (zero: none; the refresher uses it only when it runs on the system clock
+// too) that, on a cache hit, also returns the cached value's memo.
+type memoRefresher interface {
+	refreshMemo(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (any, *derivedMemo, error)
+}
+
+// derivedMemo belongs to one cached claim value: it remembers the last
+// identity Evaluate derived from it, so requests with the same identity
+// (the identity cache hands out one pointer per token) reuse that copy
+// instead of cloning. A new value gets a new memo, so a memo never serves
+// an old value. Lock-free: concurrent requests at worst clone again. The
+// memo is not in the entry's cache cost: it pins at most one identity and
+// its copy per entry, for the entry's lifetime.
+type derivedMemo struct{ last atomic.Pointer[derived] }
+
+// derived is base with one claim replaced. It keeps base alive, so a later
+// identity can never reuse base's address while the memo holds it.
+type derived struct{ base, out *verifier.Identity }
+
+// derive returns base with claim set to value, the value of m's entry.
+// Neither base nor the returned identity may be mutated: both are shared.
+func (m *derivedMemo) derive(base *verifier.Identity, claim string, value any) *verifier.Identity {
+	if d := m.last.Load(); d != nil && d.base == base {
+		return d.out
+	}
+	out := base.Clone()
+	out.Claims[claim] = value
+	m.last.Store(&derived{base: base, out: out})
+	return out
 }
 
 // ClaimWriter stores a refreshed claim value back into the gateway session

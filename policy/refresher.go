@@ -104,6 +104,9 @@ type ClaimRefresher struct {
 	writer   ClaimWriter
 	counters RefreshCounters
 	now      func() time.Time
+	// systemClock is true when now is time.Now (RefresherConfig.Now
+	// unset): Evaluate's own reading of it may then stand in for now().
+	systemClock bool
 }
 
 // claimSource is a provisioned ClaimSourceConfig.
@@ -116,7 +119,7 @@ type claimSource struct {
 // cache.
 func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
 	r := &ClaimRefresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
-		counters: cfg.Counters, now: cfg.Now, seed: maphash.MakeSeed()}
+		counters: cfg.Counters, now: cfg.Now, seed: maphash.MakeSeed(), systemClock: cfg.Now == nil}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -195,9 +198,24 @@ func (r *ClaimRefresher) Source(path string) (string, time.Duration, bool) {
 // or id's own) within maxAge + stale_if_error is returned instead; without
 // one the error is returned and the request must fail closed.
 func (r *ClaimRefresher) Refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration) (any, time.Time, error) {
+	got, err := r.refresh(ctx, id, claim, maxAge, time.Time{})
+	return got.value, got.fetched, err
+}
+
+// refreshMemo is Refresh for Evaluate: it reuses Evaluate's clock reading
+// now, if any and if r runs on the system clock too, and returns the memo
+// of the cached value on a cache hit (else nil).
+func (r *ClaimRefresher) refreshMemo(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (any, *derivedMemo, error) {
+	got, err := r.refresh(ctx, id, claim, maxAge, now)
+	return got.value, got.memo, err
+}
+
+// refresh is Refresh with an optional reading of the system clock (zero:
+// read r's clock). Only a cache hit returns the entry's memo.
+func (r *ClaimRefresher) refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (cachedClaim, error) {
 	c := r.claims[claim]
 	if c == nil {
-		return nil, time.Time{}, errUnknownClaim
+		return cachedClaim{}, errUnknownClaim
 	}
 	if maxAge < 0 {
 		maxAge = c.MaxAge
@@ -208,16 +226,22 @@ func (r *ClaimRefresher) Refresh(ctx context.Context, id *verifier.Identity, cla
 		return r.fallback(c, id, cachedClaim{}, false, maxAge, err)
 	}
 	cached, found := r.lookup(key)
-	if found && maxAge > 0 && r.now().Sub(cached.fetched) <= maxAge {
-		inc(r.counters.CacheHits)
-		return cached.value, cached.fetched, nil
+	if found && maxAge > 0 {
+		if now.IsZero() || !r.systemClock {
+			now = r.now()
+		}
+		if now.Sub(cached.fetched) <= maxAge {
+			inc(r.counters.CacheHits)
+			return cached, nil
+		}
 	}
 	got, err := r.fetch(ctx, c, id, key, maxAge)
 	if err != nil {
 		return r.fallback(c, id, cached, found, maxAge, err)
 	}
 	r.writeBack(ctx, id, claim, got)
-	return got.value, got.fetched, nil
+	got.memo = nil
+	return got, nil
 }
 
 // key identifies the cached value of c for id: the verifier that produced
@@ -248,7 +272,8 @@ func (r *ClaimRefresher) writeBack(ctx context.Context, id *verifier.Identity, c
 
 // fallback applies stale_if_error after a failed fetch: the youngest of
 // the cached value and id's own value, if within maxAge + StaleIfError.
-func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached cachedClaim, found bool, maxAge time.Duration, cause error) (any, time.Time, error) {
+// It returns no memo: only a plain cache hit carries one.
+func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached cachedClaim, found bool, maxAge time.Duration, cause error) (cachedClaim, error) {
 	now := r.now()
 	limit := maxAge + c.StaleIfError
 	var best cachedClaim
@@ -264,8 +289,8 @@ func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached 
 		}
 	}
 	if !ok {
-		return nil, time.Time{}, cause
+		return cachedClaim{}, cause
 	}
 	inc(r.counters.StaleServes)
-	return best.value, best.fetched, nil
+	return cachedClaim{value: best.value, fetched: best.fetched}, nil
 }

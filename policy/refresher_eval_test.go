@@ -113,7 +113,8 @@ func cachedRefreshPolicy(b *testing.B) (*Policy, *verifier.Identity, *ClaimRefre
 }
 
 // BenchmarkEvaluateCachedRefresh is Evaluate on a stale claim answered by
-// the refresher's cache: the refresh check plus the identity copy that
+// the refresher's cache, for the same identity each time (as the identity
+// cache hands out): the refresh check, reusing the identity copy that
 // carries the refreshed value.
 func BenchmarkEvaluateCachedRefresh(b *testing.B) {
 	p, id, _ := cachedRefreshPolicy(b)

@@ -47,6 +47,7 @@ type cachedClaim struct {
 	key     claimKey
 	value   any
 	fetched time.Time
+	memo    *derivedMemo // shared by every copy of one stored entry
 }
 
 // flightResult is what a shared fetch hands every caller waiting on it.
@@ -150,7 +151,7 @@ func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.
 		inc(r.counters.Errors)
 		return cachedClaim{}, fmt.Errorf("fetching: %w", err)
 	}
-	e := cachedClaim{key: key, value: v, fetched: start}
+	e := cachedClaim{key: key, value: v, fetched: start, memo: new(derivedMemo)}
 	r.store(e, max(c.MaxAge, maxAge)+c.StaleIfError)
 	return e, nil
 }
