@@ -32,10 +32,17 @@ func benchHandler(b *testing.B, key *verifiertest.Key, require []RequireConfig) 
 	if err := os.WriteFile(pemPath, key.PublicPEM(), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	appCfg, _ := json.Marshal(App{
+	return provisionBenchHandler(b, App{
 		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: []string{pemPath}}},
 		Require: require,
 	})
+}
+
+// provisionBenchHandler provisions app from its JSON form, as Caddy would,
+// and a handler with no route options bound to it.
+func provisionBenchHandler(b *testing.B, cfg App) *Handler {
+	b.Helper()
+	appCfg, _ := json.Marshal(cfg)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	b.Cleanup(cancel)
 	app := new(App)

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2"
-
 	"github.com/authgate/authgate/verifier/session"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
@@ -21,7 +19,7 @@ import (
 func BenchmarkServeHTTPSessionCacheHit(b *testing.B) {
 	key := verifiertest.NewEdKey("")
 	h := benchHandler(b, key, nil)
-	appCfg, _ := json.Marshal(App{
+	h = provisionBenchHandler(b, App{
 		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: h.app.JWT[0].KeyFiles}},
 		Session: &SessionConfig{Store: &SessionStoreConfig{Type: "bolt", Path: filepath.Join(b.TempDir(), "s.db")}},
 		Require: []RequireConfig{
@@ -29,21 +27,7 @@ func BenchmarkServeHTTPSessionCacheHit(b *testing.B) {
 			{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
 		},
 	})
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	b.Cleanup(cancel)
-	app := new(App)
-	if err := json.Unmarshal(appCfg, app); err != nil {
-		b.Fatal(err)
-	}
-	if err := app.Provision(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = app.Cleanup() })
-	h = &Handler{app: app}
-	h.logger = ctx.Logger()
-	if err := h.provisionWithApp(); err != nil {
-		b.Fatal(err)
-	}
+	app := h.app
 	tok, _, err := app.sessions.manager.Create(context.Background(), session.NewSession{
 		UserID: "alice", Claims: map[string]any{"email": "alice@example.com", "roles": []any{"admin", "editor"}, "email_verified": true},
 	})
