@@ -17,7 +17,7 @@ func (c *clock) Now() time.Time          { return c.now }
 func (c *clock) advance(d time.Duration) { c.now = c.now.Add(d) }
 func newClock() *clock                   { return &clock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)} }
 
-func newManager(t *testing.T, st session.Store, c *clock, cfg session.Config) *session.Manager {
+func newManager(t testing.TB, st session.Store, c *clock, cfg session.Config) *session.Manager {
 	t.Helper()
 	cfg.Store, cfg.Now = st, c.Now
 	m, err := session.NewManager(cfg)
