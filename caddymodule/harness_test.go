@@ -134,12 +134,23 @@ type response struct {
 // do sends a request through the gateway. headers are "Name: value" lines.
 func (g *gateway) do(method, path string, headers ...string) response {
 	g.t.Helper()
-	req, err := http.NewRequest(method, g.base+path, nil)
+	return send(g.t, g.base, method, path, "", headers...)
+}
+
+// send sends a request with a body to base without following redirects.
+// headers are "Name: value" lines; a Host line sets the request's host.
+func send(t *testing.T, base, method, path, body string, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
-		g.t.Fatal(err)
+		t.Fatal(err)
 	}
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
+		if strings.EqualFold(name, "Host") {
+			req.Host = strings.TrimSpace(value) // Go ignores a Host header
+			continue
+		}
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	client := &http.Client{
@@ -148,17 +159,15 @@ func (g *gateway) do(method, path string, headers ...string) response {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		g.t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	data, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(data)}
 	if resp.Header.Get("X-Echo") == "1" {
-		var seen http.Header
-		if err := json.Unmarshal(body, &seen); err != nil {
-			g.t.Fatalf("decoding echo body: %v", err)
+		if err := json.Unmarshal(data, &r.upstream); err != nil {
+			t.Fatalf("decoding echo body: %v", err)
 		}
-		r.upstream = seen
 	}
 	return r
 }

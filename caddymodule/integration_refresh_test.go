@@ -384,9 +384,9 @@ func TestRefreshedClaimsAreWrittenBackIntoSessions(t *testing.T) {
 	g := startGateway(t, site)
 	cookie := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "olga", `roles=["user"]`)
 	src.setRoles("olga", "admin")
-	wantUpstream(t, sesSend(t, g.base, "GET", "/admin/", "", cookie), "X-Auth-Roles", "admin")
+	wantUpstream(t, send(t, g.base, "GET", "/admin/", "", cookie), "X-Auth-Roles", "admin")
 
-	who := sesSend(t, g.base, "GET", "/.authgate/session", "", cookie)
+	who := send(t, g.base, "GET", "/.authgate/session", "", cookie)
 	wantStatus(t, who, http.StatusOK)
 	var body struct {
 		Claims map[string]any `json:"claims"`
@@ -400,6 +400,6 @@ func TestRefreshedClaimsAreWrittenBackIntoSessions(t *testing.T) {
 	// The session itself now carries the refreshed value: a route without
 	// validators forwards it, with no call.
 	calls := src.callsFor("roles", "olga")
-	wantUpstream(t, sesSend(t, g.base, "GET", "/", "", cookie), "X-Auth-Roles", "admin")
+	wantUpstream(t, send(t, g.base, "GET", "/", "", cookie), "X-Auth-Roles", "admin")
 	wantCalls(t, src, "roles", "olga", calls)
 }

@@ -28,7 +28,7 @@ const jsonCT = "Content-Type: application/json"
 
 func TestAdminAPIManagesSessions(t *testing.T) {
 	g, admin := startAdminGateway(t)
-	r := sesSend(t, admin, "POST", "/authgate/sessions", `{"user_id":"bob","claims":{"mfa":false,"email":"bob@example.com"},"ttl":"1h"}`, jsonCT)
+	r := send(t, admin, "POST", "/authgate/sessions", `{"user_id":"bob","claims":{"mfa":false,"email":"bob@example.com"},"ttl":"1h"}`, jsonCT)
 	wantStatus(t, r, http.StatusCreated)
 	var created struct{ SessionToken, SessionID, ExpiresAt string }
 	_ = json.Unmarshal([]byte(strings.NewReplacer("session_token", "sessiontoken", "session_id", "sessionid", "expires_at", "expiresat").Replace(r.body)), &created)
@@ -40,21 +40,21 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 		t.Fatalf("expires_at %q does not honour ttl", created.ExpiresAt)
 	}
 	cookie := "Cookie: " + sessionCookieName + "=" + created.SessionToken
-	up := sesSend(t, g.base, "GET", "/", "", cookie)
+	up := send(t, g.base, "GET", "/", "", cookie)
 	wantStatus(t, up, http.StatusOK)
 	if up.upstream.Get("X-Auth-User-Id") != "bob" || up.upstream.Get("X-Auth-Email") != "bob@example.com" {
 		t.Fatalf("upstream saw %v", up.upstream)
 	}
 
-	list := sesSend(t, admin, "GET", "/authgate/sessions?user_id=bob", "", jsonCT)
+	list := send(t, admin, "GET", "/authgate/sessions?user_id=bob", "", jsonCT)
 	wantStatus(t, list, http.StatusOK)
 	if !strings.Contains(list.body, created.SessionID) || strings.Contains(list.body, created.SessionToken) {
 		t.Fatalf("list: %s", list.body)
 	}
 
-	wantStatus(t, sesSend(t, admin, "PUT", "/authgate/sessions/"+created.SessionID+"/claims/mfa", `{"v":true,"t":1}`, jsonCT), http.StatusNoContent)
-	wantStatus(t, sesSend(t, admin, "PUT", "/authgate/sessions/"+created.SessionID+"/claims/https:%2F%2Fexample.com%2Froles", `["a"]`, jsonCT), http.StatusNoContent)
-	who := sesSend(t, g.base, "GET", "/.authgate/session", "", cookie)
+	wantStatus(t, send(t, admin, "PUT", "/authgate/sessions/"+created.SessionID+"/claims/mfa", `{"v":true,"t":1}`, jsonCT), http.StatusNoContent)
+	wantStatus(t, send(t, admin, "PUT", "/authgate/sessions/"+created.SessionID+"/claims/https:%2F%2Fexample.com%2Froles", `["a"]`, jsonCT), http.StatusNoContent)
+	who := send(t, g.base, "GET", "/.authgate/session", "", cookie)
 	if !strings.Contains(who.body, `"https://example.com/roles":["a"]`) {
 		t.Fatalf("namespaced claim not set: %s", who.body)
 	}
@@ -80,7 +80,7 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 		{"a revocation needs jti or sub", "POST", "/authgate/revocations", `{"until":"2999-01-01T00:00:00Z"}`, []string{jsonCT}, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := sesSend(t, admin, tc.method, tc.path, tc.body, tc.headers...)
+			r := send(t, admin, tc.method, tc.path, tc.body, tc.headers...)
 			wantStatus(t, r, tc.want)
 			// Caddy's admin endpoint itself refuses an unexpected Origin
 			// before authgate's handler runs; that answer is not ours.
@@ -90,17 +90,17 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 		})
 	}
 
-	wantStatus(t, sesSend(t, admin, "DELETE", "/authgate/sessions/"+created.SessionID, "", jsonCT), http.StatusNoContent)
-	wantReason(t, sesSend(t, g.base, "GET", "/", "", cookie), http.StatusUnauthorized, "session_revoked")
-	wantStatus(t, sesSend(t, admin, "DELETE", "/authgate/sessions/"+created.SessionID, "", jsonCT), http.StatusNotFound)
+	wantStatus(t, send(t, admin, "DELETE", "/authgate/sessions/"+created.SessionID, "", jsonCT), http.StatusNoContent)
+	wantReason(t, send(t, g.base, "GET", "/", "", cookie), http.StatusUnauthorized, "session_revoked")
+	wantStatus(t, send(t, admin, "DELETE", "/authgate/sessions/"+created.SessionID, "", jsonCT), http.StatusNotFound)
 
 	tok1, tok2 := sesExchange(t, g, "bob"), sesExchange(t, g, "bob")
-	all := sesSend(t, admin, "DELETE", "/authgate/sessions?user_id=bob", "", jsonCT)
+	all := send(t, admin, "DELETE", "/authgate/sessions?user_id=bob", "", jsonCT)
 	if all.status != http.StatusOK || !strings.Contains(all.body, `"revoked":2`) {
 		t.Fatalf("revoke all: %d %s", all.status, all.body)
 	}
 	for _, tok := range []string{tok1, tok2} {
-		wantReason(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusUnauthorized, "session_revoked")
+		wantReason(t, send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusUnauthorized, "session_revoked")
 	}
 }
 
@@ -114,22 +114,22 @@ func TestAdminRevocationsDenyIdPTokens(t *testing.T) {
 	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
 		t.Fatal(err)
 	}
-	r := sesSend(t, admin, "POST", "/authgate/revocations", `{"jti":"`+claims["jti"].(string)+`","until":"`+until+`"}`, jsonCT)
+	r := send(t, admin, "POST", "/authgate/revocations", `{"jti":"`+claims["jti"].(string)+`","until":"`+until+`"}`, jsonCT)
 	wantStatus(t, r, http.StatusCreated)
 	wantReason(t, g.do("GET", "/", "Authorization: Bearer "+tok), http.StatusUnauthorized, "token_revoked")
-	wantReason(t, sesSend(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+tok), http.StatusUnauthorized, "token_revoked")
+	wantReason(t, send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+tok), http.StatusUnauthorized, "token_revoked")
 	wantStatus(t, g.do("GET", "/", "Authorization: Bearer "+g.mint("carol")), http.StatusOK)
 
 	old := g.mint("dave")
 	ses := sesExchange(t, g, "dave")
 	revokedAt := time.Now()
-	r = sesSend(t, admin, "POST", "/authgate/revocations", `{"sub":"dave","until":"`+until+`"}`, jsonCT)
+	r = send(t, admin, "POST", "/authgate/revocations", `{"sub":"dave","until":"`+until+`"}`, jsonCT)
 	wantStatus(t, r, http.StatusCreated)
 	if !strings.Contains(r.body, `"revoked_sessions":1`) {
 		t.Fatalf("revocation answer %s", r.body)
 	}
 	wantReason(t, g.do("GET", "/", "Authorization: Bearer "+old), http.StatusUnauthorized, "token_revoked")
-	wantReason(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+ses), http.StatusUnauthorized, "session_revoked")
+	wantReason(t, send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+ses), http.StatusUnauthorized, "session_revoked")
 	// iat has whole seconds: only tokens of a later second are surely newer.
 	sesWaitFor(t, 2*time.Second, "next second", func() bool { return time.Now().Unix() > revokedAt.Unix() })
 	wantStatus(t, g.do("GET", "/", "Authorization: Bearer "+g.mint("dave")), http.StatusOK)
@@ -146,6 +146,6 @@ http://127.0.0.1:{PORT} {
 	respond "up"
 }
 `)
-	r := sesSend(t, "http://"+admin, "GET", "/authgate/sessions?user_id=bob", "", jsonCT)
+	r := send(t, "http://"+admin, "GET", "/authgate/sessions?user_id=bob", "", jsonCT)
 	wantStatus(t, r, http.StatusServiceUnavailable)
 }

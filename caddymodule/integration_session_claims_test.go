@@ -45,14 +45,14 @@ http://127.0.0.1:{PORT} {
 	reverse_proxy {UPSTREAM}
 }
 `))
-	r := sesSend(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint("pat"))
+	r := send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint("pat"))
 	wantStatus(t, r, http.StatusCreated)
 	id := jsonField(t, r.body, "session_id")
 	cookie := "Cookie: " + sessionCookieName + "=" + sesCookie(t, r).Value
 
-	wantStatus(t, sesSend(t, g.base, "GET", "/", "", cookie), http.StatusOK)
+	wantStatus(t, send(t, g.base, "GET", "/", "", cookie), http.StatusOK)
 	sesWaitFor(t, 2*time.Second, "refreshed roles stored in the session", func() bool {
-		got := sesSend(t, "http://"+admin, "GET", "/authgate/sessions/"+id, "", jsonCT)
+		got := send(t, "http://"+admin, "GET", "/authgate/sessions/"+id, "", jsonCT)
 		var s struct {
 			Claims map[string]json.RawMessage `json:"claims"`
 		}

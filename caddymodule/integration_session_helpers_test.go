@@ -3,10 +3,8 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,40 +14,6 @@ import (
 
 // sessionCookieName is the default cookie name (Secure is on by default).
 const sessionCookieName = "__Host-authgate_session"
-
-// sesSend sends a request with a body through the gateway at base.
-func sesSend(t *testing.T, base, method, path, body string, headers ...string) response {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ":")
-		if strings.EqualFold(name, "Host") {
-			req.Host = strings.TrimSpace(value) // Go ignores a Host header
-			continue
-		}
-		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	client := &http.Client{
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, body: string(data)}
-	if resp.Header.Get("X-Echo") == "1" {
-		if err := json.Unmarshal(data, &r.upstream); err != nil {
-			t.Fatalf("decoding echo body: %v", err)
-		}
-	}
-	return r
-}
 
 // sesCookie returns the session cookie a response set, failing if none.
 func sesCookie(t *testing.T, r response) *http.Cookie {
@@ -78,7 +42,7 @@ func sesCleared(r response) bool {
 // token.
 func sesExchange(t *testing.T, g *gateway, sub string, claims ...string) string {
 	t.Helper()
-	r := sesSend(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint(sub, claims...))
+	r := send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint(sub, claims...))
 	wantStatus(t, r, http.StatusCreated)
 	return sesCookie(t, r).Value
 }

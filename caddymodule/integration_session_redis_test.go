@@ -114,35 +114,35 @@ func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
 
 	// A session made on A works on B, with B's cache warm...
 	cookie := "Cookie: " + sessionCookieName + "=" + sesExchange(t, a, "mona")
-	r := sesSend(t, b, "GET", "/", "", cookie)
+	r := send(t, b, "GET", "/", "", cookie)
 	wantStatus(t, r, http.StatusOK)
 	if r.upstream.Get("X-Auth-User-Id") != "mona" {
 		t.Fatalf("B's upstream saw %v", r.upstream)
 	}
 	// ...and a logout on A is refused on B within 1s.
-	wantStatus(t, sesSend(t, a.base, "POST", "/.authgate/logout", "", cookie), http.StatusNoContent)
-	refusedWithin(t, time.Second, "logout on A", func() int { return sesSend(t, b, "GET", "/", "", cookie).status })
+	wantStatus(t, send(t, a.base, "POST", "/.authgate/logout", "", cookie), http.StatusNoContent)
+	refusedWithin(t, time.Second, "logout on A", func() int { return send(t, b, "GET", "/", "", cookie).status })
 
 	// An admin revocation of a subject on A is refused on B within 1s, for
 	// the subject's JWTs and sessions alike.
 	tok := a.mint("nick")
 	cookie = "Cookie: " + sessionCookieName + "=" + sesExchange(t, a, "nick")
-	wantStatus(t, sesSend(t, b, "GET", "/", "", "Authorization: Bearer "+tok), http.StatusOK)
-	wantStatus(t, sesSend(t, b, "GET", "/", "", cookie), http.StatusOK)
+	wantStatus(t, send(t, b, "GET", "/", "", "Authorization: Bearer "+tok), http.StatusOK)
+	wantStatus(t, send(t, b, "GET", "/", "", cookie), http.StatusOK)
 	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	wantStatus(t, sesSend(t, "http://"+adminAddr, "POST", "/authgate/revocations", `{"sub":"nick","until":"`+until+`"}`, jsonCT), http.StatusCreated)
-	refusedWithin(t, time.Second, "subject revocation (JWT)", func() int { return sesSend(t, b, "GET", "/", "", "Authorization: Bearer "+tok).status })
-	refusedWithin(t, time.Second, "subject revocation (session)", func() int { return sesSend(t, b, "GET", "/", "", cookie).status })
+	wantStatus(t, send(t, "http://"+adminAddr, "POST", "/authgate/revocations", `{"sub":"nick","until":"`+until+`"}`, jsonCT), http.StatusCreated)
+	refusedWithin(t, time.Second, "subject revocation (JWT)", func() int { return send(t, b, "GET", "/", "", "Authorization: Bearer "+tok).status })
+	refusedWithin(t, time.Second, "subject revocation (session)", func() int { return send(t, b, "GET", "/", "", cookie).status })
 
 	// A claim set on A is seen on B.
-	created := sesSend(t, "http://"+adminAddr, "POST", "/authgate/sessions", `{"user_id":"olga"}`, jsonCT)
+	created := send(t, "http://"+adminAddr, "POST", "/authgate/sessions", `{"user_id":"olga"}`, jsonCT)
 	wantStatus(t, created, http.StatusCreated)
 	id, tokOlga := jsonField(t, created.body, "session_id"), jsonField(t, created.body, "session_token")
 	cookie = "Cookie: " + sessionCookieName + "=" + tokOlga
-	wantStatus(t, sesSend(t, b, "GET", "/", "", cookie), http.StatusOK)
-	wantStatus(t, sesSend(t, "http://"+adminAddr, "PUT", "/authgate/sessions/"+id+"/claims/email", `"olga@example.com"`, jsonCT), http.StatusNoContent)
+	wantStatus(t, send(t, b, "GET", "/", "", cookie), http.StatusOK)
+	wantStatus(t, send(t, "http://"+adminAddr, "PUT", "/authgate/sessions/"+id+"/claims/email", `"olga@example.com"`, jsonCT), http.StatusNoContent)
 	sesWaitFor(t, time.Second, "claim visible on B", func() bool {
-		return sesSend(t, b, "GET", "/", "", cookie).upstream.Get("X-Auth-Email") == "olga@example.com"
+		return send(t, b, "GET", "/", "", cookie).upstream.Get("X-Auth-Email") == "olga@example.com"
 	})
 }
 

@@ -14,9 +14,9 @@ func TestSessionExchangeRules(t *testing.T) {
 	now := time.Now().Unix()
 	bearer := func(tok string) string { return "Authorization: Bearer " + tok }
 	replayed := g.mint("erin")
-	wantStatus(t, sesSend(t, g.base, "POST", "/.authgate/session", "", bearer(replayed)), http.StatusCreated)
+	wantStatus(t, send(t, g.base, "POST", "/.authgate/session", "", bearer(replayed)), http.StatusCreated)
 	noJTI := sesDevToken(t, g, jwt.MapClaims{"sub": "erin", "iat": now})
-	wantStatus(t, sesSend(t, g.base, "POST", "/.authgate/session", `{"id_token":"`+noJTI+`"}`, jsonCT), http.StatusCreated)
+	wantStatus(t, send(t, g.base, "POST", "/.authgate/session", `{"id_token":"`+noJTI+`"}`, jsonCT), http.StatusCreated)
 
 	for _, tc := range []struct {
 		name       string
@@ -42,7 +42,7 @@ func TestSessionExchangeRules(t *testing.T) {
 		{"garbage is malformed", "", []string{bearer("not-a-jwt")}, 401, "malformed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := sesSend(t, g.base, "POST", "/.authgate/session", tc.body, tc.headers...)
+			r := send(t, g.base, "POST", "/.authgate/session", tc.body, tc.headers...)
 			if tc.wantReason == "" {
 				wantStatus(t, r, tc.wantStatus)
 				sesCookie(t, r)
@@ -54,19 +54,19 @@ func TestSessionExchangeRules(t *testing.T) {
 			}
 		})
 	}
-	wantStatus(t, sesSend(t, g.base, "PUT", "/.authgate/session", "", bearer(g.mint("erin"))), http.StatusMethodNotAllowed)
+	wantStatus(t, send(t, g.base, "PUT", "/.authgate/session", "", bearer(g.mint("erin"))), http.StatusMethodNotAllowed)
 }
 
 func TestSessionExchangeNeverFixesASession(t *testing.T) {
 	g := startSessionGateway(t, "")
 	first := sesExchange(t, g, "frank")
-	r := sesSend(t, g.base, "POST", "/.authgate/session", "",
+	r := send(t, g.base, "POST", "/.authgate/session", "",
 		"Authorization: Bearer "+g.mint("frank"), "Cookie: "+sessionCookieName+"="+first)
 	wantStatus(t, r, http.StatusCreated)
 	if second := sesCookie(t, r).Value; second == first {
 		t.Fatal("exchange kept the carried session token")
 	}
-	wantReason(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+first), http.StatusUnauthorized, "session_revoked")
+	wantReason(t, send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+first), http.StatusUnauthorized, "session_revoked")
 }
 
 func TestBadSessionCookiesAreInvalidCredentials(t *testing.T) {
@@ -84,19 +84,19 @@ func TestBadSessionCookiesAreInvalidCredentials(t *testing.T) {
 		{"a token with foreign characters", strings.Repeat("%", 43)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tc.value)
+			r := send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tc.value)
 			wantReason(t, r, http.StatusUnauthorized, "session_revoked")
 			if !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) || !sesCleared(r) {
 				t.Fatalf("headers %v", r.header)
 			}
-			nav := sesSend(t, g.base, "GET", "/login/x", "", "Cookie: "+sessionCookieName+"="+tc.value, "Accept: text/html", "Sec-Fetch-Mode: navigate")
+			nav := send(t, g.base, "GET", "/login/x", "", "Cookie: "+sessionCookieName+"="+tc.value, "Accept: text/html", "Sec-Fetch-Mode: navigate")
 			wantStatus(t, nav, http.StatusFound)
 			if !strings.HasPrefix(nav.header.Get("Location"), "https://login.example.com/") || !sesCleared(nav) {
 				t.Fatalf("navigation: %v", nav.header)
 			}
 		})
 	}
-	wantStatus(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+good), http.StatusOK)
+	wantStatus(t, send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+good), http.StatusOK)
 }
 
 func TestSessionsSlideUntilIdleAndStopAtLifetime(t *testing.T) {
@@ -106,14 +106,14 @@ func TestSessionsSlideUntilIdleAndStopAtLifetime(t *testing.T) {
 	idle := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "hank")
 	// Used every 300ms, the session outlives its idle timeout...
 	for time.Since(created) < 1800*time.Millisecond {
-		wantStatus(t, sesSend(t, g.base, "GET", "/", "", live), http.StatusOK)
+		wantStatus(t, send(t, g.base, "GET", "/", "", live), http.StatusOK)
 		time.Sleep(300 * time.Millisecond)
 	}
 	// ...while the unused one has expired.
-	wantReason(t, sesSend(t, g.base, "GET", "/", "", idle), http.StatusUnauthorized, "session_expired")
+	wantReason(t, send(t, g.base, "GET", "/", "", idle), http.StatusUnauthorized, "session_expired")
 	// Used or not, it ends at its lifetime.
 	sesWaitFor(t, 3*time.Second, "session reaches its lifetime", func() bool {
-		r := sesSend(t, g.base, "GET", "/", "", live)
+		r := send(t, g.base, "GET", "/", "", live)
 		if r.status == http.StatusOK {
 			return false
 		}
@@ -142,7 +142,7 @@ func TestLogoutRedirectsOnlyToTheSameOrigin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cookie := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "ivan")
-			r := sesSend(t, g.base, "POST", "/.authgate/logout?redirect_uri="+urlQueryEscape(tc.target), "", cookie)
+			r := send(t, g.base, "POST", "/.authgate/logout?redirect_uri="+urlQueryEscape(tc.target), "", cookie)
 			if tc.wantLocation == "" {
 				wantStatus(t, r, http.StatusNoContent)
 			} else {
@@ -154,22 +154,22 @@ func TestLogoutRedirectsOnlyToTheSameOrigin(t *testing.T) {
 			if !sesCleared(r) {
 				t.Fatal("cookie not cleared")
 			}
-			wantReason(t, sesSend(t, g.base, "GET", "/", "", cookie), http.StatusUnauthorized, "session_revoked")
+			wantReason(t, send(t, g.base, "GET", "/", "", cookie), http.StatusUnauthorized, "session_revoked")
 		})
 	}
 	cookie := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "ivan")
-	r := sesSend(t, g.base, "POST", "/.authgate/logout", "", cookie, "Origin: https://evil.example")
+	r := send(t, g.base, "POST", "/.authgate/logout", "", cookie, "Origin: https://evil.example")
 	wantReason(t, r, http.StatusForbidden, "cross_site")
-	wantStatus(t, sesSend(t, g.base, "GET", "/", "", cookie), http.StatusOK)
-	wantStatus(t, sesSend(t, g.base, "GET", "/.authgate/logout", "", cookie), http.StatusMethodNotAllowed)
+	wantStatus(t, send(t, g.base, "GET", "/", "", cookie), http.StatusOK)
+	wantStatus(t, send(t, g.base, "GET", "/.authgate/logout", "", cookie), http.StatusMethodNotAllowed)
 }
 
 func TestOldestSessionsAreRevokedOverTheCap(t *testing.T) {
 	g := startSessionGateway(t, "max_sessions_per_user 2")
 	toks := []string{sesExchange(t, g, "jane"), sesExchange(t, g, "jane"), sesExchange(t, g, "jane")}
-	wantReason(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+toks[0]), http.StatusUnauthorized, "session_revoked")
+	wantReason(t, send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+toks[0]), http.StatusUnauthorized, "session_revoked")
 	for _, tok := range toks[1:] {
-		wantStatus(t, sesSend(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusOK)
+		wantStatus(t, send(t, g.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusOK)
 	}
 }
 
@@ -189,8 +189,8 @@ func TestBindHostKeepsASessionOnItsSite(t *testing.T) {
 			g := startGateway(t, site)
 			other := "Host: localhost:" + strings.TrimPrefix(g.base, "http://127.0.0.1:")
 			cookie := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "quinn")
-			wantStatus(t, sesSend(t, g.base, "GET", "/", "", cookie), http.StatusOK)
-			wantStatus(t, sesSend(t, g.base, "GET", "/", "", cookie, other), tc.otherSite)
+			wantStatus(t, send(t, g.base, "GET", "/", "", cookie), http.StatusOK)
+			wantStatus(t, send(t, g.base, "GET", "/", "", cookie, other), tc.otherSite)
 		})
 	}
 }

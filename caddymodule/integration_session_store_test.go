@@ -22,7 +22,7 @@ func TestBoltSessionsSurviveAReloadAndARestart(t *testing.T) {
 	// A second config while the first runs is a reload: the pooled store
 	// must be reused, not opened again (bolt's file lock would block).
 	g2 := startGateway(t, site)
-	wantStatus(t, sesSend(t, g2.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusOK)
+	wantStatus(t, send(t, g2.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok), http.StatusOK)
 	// A full stop and start reopens the file.
 	startGateway(t, `{
 	admin off
@@ -32,7 +32,7 @@ http://127.0.0.1:{PORT} {
 }
 `)
 	g3 := startGateway(t, site)
-	r := sesSend(t, g3.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok)
+	r := send(t, g3.base, "GET", "/", "", "Cookie: "+sessionCookieName+"="+tok)
 	wantStatus(t, r, http.StatusOK)
 	if r.upstream.Get("X-Auth-User-Id") != "kate" {
 		t.Fatalf("upstream saw %v", r.upstream)
@@ -75,7 +75,7 @@ func TestConcurrentSessionLifecycles(t *testing.T) {
 			defer wg.Done()
 			sub := fmt.Sprintf("user%d", c%3)
 			for range rounds {
-				r := sesSend(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint(sub))
+				r := send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint(sub))
 				if r.status != http.StatusCreated {
 					errs <- fmt.Sprintf("exchange: %d %s", r.status, r.body)
 					return
@@ -84,13 +84,13 @@ func TestConcurrentSessionLifecycles(t *testing.T) {
 				for _, ck := range (&http.Response{Header: r.header}).Cookies() {
 					cookie = "Cookie: " + ck.Name + "=" + ck.Value
 				}
-				if r := sesSend(t, g.base, "GET", "/", "", cookie); r.status != http.StatusOK || r.upstream.Get("X-Auth-User-Id") != sub {
+				if r := send(t, g.base, "GET", "/", "", cookie); r.status != http.StatusOK || r.upstream.Get("X-Auth-User-Id") != sub {
 					errs <- fmt.Sprintf("use: %d %v", r.status, r.upstream.Get("X-Auth-User-Id"))
 				}
-				if r := sesSend(t, g.base, "POST", "/.authgate/logout", "", cookie); r.status != http.StatusNoContent {
+				if r := send(t, g.base, "POST", "/.authgate/logout", "", cookie); r.status != http.StatusNoContent {
 					errs <- fmt.Sprintf("logout: %d", r.status)
 				}
-				if r := sesSend(t, g.base, "GET", "/", "", cookie); r.status != http.StatusUnauthorized {
+				if r := send(t, g.base, "GET", "/", "", cookie); r.status != http.StatusUnauthorized {
 					errs <- fmt.Sprintf("after logout: %d", r.status)
 				}
 			}
@@ -131,7 +131,7 @@ func TestUnreachableRedisFailsClosed(t *testing.T) {
 		{"a JWT (deny-list check)", "GET", "/", "Authorization: Bearer " + g.mint("ruth")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := sesSend(t, g.base, tc.method, tc.path, "", tc.header)
+			r := send(t, g.base, tc.method, tc.path, "", tc.header)
 			wantReason(t, r, http.StatusServiceUnavailable, "store_unavailable")
 			if r.header.Get("Retry-After") == "" {
 				t.Fatal("no Retry-After")

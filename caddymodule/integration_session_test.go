@@ -44,7 +44,7 @@ func startSessionGateway(t *testing.T, options string) *gateway {
 
 func TestSessionFlowExchangeUseLogout(t *testing.T) {
 	g := startSessionGateway(t, "")
-	r := sesSend(t, g.base, "POST", "/.authgate/session", "",
+	r := send(t, g.base, "POST", "/.authgate/session", "",
 		"Authorization: Bearer "+g.mint("alice", "email=alice@example.com", `roles=["editor"]`))
 	wantStatus(t, r, http.StatusCreated)
 	c := sesCookie(t, r)
@@ -71,28 +71,28 @@ func TestSessionFlowExchangeUseLogout(t *testing.T) {
 	}
 	cookie := "Cookie: " + sessionCookieName + "=" + c.Value
 
-	up := sesSend(t, g.base, "GET", "/app", "", cookie)
+	up := send(t, g.base, "GET", "/app", "", cookie)
 	wantStatus(t, up, http.StatusOK)
 	for name, want := range map[string]string{"X-Auth-User-Id": "alice", "X-Auth-Email": "alice@example.com", "X-Auth-Roles": "editor", "X-Auth-Session-Id": created.SessionID} {
 		if got := up.upstream.Get(name); got != want {
 			t.Errorf("upstream %s = %q, want %q", name, got, want)
 		}
 	}
-	who := sesSend(t, g.base, "GET", "/.authgate/session", "", cookie)
+	who := send(t, g.base, "GET", "/.authgate/session", "", cookie)
 	wantStatus(t, who, http.StatusOK)
 	if !strings.Contains(who.body, `"session_id":"`+created.SessionID+`"`) || who.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("whoami: %s", who.body)
 	}
 
-	out := sesSend(t, g.base, "POST", "/.authgate/logout", "", cookie)
+	out := send(t, g.base, "POST", "/.authgate/logout", "", cookie)
 	wantStatus(t, out, http.StatusNoContent)
 	if !sesCleared(out) || out.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("logout did not clear the cookie: %v", out.header)
 	}
-	after := sesSend(t, g.base, "GET", "/app", "", cookie)
+	after := send(t, g.base, "GET", "/app", "", cookie)
 	wantReason(t, after, http.StatusUnauthorized, "session_revoked")
 	if !strings.Contains(after.header.Get("WWW-Authenticate"), `error="invalid_token"`) || !sesCleared(after) {
 		t.Fatalf("revoked cookie answer: %v", after.header)
 	}
-	wantReason(t, sesSend(t, g.base, "GET", "/.authgate/session", ""), http.StatusUnauthorized, "missing_credential")
+	wantReason(t, send(t, g.base, "GET", "/.authgate/session", ""), http.StatusUnauthorized, "missing_credential")
 }
