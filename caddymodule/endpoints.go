@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -25,14 +26,20 @@ func (h *Handler) endpointFor(r *http.Request) (endpoint, bool) {
 	if h.DisableEndpoints || len(h.app.endpoints) == 0 {
 		return nil, false
 	}
-	path := r.URL.Path
-	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
-		path = or.URL.Path
-	}
-	name, ok := strings.CutPrefix(path, h.app.EndpointPrefix)
+	name, ok := strings.CutPrefix(originalURL(r).Path, h.app.EndpointPrefix)
 	if !ok {
 		return nil, false
 	}
 	ep, ok := h.app.endpoints[name]
 	return ep, ok
+}
+
+// originalURL returns the request URL as it arrived, before rewrites.
+// Caddy's copy of the original request keeps the URL, not the host or TLS
+// state; rewrites change neither, so those are read from r itself.
+func originalURL(r *http.Request) *url.URL {
+	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
+		return or.URL
+	}
+	return r.URL
 }

@@ -100,19 +100,23 @@ func TestBadSessionCookiesAreInvalidCredentials(t *testing.T) {
 }
 
 func TestSessionsSlideUntilIdleAndStopAtLifetime(t *testing.T) {
-	g := startSessionGateway(t, "idle_timeout 1s\n\t\t\tlifetime 3s")
+	// Margins are wide on purpose: CI runs packages in parallel under -race
+	// on two cores, and a request stalled past the idle timeout would end
+	// the "live" session for the wrong reason.
+	const idleTimeout, lifetime = 3 * time.Second, 6 * time.Second
+	g := startSessionGateway(t, "idle_timeout 3s\n\t\t\tlifetime 6s")
 	created := time.Now()
 	live := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "hank")
 	idle := "Cookie: " + sessionCookieName + "=" + sesExchange(t, g, "hank")
 	// Used every 300ms, the session outlives its idle timeout...
-	for time.Since(created) < 1800*time.Millisecond {
+	for time.Since(created) < idleTimeout+time.Second {
 		wantStatus(t, send(t, g.base, "GET", "/", "", live), http.StatusOK)
 		time.Sleep(300 * time.Millisecond)
 	}
 	// ...while the unused one has expired.
 	wantReason(t, send(t, g.base, "GET", "/", "", idle), http.StatusUnauthorized, "session_expired")
 	// Used or not, it ends at its lifetime.
-	sesWaitFor(t, 3*time.Second, "session reaches its lifetime", func() bool {
+	sesWaitFor(t, lifetime, "session reaches its lifetime", func() bool {
 		r := send(t, g.base, "GET", "/", "", live)
 		if r.status == http.StatusOK {
 			return false
@@ -121,8 +125,8 @@ func TestSessionsSlideUntilIdleAndStopAtLifetime(t *testing.T) {
 		return true
 	})
 	// Times are stored in milliseconds: allow the truncation.
-	if d := time.Since(created); d < 3*time.Second-10*time.Millisecond {
-		t.Fatalf("session ended after %v, before its 3s lifetime", d)
+	if d := time.Since(created); d < lifetime-10*time.Millisecond {
+		t.Fatalf("session ended after %v, before its %v lifetime", d, lifetime)
 	}
 }
 

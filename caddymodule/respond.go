@@ -172,29 +172,15 @@ func isBrowserNavigation(r *http.Request) bool {
 
 // loginRedirect builds the login URL carrying the absolute original URL.
 func (h *Handler) loginRedirect(r *http.Request) string {
-	// Caddy's copy of the original request keeps the URI, not the host or
-	// TLS state; rewrites change neither, so those come from r.
+	// The host and TLS state come from r (see originalURL).
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	back := scheme + "://" + r.Host + originalURI(r)
+	back := scheme + "://" + r.Host + originalURL(r).RequestURI()
 	sep := "?"
 	if strings.Contains(h.LoginURL, "?") {
 		sep = "&"
 	}
 	return h.LoginURL + sep + url.QueryEscape(h.LoginParam) + "=" + url.QueryEscape(back)
-}
-
-// originalURI returns the request URI as it arrived, before rewrites.
-func originalURI(r *http.Request) string {
-	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
-		if or.RequestURI != "" {
-			return or.RequestURI
-		}
-		if or.URL != nil {
-			return or.URL.RequestURI()
-		}
-	}
-	return r.URL.RequestURI()
 }

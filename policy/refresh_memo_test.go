@@ -137,7 +137,11 @@ func TestRefresherReusesEvaluatesClockOnlyWhenBothUseTheSystemClock(t *testing.T
 	}
 }
 
-func TestCachedRefreshDoesNotCloneTheIdentityAgain(t *testing.T) {
+// systemClockRolesPolicy is `require roles includes admin` with a roles
+// source cached for an hour, policy and refresher both on the system clock
+// (the configuration in which Evaluate hands its clock to the refresher).
+func systemClockRolesPolicy(t *testing.T) *Policy {
+	t.Helper()
 	src := &scriptedSource{value: constant([]any{"admin"})}
 	r, err := NewClaimRefresher(RefresherConfig{Claims: []ClaimSourceConfig{
 		{Name: "roles", Source: src, MaxAge: time.Hour}}})
@@ -149,6 +153,11 @@ func TestCachedRefreshDoesNotCloneTheIdentityAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func TestCachedRefreshDoesNotCloneTheIdentityAgain(t *testing.T) {
+	p := systemClockRolesPolicy(t)
 	id := staleUser(time.Now(), "a@example.com")
 	evaluateOK(t, p, id)
 	allocs := testing.AllocsPerRun(200, func() { evaluateOK(t, p, id) })
@@ -158,17 +167,7 @@ func TestCachedRefreshDoesNotCloneTheIdentityAgain(t *testing.T) {
 }
 
 func TestCachedRefreshIsSafeForConcurrentIdentities(t *testing.T) {
-	src := &scriptedSource{value: constant([]any{"admin"})}
-	r, err := NewClaimRefresher(RefresherConfig{Claims: []ClaimSourceConfig{
-		{Name: "roles", Source: src, MaxAge: time.Hour}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
-	p, err := Compile([]Spec{spec("roles", OpIncludes, "admin")}, Options{Refresher: r})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := systemClockRolesPolicy(t)
 	ids := []*verifier.Identity{staleUser(time.Now(), "a@example.com"), staleUser(time.Now(), "b@example.com")}
 	errs := make(chan string, 4)
 	for w := range 4 {
