@@ -114,7 +114,8 @@ func denyKey(jti, subject string) string {
 
 // sessionCost approximates the memory a cached session holds.
 func sessionCost(s *Session) int64 {
-	cost := int64(320 + len(s.ID) + len(s.UserID) + len(s.Verifier) + len(s.SourceJTI) + len(s.Host))
+	cost := int64(320 + len(s.ID) + len(s.UserID) + len(s.Verifier) + len(s.SourceJTI) + len(s.Host) +
+		len(s.Provider) + len(s.ProviderSID) + len(s.IDToken))
 	for k, v := range s.Claims {
 		cost += int64(48+len(k)) + valueCost(v)
 	}

@@ -137,6 +137,11 @@ type NewSession struct {
 	// ClaimsAt is the exchanged token's iat. Default: now.
 	ClaimsAt time.Time
 	Host     string
+	// Provider, ProviderSID and IDToken describe an OIDC login (see
+	// Session); empty for other sessions.
+	Provider    string
+	ProviderSID string
+	IDToken     string
 	// TTL shortens the lifetime of this session; 0 or more than the
 	// configured lifetime means the configured lifetime.
 	TTL time.Duration
@@ -163,6 +168,7 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 	s := &Session{
 		ID: newID(), TokenHash: h, UserID: ns.UserID, Claims: ns.Claims,
 		Verifier: ns.Verifier, SourceJTI: ns.SourceJTI, Host: ns.Host,
+		Provider: ns.Provider, ProviderSID: ns.ProviderSID, IDToken: ns.IDToken,
 		Created: now, LastSeen: now, Expires: now.Add(life), ClaimsAt: now,
 	}
 	if !ns.ClaimsAt.IsZero() && ns.ClaimsAt.Before(now) {

@@ -188,10 +188,137 @@ func TestClaimsAreWrittenBackWithTheirTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := got.Claims["roles"].(map[string]any)
-	if v == nil || v["t"] != fetched.UnixMilli() {
+	// Stores keep claims as JSON: the time comes back as a float64.
+	if v == nil || v["t"] != float64(fetched.UnixMilli()) {
 		t.Fatalf("roles = %#v, want {v, t} with the fetch time", got.Claims["roles"])
 	}
 	if err := m.WriteClaim(ctx, &verifier.Identity{Subject: "u"}, "roles", 1, fetched); err != nil {
 		t.Fatalf("WriteClaim for a non-session identity: %v", err)
+	}
+}
+
+func TestRevokeWhereEndsTheMatchingSessionsOfOneUser(t *testing.T) {
+	logout := func(provider, sid string) func(*session.Session) bool {
+		return func(s *session.Session) bool {
+			return s.Provider == provider && (sid == "" || s.ProviderSID == sid)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		match func(*session.Session) bool
+		want  []string // names of the sessions revoked
+	}{
+		{"a provider session id ends its sessions, expired or not", logout("corp", "s1"), []string{"corp-s1", "corp-s1-expired"}},
+		{"no session id ends every session of the provider", logout("corp", ""), []string{"corp-s1", "corp-s2", "corp-nosid", "corp-s1-expired"}},
+		{"an unknown provider ends nothing", logout("nobody", ""), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClock()
+			m := newManager(t, newMapStore(), c, session.Config{CacheTTL: time.Hour})
+			ctx := context.Background()
+			toks := map[string]string{}
+			mint := func(name, user, provider, sid string, ttl time.Duration) {
+				tok, _, err := m.Create(ctx, session.NewSession{UserID: user, Provider: provider, ProviderSID: sid, TTL: ttl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				toks[name] = tok
+			}
+			mint("corp-s1-expired", "u", "corp", "s1", time.Minute)
+			c.advance(2 * time.Minute)
+			mint("corp-s1", "u", "corp", "s1", 0)
+			mint("corp-s2", "u", "corp", "s2", 0)
+			mint("corp-nosid", "u", "corp", "", 0)
+			mint("other-s1", "u", "other", "s1", 0)
+			mint("exchanged", "u", "", "", 0)
+			mint("another-user", "v", "corp", "s1", 0)
+			for name, tok := range toks { // cache the live ones
+				if _, err := m.Authenticate(ctx, tok, ""); err != nil && name != "corp-s1-expired" {
+					t.Fatal(err)
+				}
+			}
+			m.Wait()
+			n, err := m.RevokeWhere(ctx, "u", tc.match)
+			if err != nil || n != len(tc.want) {
+				t.Fatalf("RevokeWhere = %d, %v; want %d", n, err, len(tc.want))
+			}
+			for _, name := range tc.want {
+				if _, err := m.SessionOf(ctx, toks[name]); !errors.Is(err, session.ErrNotFound) {
+					t.Errorf("%s: SessionOf = %v, want ErrNotFound", name, err)
+				}
+				_, err := m.Authenticate(ctx, toks[name], "")
+				wantReason(t, err, verifier.ReasonSessionRevoked)
+				delete(toks, name)
+			}
+			delete(toks, "corp-s1-expired")
+			for name, tok := range toks {
+				if _, err := m.Authenticate(ctx, tok, ""); err != nil {
+					t.Errorf("%s was not matched but: %v", name, err)
+				}
+			}
+		})
+	}
+	m := newManager(t, newMapStore(), newClock(), session.Config{})
+	if _, err := m.RevokeWhere(context.Background(), "u", nil); err == nil {
+		t.Fatal("RevokeWhere with a nil match succeeded")
+	}
+}
+
+func TestSessionOfReadsALiveSessionWithoutTouchingIt(t *testing.T) {
+	st, c := newMapStore(), newClock()
+	m := newManager(t, st, c, session.Config{IdleTimeout: 10 * time.Minute})
+	ctx := context.Background()
+	ns := session.NewSession{UserID: "u", Provider: "corp", ProviderSID: "sid-1", IDToken: "header.payload.signature"}
+	tok, created, err := m.Create(ctx, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, s, _ := m.Create(ctx, session.NewSession{UserID: "u"})
+	if _, err := m.Revoke(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(5 * time.Minute) // past the touch interval
+	got, err := m.SessionOf(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != created.ID || got.Provider != ns.Provider || got.ProviderSID != ns.ProviderSID || got.IDToken != ns.IDToken {
+		t.Fatalf("SessionOf = %+v, want the provider fields given to Create", got)
+	}
+	if st.touches != 0 || !got.LastSeen.Equal(created.LastSeen) {
+		t.Fatalf("SessionOf recorded a use: %d touches, last seen %v", st.touches, got.LastSeen)
+	}
+	for _, tc := range []struct{ name, token string }{
+		{"a malformed token", "short"},
+		{"an unknown token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{"a revoked token", revoked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := m.SessionOf(ctx, tc.token); !errors.Is(err, session.ErrNotFound) {
+				t.Fatalf("SessionOf = %v, want ErrNotFound", err)
+			}
+		})
+	}
+	c.advance(6 * time.Minute) // past the idle expiry
+	if _, err := m.SessionOf(ctx, tok); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("SessionOf of an expired session = %v, want ErrNotFound", err)
+	}
+}
+
+func TestManagerLinksKeysToValues(t *testing.T) {
+	c := newClock()
+	m := newManager(t, newMapStore(), c, session.Config{})
+	ctx := context.Background()
+	if err := m.Link(ctx, "corp|sid-1", "alice", c.now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := m.Linked(ctx, "corp|sid-1"); err != nil || v != "alice" {
+		t.Fatalf("Linked = %q, %v; want alice", v, err)
+	}
+	if err := m.Link(ctx, "", "alice", c.now.Add(time.Hour)); err == nil {
+		t.Fatal("Link with an empty key succeeded")
+	}
+	if _, err := m.Linked(ctx, ""); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Linked(empty) = %v, want ErrNotFound", err)
 	}
 }

@@ -2,25 +2,53 @@ package session_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/verifier/session/storetest"
 )
 
-// mapStore is a minimal in-memory store for benchmarks and Manager tests;
-// the real stores are tested by storetest.
+// mapStore is a minimal in-memory store for benchmarks and Manager tests.
+// It passes the same conformance suite as the real stores, so Manager
+// tests see the semantics they will meet in production. Expiry follows the
+// real clock, as in the real stores.
 type mapStore struct {
-	mu   sync.Mutex
-	byID map[string]*session.Session
-	once map[string]bool
-	deny map[string]session.Denial
+	mu    sync.Mutex
+	byID  map[string]*session.Session
+	once  map[string]time.Time
+	deny  map[string]session.Denial
+	links map[string]link
 	// touches counts Touch calls.
 	touches int
 }
 
+type link struct {
+	value string
+	until time.Time
+}
+
 func newMapStore() *mapStore {
-	return &mapStore{byID: map[string]*session.Session{}, once: map[string]bool{}, deny: map[string]session.Denial{}}
+	return &mapStore{
+		byID: map[string]*session.Session{}, once: map[string]time.Time{},
+		deny: map[string]session.Denial{}, links: map[string]link{},
+	}
+}
+
+func TestMapStoreConforms(t *testing.T) {
+	storetest.Run(t, func(*testing.T) session.Store { return newMapStore() })
+}
+
+// get returns the stored session of id unless it is past its purge time;
+// the caller holds mu.
+func (s *mapStore) get(id string) (*session.Session, bool) {
+	ses, ok := s.byID[id]
+	if !ok || !time.Now().Before(ses.PurgeAt) {
+		return nil, false
+	}
+	return ses, true
 }
 
 func (s *mapStore) Create(_ context.Context, ses *session.Session) error {
@@ -33,9 +61,11 @@ func (s *mapStore) Create(_ context.Context, ses *session.Session) error {
 func (s *mapStore) ByToken(_ context.Context, h session.Hash) (*session.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, ses := range s.byID {
+	for id, ses := range s.byID {
 		if ses.TokenHash == h {
-			return ses.Clone(), nil
+			if ses, ok := s.get(id); ok {
+				return ses.Clone(), nil
+			}
 		}
 	}
 	return nil, session.ErrNotFound
@@ -44,7 +74,7 @@ func (s *mapStore) ByToken(_ context.Context, h session.Hash) (*session.Session,
 func (s *mapStore) ByID(_ context.Context, id string) (*session.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ses, ok := s.byID[id]; ok {
+	if ses, ok := s.get(id); ok {
 		return ses.Clone(), nil
 	}
 	return nil, session.ErrNotFound
@@ -54,8 +84,8 @@ func (s *mapStore) ByUser(_ context.Context, user string) ([]*session.Session, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*session.Session
-	for _, ses := range s.byID {
-		if ses.UserID == user {
+	for id := range s.byID {
+		if ses, ok := s.get(id); ok && ses.UserID == user {
 			out = append(out, ses.Clone())
 		}
 	}
@@ -66,7 +96,7 @@ func (s *mapStore) ByUser(_ context.Context, user string) ([]*session.Session, e
 func (s *mapStore) Touch(_ context.Context, id string, ls, ie, pa time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ses, ok := s.byID[id]
+	ses, ok := s.get(id)
 	if !ok {
 		return session.ErrNotFound
 	}
@@ -75,10 +105,19 @@ func (s *mapStore) Touch(_ context.Context, id string, ls, ie, pa time.Time) err
 	return nil
 }
 
-func (s *mapStore) SetClaim(_ context.Context, id, name string, v any) error {
+func (s *mapStore) SetClaim(_ context.Context, id, name string, value any) error {
+	// Stored as JSON, like the real stores: numbers come back as float64.
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ses, ok := s.byID[id]
+	ses, ok := s.get(id)
 	if !ok {
 		return session.ErrNotFound
 	}
@@ -90,11 +129,11 @@ func (s *mapStore) SetClaim(_ context.Context, id, name string, v any) error {
 func (s *mapStore) Delete(_ context.Context, id string) (*session.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ses, ok := s.byID[id]
+	ses, ok := s.get(id)
+	delete(s.byID, id)
 	if !ok {
 		return nil, session.ErrNotFound
 	}
-	delete(s.byID, id)
 	return ses, nil
 }
 
@@ -109,7 +148,12 @@ func (s *mapStore) DeleteUser(ctx context.Context, user string) ([]*session.Sess
 func (s *mapStore) Deny(_ context.Context, d session.Denial) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.deny[d.JTI+"\\x00"+d.Subject] = d
+	key := d.JTI + "\x00" + d.Subject
+	if old, ok := s.deny[key]; ok {
+		// Entries keep the latest revocation time and the latest expiry.
+		d.At, d.Until = later(old.At, d.At), later(old.Until, d.Until)
+	}
+	s.deny[key] = d
 	return nil
 }
 
@@ -117,20 +161,41 @@ func (s *mapStore) Denied(_ context.Context, jti, sub string) (session.DenyState
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st session.DenyState
-	_, st.JTI = s.deny[jti+"\\x00"]
-	if d, ok := s.deny["\\x00"+sub]; ok && sub != "" {
+	now := time.Now()
+	if d, ok := s.deny[jti+"\x00"]; ok && jti != "" && now.Before(d.Until) {
+		st.JTI = true
+	}
+	if d, ok := s.deny["\x00"+sub]; ok && sub != "" && now.Before(d.Until) {
 		st.SubjectBefore = d.At
 	}
-	st.JTI = st.JTI && jti != ""
 	return st, nil
 }
 
-func (s *mapStore) Once(_ context.Context, key string, _ time.Time) (bool, error) {
+func (s *mapStore) Once(_ context.Context, key string, until time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	first := !s.once[key]
-	s.once[key] = true
-	return first, nil
+	if time.Now().Before(s.once[key]) {
+		return false, nil
+	}
+	s.once[key] = until
+	return true, nil
+}
+
+func (s *mapStore) Link(_ context.Context, key, value string, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.links[key] = link{value, until}
+	return nil
+}
+
+func (s *mapStore) Linked(_ context.Context, key string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[key]
+	if !ok || !time.Now().Before(l.until) {
+		return "", session.ErrNotFound
+	}
+	return l.value, nil
 }
 
 func (s *mapStore) Close() error { return nil }
@@ -141,6 +206,13 @@ func cloneClaims(c map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func sortByCreated(ss []*session.Session) {

@@ -105,6 +105,15 @@ type Session struct {
 	SourceJTI string `json:"source_jti,omitempty"`
 	// Host binds the session to one site (bind_host); empty: any site.
 	Host string `json:"host,omitempty"`
+	// Provider names the oidc block whose login created the session; empty
+	// for exchanged or admin-made sessions.
+	Provider string `json:"provider,omitempty"`
+	// ProviderSID is the identity provider's session id (the ID token's
+	// "sid"), used by back-channel logout.
+	ProviderSID string `json:"provider_sid,omitempty"`
+	// IDToken is the raw ID token of the login, sent back as id_token_hint
+	// at RP-initiated logout. No endpoint ever shows it.
+	IDToken string `json:"id_token,omitempty"`
 	// Created is when the session was minted.
 	Created time.Time `json:"created"`
 	// ClaimsAt is when the session's plain claim values were current: the

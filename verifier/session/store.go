@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Store persists sessions, deny-list entries and one-time markers. It is
+// Store persists sessions, deny-list entries, one-time markers and links
+// (expiring key → value records, e.g. provider session id → user). It is
 // pure persistence: expiry policy lives in Manager. Every method is safe
 // for concurrent use, and returns ErrNotFound for a session it does not
 // hold. Implementations: boltstore (one instance), redisstore (several).
@@ -36,6 +37,12 @@ type Store interface {
 	// Once records key until the given time and reports whether it was not
 	// recorded already (true the first time).
 	Once(ctx context.Context, key string, until time.Time) (bool, error)
+	// Link records key → value until the given time, replacing any value
+	// the key had.
+	Link(ctx context.Context, key, value string, until time.Time) error
+	// Linked returns the value recorded for key, or ErrNotFound when there
+	// is none or it lapsed.
+	Linked(ctx context.Context, key string) (string, error)
 	// Close releases the store.
 	Close() error
 }

@@ -24,6 +24,7 @@ var (
 	bDenyJTI  = []byte("deny_jti") // jti → be64(until ms)
 	bDenySub  = []byte("deny_sub") // sub → be64(at ms) be64(until ms)
 	bOnce     = []byte("once")     // key → be64(until ms)
+	bLinks    = []byte("links")    // key → be64(until ms) value
 )
 
 // Kinds of expiry index entries.
@@ -32,6 +33,7 @@ const (
 	kDenyJTI byte = 'j'
 	kDenySub byte = 'u'
 	kOnce    byte = 'o'
+	kLink    byte = 'l'
 )
 
 // Options configures Open.
@@ -73,7 +75,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("opening session store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSessions, bTokens, bUsers, bExpiry, bDenyJTI, bDenySub, bOnce} {
+		for _, b := range [][]byte{bSessions, bTokens, bUsers, bExpiry, bDenyJTI, bDenySub, bOnce, bLinks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

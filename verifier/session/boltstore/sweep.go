@@ -82,6 +82,8 @@ func purge(tx *bolt.Tx, kind byte, key []byte) error {
 		return tx.Bucket(bDenySub).Delete(key)
 	case kOnce:
 		return tx.Bucket(bOnce).Delete(key)
+	case kLink:
+		return tx.Bucket(bLinks).Delete(key)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package redisstore is the shared session store: several gateway
-// instances keep sessions, deny-list entries and exchanged-token markers
-// in one Redis (7.0 or later), with TTLs set in Redis so nothing needs
+// instances keep sessions, deny-list entries, exchanged-token markers and
+// links in one Redis (7.0 or later), with TTLs set in Redis so nothing needs
 // sweeping, a per-user index so revoking all of a user's sessions is one
 // small read, and pub/sub messages that invalidate the other instances'
 // in-process caches.
@@ -13,5 +13,6 @@
 //	dj:<jti>            string: until (unix ms)
 //	ds:<subject>        string: revocation time (unix ms)
 //	o:<key>             string: one-time marker
+//	l:<key>             string: link value (e.g. a provider session's user), expiring at its until
 //	events              pub/sub channel: "*" (drop everything) or hex token hashes separated by ","
 package redisstore

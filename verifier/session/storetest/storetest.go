@@ -32,6 +32,8 @@ func Run(t *testing.T, open Open) {
 		{"once is true the first time only", testOnce},
 		{"records are forgotten after their purge time", testPurge},
 		{"a session kept alive by touches stays in its user's index", testTouchedStaysIndexed},
+		{"an oidc login's provider fields survive every read and update", testProviderFields},
+		{"a link is found until replaced or lapsed", testLinks},
 		{"concurrent creates, lookups and deletes stay consistent", testConcurrent},
 	}
 	for _, tc := range tests {
