@@ -87,7 +87,12 @@ type App struct {
 	Introspect []*IntrospectConfig `json:"introspect,omitempty"`
 
 	// Session configures gateway-issued edge sessions (see session.go).
+	// Default with oidc blocks: sessions with the default settings.
 	Session *SessionConfig `json:"session,omitempty"`
+
+	// OIDC declares OpenID Connect providers for browser login (see
+	// oidc.go).
+	OIDC []*OIDCConfig `json:"oidc,omitempty"`
 
 	verifiers map[string]*verifierEntry
 	order     []string            // verifier names in declaration order
@@ -99,11 +104,13 @@ type App struct {
 	poolKeys  []string
 	logger    *zap.Logger
 
-	sessions    *edgeSessions      // edge sessions (session.go); nil: off
-	denyList    verifier.DenyList  // revoked IdP JWTs (edge sessions); nil: none
-	refresher   policy.Refresher   // claim sources; nil: nothing refreshable
-	claimWriter policy.ClaimWriter // writes refreshed claims into sessions; nil: none
-	cleanups    []func() error     // run by Cleanup in reverse order
+	sessions    *edgeSessions            // edge sessions (session.go); nil: off
+	oidc        map[string]*oidcProvider // browser login providers by name
+	callbacks   map[string]endpoint      // oidc callbacks by path
+	denyList    verifier.DenyList        // revoked IdP JWTs (edge sessions); nil: none
+	refresher   policy.Refresher         // claim sources; nil: nothing refreshable
+	claimWriter policy.ClaimWriter       // writes refreshed claims into sessions; nil: none
+	cleanups    []func() error           // run by Cleanup in reverse order
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.
@@ -143,7 +150,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	// sessions exchange JWTs, and claim sources must exist before policies
 	// compile.
 	for _, step := range []func(caddy.Context) error{
-		a.provisionIntrospection, a.provisionVerifiers, a.provisionSessions, a.provisionClaims,
+		a.provisionIntrospection, a.provisionVerifiers, a.provisionSessions, a.provisionOIDC, a.provisionClaims,
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -189,6 +196,9 @@ func (a *App) setDefaults() {
 	}
 	if len(a.Headers) == 0 {
 		a.Headers = defaultHeaders()
+	}
+	if len(a.OIDC) > 0 && a.Session == nil {
+		a.Session = &SessionConfig{} // logins end in an edge session
 	}
 }
 

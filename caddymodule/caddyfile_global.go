@@ -39,6 +39,7 @@ func init() {
 //		introspect <name> { … }   (see caddyfile_introspect.go)
 //		claim <name> { … }        (see claims.go)
 //		session { … }             (see caddyfile_session.go)
+//		oidc <name> { … }         (see caddyfile_oidc.go)
 //		header <name> <template> [json]
 //		header <name> assertion
 //		assertion_key_file <pem>
@@ -98,6 +99,8 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return a.parseIntrospect(d)
 	case "session":
 		return a.parseSession(d)
+	case "oidc":
+		return a.parseOIDC(d)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {

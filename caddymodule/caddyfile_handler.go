@@ -21,6 +21,7 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		skip_global <id…>
 //		on_failure <id> redirect <path>
 //		login_url <url>
+//		login oidc <name>
 //		login_param <name>
 //		verifiers <name…>
 //		redirect_allow <origin…>
@@ -73,6 +74,12 @@ func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		h.DisableEndpoints = args[0] == "off"
 	case "login_url":
 		return singleArg(d, &h.LoginURL)
+	case "login":
+		args := d.RemainingArgs()
+		if len(args) != 2 || args[0] != "oidc" {
+			return d.Err("expected: login oidc <name>")
+		}
+		h.LoginOIDC = args[1]
 	case "login_param":
 		return singleArg(d, &h.LoginParam)
 	case "optional":

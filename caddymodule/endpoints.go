@@ -26,6 +26,9 @@ func (h *Handler) endpointFor(r *http.Request) (endpoint, bool) {
 	if h.DisableEndpoints || len(h.app.endpoints) == 0 {
 		return nil, false
 	}
+	if ep, ok := h.callbackFor(r); ok {
+		return ep, true
+	}
 	name, ok := strings.CutPrefix(originalURL(r).Path, h.app.EndpointPrefix)
 	if !ok {
 		return nil, false

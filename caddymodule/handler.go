@@ -40,6 +40,11 @@ type Handler struct {
 	// redirected, with the original URL in LoginParam. Default: none (401).
 	LoginURL string `json:"login_url,omitempty"`
 
+	// LoginOIDC names an oidc block: browser navigations without a valid
+	// credential start a login at that provider (API requests still get
+	// 401). Caddyfile: `login oidc NAME`. Cannot be combined with LoginURL.
+	LoginOIDC string `json:"login_oidc,omitempty"`
+
 	// LoginParam names the query parameter carrying the return URL.
 	// Default: redirect_uri.
 	LoginParam string `json:"login_param,omitempty"`
@@ -72,6 +77,7 @@ type Handler struct {
 	policy    *policy.Policy
 	headers   headerPolicy
 	onFailure map[string]string
+	login     *oidcProvider // from LoginOIDC; nil: none
 	logger    *zap.Logger
 }
 
@@ -101,6 +107,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 func (h *Handler) provisionWithApp() error {
 	if err := h.provisionRoutes(); err != nil {
 		return err
+	}
+	if h.LoginOIDC != "" {
+		if h.login = h.app.oidc[h.LoginOIDC]; h.login == nil {
+			return fmt.Errorf("login oidc %s: no such oidc block in the global authgate options", h.LoginOIDC)
+		}
 	}
 	route, err := compileSpecs(h.Require, h.app.policyOpt)
 	if err != nil {
@@ -220,6 +231,9 @@ func (h *Handler) provisionOnFailure() error {
 func (h *Handler) Validate() error {
 	if h.LoginURL != "" && !strings.HasPrefix(h.LoginURL, "/") && !strings.HasPrefix(h.LoginURL, "https://") && !strings.HasPrefix(h.LoginURL, "http://") {
 		return fmt.Errorf("login_url must be an absolute URL or a path")
+	}
+	if h.LoginURL != "" && h.LoginOIDC != "" {
+		return fmt.Errorf("login_url and login oidc cannot both be set")
 	}
 	for _, origin := range h.RedirectAllow {
 		if err := checkOrigin(origin); err != nil {

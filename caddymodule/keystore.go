@@ -12,40 +12,53 @@ import (
 	"github.com/caddyserver/certmagic"
 )
 
-// loadOrCreateKey reads a PKCS#8 private key from Caddy's storage at path,
-// creating it with gen under a storage lock when missing, so that instances
-// sharing storage agree on one key.
-func loadOrCreateKey(ctx context.Context, st certmagic.Storage, path string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {
-	if k, err := readStoredKey(ctx, st, path); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
+// loadOrCreate reads a secret from Caddy's storage at path, creating it
+// with gen under a storage lock when missing, so that instances sharing
+// storage agree on one value. gen returns the value and its stored form;
+// parse reads the stored form back.
+func loadOrCreate[T any](ctx context.Context, st certmagic.Storage, path string, gen func() (T, []byte, error), parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	load := func() (T, error) {
+		data, err := st.Load(ctx, path)
+		if err != nil {
+			return zero, err
+		}
+		return parse(data)
+	}
+	if v, err := load(); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return v, err
 	}
 	if err := st.Lock(ctx, path); err != nil {
-		return nil, fmt.Errorf("locking %s: %w", path, err)
+		return zero, fmt.Errorf("locking %s: %w", path, err)
 	}
 	defer func() { _ = st.Unlock(ctx, path) }()
-	if k, err := readStoredKey(ctx, st, path); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
+	if v, err := load(); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return v, err
 	}
-	key, err := gen()
+	v, stored, err := gen()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
+	if err := st.Store(ctx, path, stored); err != nil {
+		return zero, fmt.Errorf("storing %s: %w", path, err)
 	}
-	if err := st.Store(ctx, path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
-		return nil, fmt.Errorf("storing %s: %w", path, err)
-	}
-	return key, nil
+	return v, nil
 }
 
-func readStoredKey(ctx context.Context, st certmagic.Storage, path string) (crypto.Signer, error) {
-	data, err := st.Load(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	return parsePrivateKeyPEM(data)
+// loadOrCreateKey reads a PKCS#8 private key from Caddy's storage at path,
+// creating it with gen when missing (see loadOrCreate).
+func loadOrCreateKey(ctx context.Context, st certmagic.Storage, path string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {
+	return loadOrCreate(ctx, st, path, func() (crypto.Signer, []byte, error) {
+		key, err := gen()
+		if err != nil {
+			return nil, nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		return key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	}, parsePrivateKeyPEM)
 }
 
 // parsePrivateKeyPEM reads a PKCS#8, PKCS#1 or SEC 1 private key.

@@ -83,7 +83,10 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 	if es := h.app.sessions; es != nil && (reason == verifier.ReasonSessionRevoked || reason == verifier.ReasonSessionExpired) {
 		es.clearCookie(w) // a dead session cookie is only ever refused again
 	}
-	if h.LoginURL != "" && loginReasons[reason] && isBrowserNavigation(r) {
+	if (h.LoginURL != "" || h.login != nil) && loginReasons[reason] && isBrowserNavigation(r) {
+		if h.login != nil {
+			return h.login.startLogin(h, w, r, returnURL(r))
+		}
 		return h.redirect(w, r, h.loginRedirect(r), string(reason))
 	}
 	challenge := `Bearer realm="authgate"`
@@ -172,15 +175,16 @@ func isBrowserNavigation(r *http.Request) bool {
 
 // loginRedirect builds the login URL carrying the absolute original URL.
 func (h *Handler) loginRedirect(r *http.Request) string {
-	// The host and TLS state come from r (see originalURL).
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	back := scheme + "://" + r.Host + originalURL(r).RequestURI()
+	back := returnURL(r)
 	sep := "?"
 	if strings.Contains(h.LoginURL, "?") {
 		sep = "&"
 	}
 	return h.LoginURL + sep + url.QueryEscape(h.LoginParam) + "=" + url.QueryEscape(back)
+}
+
+// returnURL is the absolute original URL of r, where a login returns to.
+// The host and TLS state come from r (see originalURL).
+func returnURL(r *http.Request) string {
+	return requestOrigin(r) + originalURL(r).RequestURI()
 }

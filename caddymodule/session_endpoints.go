@@ -49,20 +49,51 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if crossSite(r) {
 		return forbiddenCrossSite(w, r)
 	}
+	var ended *session.Session
 	if tok := es.token(r); tok != "" {
+		s, err := es.manager.SessionOf(r.Context(), tok)
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
+		}
 		if err := es.manager.RevokeToken(r.Context(), tok); err != nil {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
+		ended = s
 	}
 	es.clearCookie(w)
 	w.Header().Set("Cache-Control", "no-store")
-	if target := r.URL.Query().Get("redirect_uri"); target != "" && safeRedirect(target, []string{requestOrigin(r)}) {
+	target := r.URL.Query().Get("redirect_uri")
+	if target != "" && !safeRedirect(target, []string{requestOrigin(r)}) {
+		target = ""
+	}
+	// A session from an oidc login also ends the provider's session
+	// (RP-initiated logout) when the browser can follow a redirect there.
+	if ended != nil && ended.Provider != "" && navigable(r) {
+		back := target
+		if back == "" {
+			back = "/"
+		}
+		if strings.HasPrefix(back, "/") {
+			back = requestOrigin(r) + back
+		}
+		if u := h.app.endSessionURL(ended, back); u != "" {
+			target = u
+		}
+	}
+	if target != "" {
 		w.Header().Set("Location", target)
 		w.WriteHeader(http.StatusSeeOther)
 		return nil
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// navigable reports whether the browser follows a redirect from r to
+// another origin: a form post or a non-browser client, not fetch or XHR.
+func navigable(r *http.Request) bool {
+	mode := r.Header.Get("Sec-Fetch-Mode")
+	return (mode == "" || mode == "navigate") && r.Header.Get("X-Requested-With") == ""
 }
 
 // exchange mints a session for a fresh IdP JWT (SPEC section 8: no

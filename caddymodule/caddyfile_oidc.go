@@ -1,0 +1,68 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+// parseOIDC parses an oidc block of the global authgate options:
+//
+//	oidc <name> {
+//		issuer        <url>
+//		client_id     <id>
+//		client_secret <secret>        ({env.*} and {file.*} work)
+//		scopes        <scope…>        (default openid email profile)
+//		callback_path <path>          (default /.authgate/callback)
+//		claims        <claim…>        (default: all but protocol claims)
+//		userinfo      [on|off]
+//		subject_template <template>   (default {sub})
+//		login_timeout <duration>      (default 10m)
+//		timeout       <duration>      (default 10s)
+//	}
+func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
+	oc := &OIDCConfig{}
+	if err := singleArg(d, &oc.Name); err != nil {
+		return err
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if err := oc.unmarshalSubdirective(d); err != nil {
+			return err
+		}
+	}
+	if oc.Issuer == "" || oc.ClientID == "" {
+		return d.Errf("oidc %s: issuer and client_id are required", oc.Name)
+	}
+	a.OIDC = append(a.OIDC, oc)
+	return nil
+}
+
+func (oc *OIDCConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
+	switch d.Val() {
+	case "issuer":
+		return singleArg(d, &oc.Issuer)
+	case "client_id":
+		return singleArg(d, &oc.ClientID)
+	case "client_secret":
+		return singleArg(d, &oc.ClientSecret)
+	case "callback_path":
+		return singleArg(d, &oc.CallbackPath)
+	case "subject_template":
+		return singleArg(d, &oc.SubjectTemplate)
+	case "scopes":
+		return appendArgs(d, &oc.Scopes)
+	case "claims":
+		return appendArgs(d, &oc.Claims)
+	case "userinfo":
+		args := d.RemainingArgs()
+		if len(args) > 1 || len(args) == 1 && args[0] != "on" && args[0] != "off" {
+			return d.Err("expected: userinfo [on|off]")
+		}
+		oc.Userinfo = len(args) == 0 || args[0] == "on"
+	case "login_timeout":
+		return durationArg(d, &oc.LoginTimeout)
+	case "timeout":
+		return durationArg(d, &oc.Timeout)
+	default:
+		return d.Errf("unrecognized oidc option %q", d.Val())
+	}
+	return nil
+}

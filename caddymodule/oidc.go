@@ -1,0 +1,185 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// OIDC defaults.
+const (
+	defaultOIDCCallback = "callback" // below the endpoint prefix
+	defaultLoginTimeout = 10 * time.Minute
+	defaultOIDCTimeout  = 10 * time.Second
+	// discoveryRetry is the least time between two discovery attempts
+	// while the provider is unreachable: logins fail fast meanwhile.
+	discoveryRetry = 2 * time.Second
+)
+
+// defaultScopes are requested when an oidc block names none.
+var defaultScopes = []string{"openid", "email", "profile"}
+
+// OIDCConfig configures browser login through an OpenID Connect provider:
+// the authorization-code flow with PKCE, ending in an edge session. Routes
+// use it with `login oidc NAME`.
+type OIDCConfig struct {
+	// Name identifies the provider in `login oidc NAME`. Required.
+	Name string `json:"name"`
+
+	// Issuer is the provider's issuer URL; its configuration is discovered
+	// at Issuer/.well-known/openid-configuration. Required. Placeholders
+	// such as {env.*} are expanded.
+	Issuer string `json:"issuer"`
+
+	// ClientID is the client registered at the provider. Required.
+	ClientID string `json:"client_id"`
+
+	// ClientSecret is the client's secret. Placeholders such as {env.*}
+	// and {file.*} are expanded. Default: none (public client, PKCE only).
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	// Scopes are requested at login; openid is always included.
+	// Default: openid email profile.
+	Scopes []string `json:"scopes,omitempty"`
+
+	// CallbackPath is the path the provider sends the browser back to; the
+	// redirect URI registered at the provider is the site's origin plus
+	// this path. Default: the endpoint prefix plus "callback"
+	// (/.authgate/callback).
+	CallbackPath string `json:"callback_path,omitempty"`
+
+	// Claims names the ID token (and userinfo) claims copied into the
+	// session. Default: all of them but the registered and protocol claims
+	// (iss, aud, exp, nonce, at_hash, …).
+	Claims []string `json:"claims,omitempty"`
+
+	// Userinfo fetches the userinfo endpoint at login and adds its claims
+	// to the session. Default: off.
+	Userinfo bool `json:"userinfo,omitempty"`
+
+	// SubjectTemplate builds the canonical subject from the ID token's
+	// "sub", as on jwt blocks. Default: {sub}.
+	SubjectTemplate string `json:"subject_template,omitempty"`
+
+	// LoginTimeout is how long a user may take at the provider before the
+	// callback is refused. Default: 10m.
+	LoginTimeout caddy.Duration `json:"login_timeout,omitempty"`
+
+	// Timeout bounds each call to the provider (discovery, token,
+	// userinfo). Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+}
+
+// oidcProtocolClaims describe the login, not the user: they are never
+// copied into a session (sid is kept apart, for back-channel logout).
+var oidcProtocolClaims = map[string]bool{"nonce": true, "at_hash": true, "c_hash": true, "azp": true, "sid": true, "s_hash": true}
+
+// setDefaults fills in defaults and checks the block.
+func (oc *OIDCConfig) setDefaults(prefix string) error {
+	if oc.Name == "" || oc.Issuer == "" || oc.ClientID == "" {
+		return fmt.Errorf("oidc %q: name, issuer and client_id are required", oc.Name)
+	}
+	if len(oc.Scopes) == 0 {
+		oc.Scopes = slices.Clone(defaultScopes)
+	}
+	if !slices.Contains(oc.Scopes, "openid") {
+		oc.Scopes = append([]string{"openid"}, oc.Scopes...)
+	}
+	if oc.CallbackPath == "" {
+		oc.CallbackPath = prefix + defaultOIDCCallback
+	}
+	if !strings.HasPrefix(oc.CallbackPath, "/") || strings.ContainsAny(oc.CallbackPath, "?#") {
+		return fmt.Errorf("oidc %s: callback_path must be a path", oc.Name)
+	}
+	if oc.SubjectTemplate == "" {
+		oc.SubjectTemplate = "{sub}"
+	}
+	if !strings.Contains(oc.SubjectTemplate, "{sub}") {
+		return fmt.Errorf("oidc %s: subject_template must contain {sub}", oc.Name)
+	}
+	if oc.LoginTimeout <= 0 {
+		oc.LoginTimeout = caddy.Duration(defaultLoginTimeout)
+	}
+	if oc.Timeout <= 0 {
+		oc.Timeout = caddy.Duration(defaultOIDCTimeout)
+	}
+	return nil
+}
+
+// provisionOIDC builds the oidc providers and registers their callback
+// and the back-channel logout and login endpoints. Discovery runs in the
+// background; a provider that cannot be reached yet makes logins answer
+// 503 until it can.
+func (a *App) provisionOIDC(ctx caddy.Context) error {
+	if len(a.OIDC) == 0 {
+		return nil
+	}
+	codec, err := loadLoginCodec(ctx, ctx.Storage())
+	if err != nil {
+		return err
+	}
+	a.oidc = map[string]*oidcProvider{}
+	a.callbacks = map[string]endpoint{}
+	repl := caddy.NewReplacer()
+	for _, oc := range a.OIDC {
+		if err := oc.setDefaults(a.EndpointPrefix); err != nil {
+			return err
+		}
+		if _, dup := a.oidc[oc.Name]; dup {
+			return fmt.Errorf("oidc %s defined twice", oc.Name)
+		}
+		if _, dup := a.callbacks[oc.CallbackPath]; dup {
+			return fmt.Errorf("oidc %s: callback_path %s is used by another oidc block", oc.Name, oc.CallbackPath)
+		}
+		p := &oidcProvider{
+			cfg: oc, app: a, codec: codec, cookies: newLoginCookies(a.sessions.secure),
+			issuer:       strings.TrimSuffix(repl.ReplaceKnown(oc.Issuer, ""), "/"),
+			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
+			client:       &http.Client{Timeout: time.Duration(oc.Timeout)},
+		}
+		a.oidc[oc.Name] = p
+		a.callbacks[oc.CallbackPath] = p.serveCallback
+		go p.discover(ctx)
+	}
+	a.registerEndpoint("login", serveLogin)
+	a.registerEndpoint("backchannel-logout", serveBackchannelLogout)
+	return nil
+}
+
+// callbackFor returns the oidc callback endpoint for r's original path.
+func (h *Handler) callbackFor(r *http.Request) (endpoint, bool) {
+	if len(h.app.callbacks) == 0 {
+		return nil, false
+	}
+	ep, ok := h.app.callbacks[originalURL(r).Path]
+	return ep, ok
+}
+
+// subject builds the canonical subject of a provider's "sub".
+func (p *oidcProvider) subject(sub string) string {
+	return strings.ReplaceAll(p.cfg.SubjectTemplate, "{sub}", sub)
+}
+
+// sessionClaims picks the claims a login copies into the session.
+func (p *oidcProvider) sessionClaims(all map[string]any) map[string]any {
+	out := make(map[string]any, len(all))
+	for k, v := range all {
+		if oidcProtocolClaims[k] || len(p.cfg.Claims) > 0 && !slices.Contains(p.cfg.Claims, k) {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// context bounds a call to the provider and makes go-oidc and x/oauth2
+// use the provider's HTTP client.
+func (p *oidcProvider) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.cfg.Timeout))
+	return oidcClientContext(ctx, p.client), cancel
+}

@@ -1,0 +1,225 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/authgate/authgate/verifier/session"
+)
+
+// loginError is a failed callback step: the status and reason it answers.
+type loginError struct {
+	status int
+	reason string
+	cause  error
+}
+
+func (e *loginError) Error() string { return e.reason }
+
+func failLogin(status int, reason string, cause error) error {
+	return &loginError{status: status, reason: reason, cause: cause}
+}
+
+// serveCallback serves the provider's redirect back to the gateway: it
+// checks the login state, exchanges the code, verifies the ID token,
+// creates the edge session and returns the browser to where it started.
+func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return methodNotAllowed(w, r, "GET")
+	}
+	q := r.URL.Query()
+	ls, name, err := p.checkState(r, q.Get("state"))
+	if err != nil {
+		return h.loginFailedErr(w, r, err)
+	}
+	p.cookies.clear(w, name)
+	if q.Get("error") != "" {
+		return h.loginFailed(w, r, http.StatusUnauthorized, reasonProviderError, nil)
+	}
+	sum := sha256.Sum256([]byte(ls.State))
+	first, err := h.app.sessions.manager.Use(r.Context(), "oidc-state|"+hex.EncodeToString(sum[:]), ls.Expires)
+	if err != nil {
+		return h.loginFailed(w, r, http.StatusServiceUnavailable, "store_unavailable", err)
+	}
+	if !first {
+		return h.loginFailed(w, r, http.StatusBadRequest, reasonStateReused, nil)
+	}
+	li, err := p.redeem(r, ls, q.Get("code"))
+	if err != nil {
+		return h.loginFailedErr(w, r, err)
+	}
+	if err := p.createSession(h, w, r, li); err != nil {
+		return h.loginFailedErr(w, r, err)
+	}
+	target := ls.Return
+	if !safeRedirect(target, []string{requestOrigin(r)}) {
+		target = "/"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+// checkState finds and opens the login-state cookie of state. Any
+// mismatch is invalid_state: no cookie for this state in this browser,
+// a tampered or expired cookie, or one of another provider.
+func (p *oidcProvider) checkState(r *http.Request, state string) (*loginState, string, error) {
+	if state == "" || len(state) > 256 {
+		return nil, "", failLogin(http.StatusBadRequest, reasonInvalidState, nil)
+	}
+	name := p.cookies.name(state)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return nil, "", failLogin(http.StatusBadRequest, reasonInvalidState, nil)
+	}
+	ls, err := p.codec.open(name, c.Value)
+	if err != nil || ls.Provider != p.cfg.Name || subtle.ConstantTimeCompare([]byte(ls.State), []byte(state)) != 1 {
+		return nil, name, failLogin(http.StatusBadRequest, reasonInvalidState, err)
+	}
+	return ls, name, nil
+}
+
+// login is a completed login at the provider.
+type login struct {
+	idToken *oidc.IDToken
+	raw     string
+	sid     string
+	claims  map[string]any
+}
+
+// redeem exchanges the code (with the PKCE verifier) and verifies the ID
+// token: signature through the provider's keys, iss, aud, expiry, azp
+// and the nonce of this login.
+func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*login, error) {
+	if code == "" {
+		return nil, failLogin(http.StatusBadRequest, reasonProviderError, nil)
+	}
+	d, err := p.discovered(r.Context())
+	if err != nil {
+		return nil, failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, err)
+	}
+	ctx, cancel := p.context(r.Context())
+	defer cancel()
+	tok, err := p.oauth(d, ls.Callback).Exchange(ctx, code, oauth2.VerifierOption(ls.Verifier))
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+		return nil, failLogin(http.StatusUnauthorized, reasonCodeRejected, err)
+	}
+	if err != nil {
+		return nil, failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" || len(raw) > p.app.MaxTokenSize {
+		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("no usable id_token in the token response"))
+	}
+	idt, err := d.idTokens.Verify(ctx, raw)
+	if err != nil {
+		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(ls.Nonce)) != 1 {
+		return nil, failLogin(http.StatusUnauthorized, reasonNonceMismatch, nil)
+	}
+	li := &login{idToken: idt, raw: raw}
+	if err := idt.Claims(&li.claims); err != nil {
+		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
+	}
+	if err := p.checkAZP(idt, li.claims); err != nil {
+		return nil, err
+	}
+	li.sid, _ = li.claims["sid"].(string)
+	if p.cfg.Userinfo {
+		if err := p.addUserinfo(ctx, d, tok, li); err != nil {
+			return nil, err
+		}
+	}
+	return li, nil
+}
+
+// checkAZP applies OpenID Connect Core 3.1.3.7: with several audiences
+// the authorized party must be this client, and an azp present must be.
+func (p *oidcProvider) checkAZP(idt *oidc.IDToken, claims map[string]any) error {
+	azp, present := claims["azp"]
+	if len(idt.Audience) > 1 && !present || present && azp != p.cfg.ClientID {
+		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("azp is not this client"))
+	}
+	return nil
+}
+
+// addUserinfo merges the userinfo claims into the login's; the userinfo
+// subject must be the ID token's.
+func (p *oidcProvider) addUserinfo(ctx context.Context, d *oidcDiscovery, tok *oauth2.Token, li *login) error {
+	ui, err := d.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, err)
+	}
+	if ui.Subject != li.idToken.Subject {
+		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("userinfo subject differs from the ID token's"))
+	}
+	var extra map[string]any
+	if err := ui.Claims(&extra); err != nil {
+		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
+	}
+	for k, v := range extra {
+		if !session.IsReserved(k) && !oidcProtocolClaims[k] {
+			li.claims[k] = v
+		}
+	}
+	return nil
+}
+
+// createSession mints the edge session of a login, revoking any session
+// the browser carried (no fixation), and sets its cookie.
+func (p *oidcProvider) createSession(h *Handler, w http.ResponseWriter, r *http.Request, li *login) error {
+	es := h.app.sessions
+	subject := p.subject(li.idToken.Subject)
+	if li.idToken.Subject == "" || strings.ContainsRune(subject, 0) {
+		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("unusable subject"))
+	}
+	if old := es.token(r); old != "" {
+		if err := es.manager.RevokeToken(r.Context(), old); err != nil {
+			return failLogin(http.StatusServiceUnavailable, "store_unavailable", err)
+		}
+	}
+	jti, _ := li.claims["jti"].(string)
+	ns := session.NewSession{
+		UserID: subject, Claims: customClaims(p.sessionClaims(li.claims), li.idToken.IssuedAt),
+		Verifier: "oidc:" + p.cfg.Name, SourceJTI: jti, ClaimsAt: li.idToken.IssuedAt,
+		Provider: p.cfg.Name, ProviderSID: li.sid, IDToken: li.raw,
+	}
+	if es.cfg.BindHost {
+		ns.Host = requestHost(r.Context())
+	}
+	tok, s, err := es.manager.Create(r.Context(), ns)
+	if err != nil {
+		return failLogin(http.StatusServiceUnavailable, "store_unavailable", err)
+	}
+	if li.sid != "" {
+		// Back-channel logout tokens may carry only sid: remember whose it is.
+		if err := es.manager.Link(r.Context(), p.sidKey(li.sid), subject, s.Expires.Add(session.DefaultRetain)); err != nil {
+			return failLogin(http.StatusServiceUnavailable, "store_unavailable", err)
+		}
+	}
+	es.setCookie(w, tok, s.Expires)
+	return nil
+}
+
+// sidKey is the link from a provider session id to its user.
+func (p *oidcProvider) sidKey(sid string) string { return "oidc-sid|" + p.cfg.Name + "|" + sid }
+
+// loginFailedErr answers a failed callback step.
+func (h *Handler) loginFailedErr(w http.ResponseWriter, r *http.Request, err error) error {
+	var le *loginError
+	if errors.As(err, &le) {
+		return h.loginFailed(w, r, le.status, le.reason, le.cause)
+	}
+	return h.respond(w, r, err)
+}

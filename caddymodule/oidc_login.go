@@ -1,0 +1,128 @@
+package caddymodule
+
+import (
+	"html"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"go.uber.org/zap"
+	"golang.org/x/oauth2"
+)
+
+// Reasons of login failures (status, reason code and page text).
+const (
+	reasonProviderUnavailable = "provider_unavailable"
+	reasonInvalidState        = "invalid_state"
+	reasonStateReused         = "state_reused"
+	reasonProviderError       = "provider_error"
+	reasonCodeRejected        = "code_rejected"
+	reasonInvalidIDToken      = "invalid_id_token"
+	reasonNonceMismatch       = "nonce_mismatch"
+	reasonUnknownProvider     = "unknown_provider"
+)
+
+// loginPages are the fixed texts of the login error pages.
+var loginPages = map[string]string{
+	reasonProviderUnavailable: "The identity provider cannot be reached right now. Please try again in a moment.",
+	reasonInvalidState:        "This sign-in link is not valid in this browser, or it has expired.",
+	reasonStateReused:         "This sign-in link has already been used.",
+	reasonProviderError:       "The identity provider did not sign you in.",
+	reasonCodeRejected:        "The identity provider refused to complete the sign-in.",
+	reasonInvalidIDToken:      "The identity provider's answer could not be verified.",
+	reasonNonceMismatch:       "The identity provider's answer does not belong to this sign-in.",
+	reasonUnknownProvider:     "No such sign-in provider.",
+	"store_unavailable":       "Sessions cannot be stored right now. Please try again in a moment.",
+}
+
+// startLogin sends a browser to the provider's authorization endpoint: a
+// fresh state, nonce and PKCE verifier are sealed, with the return URL, in
+// this login's own cookie.
+func (p *oidcProvider) startLogin(h *Handler, w http.ResponseWriter, r *http.Request, returnTo string) error {
+	d, err := p.discovered(r.Context())
+	if err != nil {
+		return h.loginFailed(w, r, http.StatusServiceUnavailable, reasonProviderUnavailable, err)
+	}
+	ttl := time.Duration(p.cfg.LoginTimeout)
+	ls := &loginState{
+		Provider: p.cfg.Name, State: randomString(), Nonce: randomString(),
+		Verifier: oauth2.GenerateVerifier(), Callback: requestOrigin(r) + p.cfg.CallbackPath,
+		Return: returnTo, Expires: time.Now().Add(ttl),
+	}
+	name := p.cookies.name(ls.State)
+	value, err := p.codec.seal(name, ls)
+	if err != nil {
+		return h.respond(w, r, err)
+	}
+	p.cookies.clearExcess(w, r)
+	p.cookies.set(w, name, value, ttl)
+	target := p.oauth(d, ls.Callback).AuthCodeURL(ls.State, oauth2.S256ChallengeOption(ls.Verifier), oidc.Nonce(ls.Nonce))
+	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
+	return h.redirect(w, r, target, "login")
+}
+
+// serveLogin serves GET /.authgate/login?redirect_uri=…[&provider=NAME]:
+// a login started by a link in the app. The return URL must be on this
+// origin; anything else is replaced by "/".
+func serveLogin(h *Handler, w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return methodNotAllowed(w, r, "GET, HEAD")
+	}
+	p := h.loginProvider(r.URL.Query().Get("provider"))
+	if p == nil {
+		return h.loginFailed(w, r, http.StatusNotFound, reasonUnknownProvider, nil)
+	}
+	returnTo := r.URL.Query().Get("redirect_uri")
+	if !safeRedirect(returnTo, []string{requestOrigin(r)}) {
+		returnTo = "/"
+	}
+	return p.startLogin(h, w, r, returnTo)
+}
+
+// loginProvider picks the provider of a login started at /.authgate/login:
+// the named one, else the route's, else the only one.
+func (h *Handler) loginProvider(name string) *oidcProvider {
+	switch {
+	case name != "":
+		return h.app.oidc[name]
+	case h.login != nil:
+		return h.login
+	case len(h.app.oidc) == 1:
+		for _, p := range h.app.oidc {
+			return p
+		}
+	}
+	return nil
+}
+
+// loginFailed answers a login that cannot go on: an HTML page for
+// browsers, the JSON reason body otherwise. It never redirects, so a
+// failing provider cannot send the browser round in a loop.
+func (h *Handler) loginFailed(w http.ResponseWriter, r *http.Request, status int, reason string, cause error) error {
+	if cause != nil {
+		if ce := h.logger.Check(zap.WarnLevel, "authgate login failed"); ce != nil {
+			ce.Write(zap.String("reason", reason), zap.Error(cause))
+		}
+	} else {
+		h.logDenied(r, status, reason)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	w.Header().Add("Vary", "Accept")
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		return writeJSON(w, r, status, reason, `{"error":"login_failed","reason":"`+reason+`"}`)
+	}
+	setErrorPlaceholders(r, status, reason)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(status)
+	_, err := w.Write([]byte(`<!doctype html><meta charset="utf-8"><title>Sign-in failed</title>` +
+		`<h1>Sign-in failed</h1><p>` + html.EscapeString(loginPages[reason]) + `</p>` +
+		`<p>Reason: <code id="reason">` + reason + `</code></p><p><a href="/">Start again</a></p>`))
+	return err
+}

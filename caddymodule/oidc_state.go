@@ -1,0 +1,180 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/certmagic"
+)
+
+const (
+	// loginStateKeyPath is where the login-state key lives in Caddy's
+	// storage; instances sharing storage accept each other's callbacks.
+	loginStateKeyPath = "authgate/oidc-login-state.key"
+	// maxLoginCookie bounds a login-state cookie value; longer ones are
+	// refused before decoding.
+	maxLoginCookie = 4096
+	// maxLoginCookies is how many logins may be in flight in one browser
+	// (tabs); starting one more clears the others.
+	maxLoginCookies = 8
+)
+
+// errLoginState is any login-state cookie that cannot be trusted: missing,
+// tampered, expired, or for another login.
+var errLoginState = errors.New("login state cookie is missing, invalid or expired")
+
+// loginState is what a login in progress remembers between the redirect
+// to the provider and the callback. It travels in a cookie, sealed.
+type loginState struct {
+	Provider string    `json:"p"`
+	State    string    `json:"s"`
+	Nonce    string    `json:"n"`
+	Verifier string    `json:"v"` // PKCE code verifier
+	Callback string    `json:"c"` // redirect_uri sent to the provider
+	Return   string    `json:"r"` // where to go after login
+	Expires  time.Time `json:"e"`
+}
+
+// loginCodec seals login states with AES-256-GCM: authenticated
+// encryption, so a cookie can be neither read nor altered without the key.
+// The cookie's name is bound in as additional data, so a value cannot be
+// moved to another login's cookie.
+type loginCodec struct {
+	aead cipher.AEAD
+	now  func() time.Time
+}
+
+func newLoginCodec(key []byte) (*loginCodec, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("creating login-state cipher: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("creating login-state cipher: %w", err)
+	}
+	return &loginCodec{aead: aead, now: time.Now}, nil
+}
+
+// loadLoginCodec reads the login-state key from Caddy's storage, creating
+// it on first use.
+func loadLoginCodec(ctx context.Context, st certmagic.Storage) (*loginCodec, error) {
+	key, err := loadOrCreate(ctx, st, loginStateKeyPath, func() ([]byte, []byte, error) {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		return k, []byte(base64.StdEncoding.EncodeToString(k)), nil
+	}, func(b []byte) ([]byte, error) {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("login-state key in storage is not 32 bytes of base64")
+		}
+		return k, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading login-state key: %w", err)
+	}
+	return newLoginCodec(key)
+}
+
+// seal encodes ls as the value of the cookie called name.
+func (c *loginCodec) seal(name string, ls *loginState) (string, error) {
+	plain, err := json.Marshal(ls)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, c.aead.NonceSize(), c.aead.NonceSize()+len(plain)+c.aead.Overhead())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(c.aead.Seal(nonce, nonce, plain, []byte(name))), nil
+}
+
+// open decodes the value of the cookie called name. Anything but an
+// unexpired state sealed by this key for this name is errLoginState.
+func (c *loginCodec) open(name, value string) (*loginState, error) {
+	if len(value) > maxLoginCookie {
+		return nil, errLoginState
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
+	if err != nil || len(raw) < c.aead.NonceSize()+c.aead.Overhead() {
+		return nil, errLoginState
+	}
+	ns := c.aead.NonceSize()
+	plain, err := c.aead.Open(nil, raw[:ns], raw[ns:], []byte(name))
+	if err != nil {
+		return nil, errLoginState
+	}
+	var ls loginState
+	if json.Unmarshal(plain, &ls) != nil || !c.now().Before(ls.Expires) {
+		return nil, errLoginState
+	}
+	return &ls, nil
+}
+
+// randomString returns 32 random bytes in base64url: state and nonce values.
+func randomString() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// loginCookies names and sets the per-login cookies. Each login has its
+// own cookie, named after a hash of its state, so logins in several tabs
+// do not overwrite each other.
+type loginCookies struct {
+	prefix string // __Host-authgate_login_ or authgate_login_
+	secure bool
+}
+
+func newLoginCookies(secure bool) loginCookies {
+	if secure {
+		return loginCookies{prefix: "__Host-authgate_login_", secure: true}
+	}
+	return loginCookies{prefix: "authgate_login_"}
+}
+
+// name is the cookie of the login with the given state.
+func (lc loginCookies) name(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return lc.prefix + hex.EncodeToString(sum[:8])
+}
+
+func (lc loginCookies) set(w http.ResponseWriter, name, value string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: int(ttl / time.Second),
+		HttpOnly: true, Secure: lc.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (lc loginCookies) clear(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: lc.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clearExcess clears every login cookie of r when it already carries
+// maxLoginCookies of them, so abandoned logins cannot pile up.
+func (lc loginCookies) clearExcess(w http.ResponseWriter, r *http.Request) {
+	var names []string
+	for _, c := range r.Cookies() {
+		if strings.HasPrefix(c.Name, lc.prefix) {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) < maxLoginCookies {
+		return
+	}
+	for _, n := range names {
+		lc.clear(w, n)
+	}
+}
