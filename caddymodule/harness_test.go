@@ -161,6 +161,12 @@ func send(t *testing.T, base, method, path, body string, headers ...string) resp
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
+	return readResponse(t, resp)
+}
+
+// readResponse reads and closes resp, decoding the echo upstream's body.
+func readResponse(t *testing.T, resp *http.Response) response {
+	t.Helper()
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	r := response{status: resp.StatusCode, header: resp.Header, body: string(data)}
