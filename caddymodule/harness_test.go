@@ -76,6 +76,20 @@ func startGateway(t *testing.T, caddyfile string) *gateway {
 	return g
 }
 
+// wantLoadError checks that Caddy refuses the adapted config with an
+// error containing want.
+func wantLoadError(t *testing.T, cfg []byte, want string) {
+	t.Helper()
+	err := caddy.Load(cfg, true)
+	if err == nil {
+		_ = caddy.Load([]byte(`{"admin":{"disabled":true}}`), true)
+		t.Fatal("config loaded")
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
 func adaptCaddyfile(t *testing.T, caddyfile string) []byte {
 	t.Helper()
 	adapter := caddyconfig.GetAdapter("caddyfile")

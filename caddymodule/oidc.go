@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"golang.org/x/time/rate"
 )
 
 // OIDC defaults.
@@ -19,6 +20,10 @@ const (
 	// discoveryRetry is the least time between two discovery attempts
 	// while the provider is unreachable: logins fail fast meanwhile.
 	discoveryRetry = 2 * time.Second
+	// backchannelRate and backchannelBurst bound back-channel logout posts
+	// per provider (a provider sends one per ended session).
+	backchannelRate  = 20
+	backchannelBurst = 100
 )
 
 // defaultScopes are requested when an oidc block names none.
@@ -141,6 +146,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 			issuer:       strings.TrimSuffix(repl.ReplaceKnown(oc.Issuer, ""), "/"),
 			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
 			client:       &http.Client{Timeout: time.Duration(oc.Timeout)},
+			logoutRate:   rate.NewLimiter(backchannelRate, backchannelBurst),
 		}
 		a.oidc[oc.Name] = p
 		a.callbacks[oc.CallbackPath] = p.serveCallback

@@ -2,24 +2,22 @@ package caddymodule
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/session"
 )
 
 const (
-	// backchannelEvent is the event a logout token must carry.
-	backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
-	// logoutTokenMaxAge is how old (by iat) a logout token without exp
-	// may be; it is also how long its jti is remembered at least.
-	logoutTokenMaxAge = 5 * time.Minute
 	// clockLeeway tolerates provider clocks slightly ahead of ours.
 	clockLeeway = time.Minute
 	// maxLogoutBody bounds the back-channel logout request body.
@@ -58,110 +56,109 @@ func (a *App) endSessionURL(s *session.Session, postLogout string) string {
 // serveBackchannelLogout serves POST /.authgate/backchannel-logout (OpenID
 // Connect Back-Channel Logout 1.0): the provider posts a signed logout
 // token, and the sessions of its sid (or of its sub) are revoked. Answers
-// 200, 400 invalid_request for a token that does not verify, or 503 when
-// the store or the provider's keys cannot be reached.
+// 200; 400 invalid_request for a token that does not verify or was seen
+// before; 429 past the per-provider rate; 503 when the provider's keys or
+// the store cannot be reached.
 func serveBackchannelLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return methodNotAllowed(w, r, "POST")
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		return writeJSON(w, r, http.StatusBadRequest, "invalid_request", `{"error":"invalid_request","reason":"unsupported_media_type"}`)
+		return badLogoutRequest(w, r, "unsupported_media_type")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLogoutBody)
 	if err := r.ParseForm(); err != nil {
-		return writeJSON(w, r, http.StatusBadRequest, "invalid_request", `{"error":"invalid_request","reason":"malformed"}`)
+		return badLogoutRequest(w, r, "malformed")
 	}
 	raw := r.PostForm.Get("logout_token")
 	if raw == "" || len(raw) > h.app.MaxTokenSize {
-		return writeJSON(w, r, http.StatusBadRequest, "invalid_request", `{"error":"invalid_request","reason":"missing_logout_token"}`)
+		return badLogoutRequest(w, r, "missing_logout_token")
 	}
-	for _, p := range h.app.oidc {
-		n, err := p.backchannelLogout(r.Context(), raw)
-		if errors.Is(err, errNotThisProvider) {
-			continue
-		}
-		if errors.Is(err, errLogoutToken) {
-			h.logDenied(r, http.StatusBadRequest, "invalid_logout_token")
-			return writeJSON(w, r, http.StatusBadRequest, "invalid_request", `{"error":"invalid_request","reason":"invalid_logout_token"}`)
-		}
-		if err != nil {
-			return h.unavailable(w, r, "store_unavailable", 0, err)
-		}
-		h.logger.Info("back-channel logout", zap.String("oidc", p.cfg.Name), zap.Int("revoked", n))
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
+	p := h.app.providerByIssuer(unverifiedIssuer(raw))
+	if p == nil {
+		return badLogoutRequest(w, r, "invalid_logout_token")
+	}
+	// Each token with an unknown kid makes go-oidc fetch the provider's
+	// keys: bound what anonymous posts can make the gateway fetch.
+	if !p.logoutRate.Allow() {
+		w.Header().Set("Retry-After", "1")
+		return writeJSON(w, r, http.StatusTooManyRequests, "rate_limited", `{"error":"rate_limited","reason":"rate_limited"}`)
+	}
+	n, err := p.backchannelLogout(r.Context(), raw)
+	switch {
+	case errors.Is(err, errLogoutToken):
+		h.logDenied(r, http.StatusBadRequest, "invalid_logout_token")
+		return badLogoutRequest(w, r, "invalid_logout_token")
+	case errors.Is(err, errProviderUnavailable):
+		return h.unavailable(w, r, reasonProviderUnavailable, 0, err)
+	case err != nil:
+		return h.unavailable(w, r, verifier.ReasonStoreUnavailable, 0, err)
+	}
+	h.logger.Info("back-channel logout", zap.String("oidc", p.cfg.Name), zap.Int("revoked", n))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func badLogoutRequest(w http.ResponseWriter, r *http.Request, reason string) error {
+	return writeJSON(w, r, http.StatusBadRequest, reason, `{"error":"invalid_request","reason":"`+reason+`"}`)
+}
+
+// unverifiedIssuer reads "iss" from a JWT without verifying it, only to
+// pick the provider whose keys will verify it.
+func unverifiedIssuer(raw string) string {
+	var c jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil {
+		return ""
+	}
+	return c.Issuer
+}
+
+// providerByIssuer returns the oidc provider with the given issuer.
+func (a *App) providerByIssuer(iss string) *oidcProvider {
+	if iss == "" {
 		return nil
 	}
-	return writeJSON(w, r, http.StatusBadRequest, "invalid_request", `{"error":"invalid_request","reason":"invalid_logout_token"}`)
+	for _, p := range a.oidc {
+		if p.issuer == strings.TrimSuffix(iss, "/") {
+			return p
+		}
+	}
+	return nil
 }
 
-var errNotThisProvider = errors.New("logout token is not from this provider")
-
-// logoutClaims are the members of a logout token the gateway reads.
-type logoutClaims struct {
-	Subject string                     `json:"sub"`
-	SID     string                     `json:"sid"`
-	JTI     string                     `json:"jti"`
-	Nonce   *string                    `json:"nonce"`
-	Events  map[string]json.RawMessage `json:"events"`
-	Exp     *float64                   `json:"exp"`
-}
-
-// backchannelLogout verifies a logout token of this provider and revokes
-// the sessions it names; it returns how many it revoked.
+// backchannelLogout verifies a logout token of this provider (go-oidc:
+// signature, iss, aud, exp, the logout event, no nonce, jti, sub or sid),
+// refuses replays and tokens from the future, and revokes the sessions it
+// names; it returns how many it revoked.
 func (p *oidcProvider) backchannelLogout(ctx context.Context, raw string) (int, error) {
 	d, err := p.discovered(ctx)
 	if err != nil {
-		return 0, errNotThisProvider
+		return 0, err
 	}
 	cctx, cancel := p.context(ctx)
 	defer cancel()
-	tok, err := d.logouts.Verify(cctx, raw)
-	if err != nil {
-		return 0, errNotThisProvider
-	}
-	var c logoutClaims
-	if err := tok.Claims(&c); err != nil || !c.valid(tok.IssuedAt, time.Now()) {
-		return 0, errLogoutToken
+	tok, err := d.idTokens.VerifyLogout(cctx, raw)
+	if err != nil || tok.IssuedAt.After(time.Now().Add(clockLeeway)) {
+		return 0, fmt.Errorf("%w: %v", errLogoutToken, err)
 	}
 	es := p.app.sessions
-	until := tok.IssuedAt.Add(logoutTokenMaxAge + clockLeeway)
-	if c.Exp != nil && time.Unix(int64(*c.Exp), 0).Add(clockLeeway).After(until) {
-		until = time.Unix(int64(*c.Exp), 0).Add(clockLeeway)
-	}
-	first, err := es.manager.Use(ctx, "oidc-bcl|"+p.cfg.Name+"|"+c.JTI, until)
+	first, err := es.manager.Use(ctx, "oidc-bcl|"+p.cfg.Name+"|"+tok.TokenID, tok.Expiry.Add(clockLeeway))
 	if err != nil {
 		return 0, err
 	}
 	if !first {
-		return 0, errLogoutToken // a replayed logout token
+		return 0, fmt.Errorf("%w: replayed", errLogoutToken)
 	}
-	user := p.subject(c.Subject)
-	if c.Subject == "" {
-		if user, err = es.manager.Linked(ctx, p.sidKey(c.SID)); errors.Is(err, session.ErrNotFound) {
+	user := p.subject(tok.Subject)
+	if tok.Subject == "" {
+		if user, err = es.manager.Linked(ctx, p.sidKey(tok.SessionID)); errors.Is(err, session.ErrNotFound) {
 			return 0, nil
 		} else if err != nil {
 			return 0, err
 		}
 	}
 	return es.manager.RevokeWhere(ctx, user, func(s *session.Session) bool {
-		return s.Provider == p.cfg.Name && (c.SID == "" || s.ProviderSID == c.SID)
+		return s.Provider == p.cfg.Name && (tok.SessionID == "" || s.ProviderSID == tok.SessionID)
 	})
-}
-
-// valid applies Back-Channel Logout 1.0 section 2.6 to the claims: the
-// logout event, no nonce, a jti, a sub or sid, and a recent iat (or an
-// unexpired exp).
-func (c *logoutClaims) valid(iat, now time.Time) bool {
-	ev, ok := c.Events[backchannelEvent]
-	if !ok || len(ev) == 0 || ev[0] != '{' || c.Nonce != nil || c.JTI == "" || c.Subject == "" && c.SID == "" {
-		return false
-	}
-	if iat.IsZero() || iat.After(now.Add(clockLeeway)) {
-		return false
-	}
-	if c.Exp != nil {
-		return now.Before(time.Unix(int64(*c.Exp), 0).Add(clockLeeway))
-	}
-	return now.Sub(iat) <= logoutTokenMaxAge
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 )
 
 // errProviderUnavailable means the provider's configuration could not be
@@ -27,6 +29,7 @@ type oidcProvider struct {
 	issuer       string
 	clientSecret string
 	client       *http.Client
+	logoutRate   *rate.Limiter // back-channel logout posts
 
 	disc    atomic.Pointer[oidcDiscovery] // nil until discovery succeeds
 	mu      sync.Mutex                    // one discovery at a time
@@ -36,8 +39,8 @@ type oidcProvider struct {
 // oidcDiscovery is what the provider's discovery document told us.
 type oidcDiscovery struct {
 	provider   *oidc.Provider
-	idTokens   *oidc.IDTokenVerifier
-	logouts    *oidc.IDTokenVerifier // logout tokens: expiry checked by hand
+	endpoint   oauth2.Endpoint
+	idTokens   *oidc.IDTokenVerifier // ID tokens and logout tokens
 	endSession string                // "" when the provider has none
 }
 
@@ -87,17 +90,31 @@ func (p *oidcProvider) fetchDiscovery(ctx context.Context) (*oidcDiscovery, erro
 		return nil, err
 	}
 	var extra struct {
-		EndSession string `json:"end_session_endpoint"`
+		EndSession  string   `json:"end_session_endpoint"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := prov.Claims(&extra); err != nil {
 		return nil, err
 	}
+	endpoint := prov.Endpoint()
+	endpoint.AuthStyle = p.authStyle(extra.AuthMethods)
 	return &oidcDiscovery{
 		provider:   prov,
+		endpoint:   endpoint,
 		idTokens:   prov.Verifier(&oidc.Config{ClientID: p.cfg.ClientID}),
-		logouts:    prov.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SkipExpiryCheck: true}),
 		endSession: extra.EndSession,
 	}, nil
+}
+
+// authStyle picks how the client authenticates at the token endpoint:
+// HTTP Basic unless the provider only takes the secret in the form (or
+// there is no secret). A fixed style matters: x/oauth2's auto-detection
+// retries a refused exchange the other way, a second try at a code.
+func (p *oidcProvider) authStyle(methods []string) oauth2.AuthStyle {
+	if p.clientSecret == "" || !slices.Contains(methods, "client_secret_basic") && slices.Contains(methods, "client_secret_post") {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
 }
 
 // oauth returns the OAuth 2.0 client configuration for one callback URL.
@@ -105,7 +122,7 @@ func (p *oidcProvider) oauth(d *oidcDiscovery, callback string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.cfg.ClientID,
 		ClientSecret: p.clientSecret,
-		Endpoint:     d.provider.Endpoint(),
+		Endpoint:     d.endpoint,
 		RedirectURL:  callback,
 		Scopes:       p.cfg.Scopes,
 	}

@@ -1,0 +1,138 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/authgate/authgate/internal/oidctest"
+)
+
+func TestOIDCSessionClaimsAreRefreshedFromAClaimSource(t *testing.T) {
+	var roles atomic.Value
+	roles.Store(`["admin"]`)
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/roles/alice" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"roles":%s}`, roles.Load())
+	}))
+	t.Cleanup(source.Close)
+	e := startOIDC(t, oidctest.Options{}, "", "", `claim roles {
+			fetch `+source.URL+`/roles/{sub}
+			path roles
+			max_age 0
+		}
+		require roles includes admin`)
+	// The ID token says viewer; the claim source is the authority.
+	e.p.SetUser("alice", map[string]any{"roles": []any{"viewer"}})
+	b := e.loggedIn(t, "alice")
+	r := b.do("GET", e.g.base+"/api/me", "")
+	wantStatus(t, r, http.StatusOK)
+	if r.upstream.Get("X-Auth-Roles") != "admin" {
+		t.Fatalf("X-Auth-Roles = %q, want the refreshed value", r.upstream.Get("X-Auth-Roles"))
+	}
+	roles.Store(`["viewer"]`)
+	wantStatus(t, b.do("GET", e.g.base+"/api/me", ""), http.StatusForbidden)
+}
+
+func TestOIDCSubjectTemplateClaimsFilterAndUserinfo(t *testing.T) {
+	e := startOIDC(t, oidctest.Options{}, "subject_template corp:{sub}\n\t\t\tclaims email department\n\t\t\tuserinfo")
+	e.p.SetUser("alice", map[string]any{"email": "old@example.com", "roles": []any{"admin"}})
+	e.p.AutoLogin("alice")
+	b := newBrowser(t)
+	_, cb := b.navigate(e.g.base+"/home", atCallback)
+	// The ID token was issued with the old values; userinfo, asked at the
+	// callback, has the new ones.
+	e.p.SetUser("alice", map[string]any{"email": "new@example.com", "department": "ops", "roles": []any{"admin"}})
+	page, at := b.navigate(cb, nil)
+	if at != e.g.base+"/home" {
+		t.Fatalf("login ended at %s", at)
+	}
+	h := page.upstream
+	if h.Get("X-Auth-User-Id") != "corp:alice" || h.Get("X-Auth-Email") != "new@example.com" || h.Get("X-Auth-Roles") != "" {
+		t.Fatalf("identity headers: user %q email %q roles %q", h.Get("X-Auth-User-Id"), h.Get("X-Auth-Email"), h.Get("X-Auth-Roles"))
+	}
+	who := b.do("GET", e.g.base+"/.authgate/session", "")
+	if !strings.Contains(who.body, `"department":"ops"`) || strings.Contains(who.body, `"roles"`) {
+		t.Fatalf("session claims: %s", who.body)
+	}
+}
+
+func TestOIDCAuthorizedPartyIsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts oidctest.Options
+		ok   bool
+	}{
+		{"several audiences without azp are refused", oidctest.Options{ExtraAudience: []string{"other-app"}}, false},
+		{"an azp of another client is refused", oidctest.Options{AZP: "other-app"}, false},
+		{"several audiences with azp of this client pass", oidctest.Options{ExtraAudience: []string{"other-app"}, AZP: "gateway"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startOIDC(t, tc.opts)
+			b := newBrowser(t)
+			page, at := e.login(b, "alice", "/home")
+			if tc.ok {
+				if at != e.g.base+"/home" || page.upstream.Get("X-Auth-User-Id") != "alice" {
+					t.Fatalf("login ended at %s with %d", at, page.status)
+				}
+				return
+			}
+			wantLoginFailure(t, page, http.StatusUnauthorized, reasonInvalidIDToken)
+		})
+	}
+}
+
+func TestOIDCConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ name, caddyfile, want string }{
+		{"login names an unknown provider", `{
+	admin off
+	authgate {
+		dev
+	}
+}
+http://127.0.0.1:{PORT} {
+	authgate {
+		login oidc nope
+	}
+}`, "no such oidc block"},
+		{"login_url and login oidc together", `{
+	admin off
+	authgate {
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+		}
+	}
+}
+http://127.0.0.1:{PORT} {
+	authgate {
+		login oidc corp
+		login_url /login
+	}
+}`, "cannot both be set"},
+		{"two providers on one callback path", `{
+	admin off
+	authgate {
+		oidc a {
+			issuer http://127.0.0.1:1
+			client_id x
+		}
+		oidc b {
+			issuer http://127.0.0.1:2
+			client_id y
+		}
+	}
+}`, "callback_path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantLoadError(t, adaptCaddyfile(t, strings.ReplaceAll(tc.caddyfile, "{PORT}", fmt.Sprint(freePort(t)))), tc.want)
+		})
+	}
+}
