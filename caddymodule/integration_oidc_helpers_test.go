@@ -103,6 +103,10 @@ func (b *browser) do(method, rawURL, body string, headers ...string) response {
 	}
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
+		if strings.EqualFold(name, "Host") {
+			req.Host = strings.TrimSpace(value) // as behind a load balancer
+			continue
+		}
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	resp, err := b.c.Do(req)
