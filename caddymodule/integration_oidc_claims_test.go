@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -135,4 +136,33 @@ http://127.0.0.1:{PORT} {
 			wantLoadError(t, adaptCaddyfile(t, strings.ReplaceAll(tc.caddyfile, "{PORT}", fmt.Sprint(freePort(t)))), tc.want)
 		})
 	}
+}
+
+// TestOIDCReadmeExampleProtectsABrowserApp loads the README's "Protect a
+// browser app" Caddyfile, pointed at the test provider, and logs in.
+func TestOIDCReadmeExampleProtectsABrowserApp(t *testing.T) {
+	p := oidctest.New(t, oidctest.Options{ClientID: "app-gateway", ClientSecret: "s3cret"})
+	secret := t.TempDir() + "/oidc"
+	if err := os.WriteFile(secret, []byte("s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	site := strings.NewReplacer(
+		"{\n\tauthgate {\n\t\toidc", "{\n\tadmin off\n\tauthgate {\n\t\toidc",
+		"https://idp.example.com", p.Issuer(),
+		"/run/secrets/oidc", secret,
+		"app.example.com", "http://127.0.0.1:{PORT}",
+		"legacy-app:8080", echoUpstream(t).URL,
+	).Replace(readmeExample(t, "oidc-browser-app"))
+	g := startGateway(t, site)
+	p.AllowRedirect(g.base + "/.authgate/callback")
+	e := &oidcEnv{g: g, p: p}
+
+	p.SetUser("alice", map[string]any{"email": "alice@example.com", "email_verified": true})
+	page, at := e.login(newBrowser(t), "alice", "/inbox")
+	if at != g.base+"/inbox" || page.upstream.Get("X-Auth-Email") != "alice@example.com" {
+		t.Fatalf("login ended at %s with %d", at, page.status)
+	}
+	p.SetUser("bob", map[string]any{"email": "bob@example.com", "email_verified": false})
+	page, _ = e.login(newBrowser(t), "bob", "/inbox")
+	wantStatus(t, page, http.StatusForbidden) // require email_verified is_true
 }

@@ -143,7 +143,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 		}
 		p := &oidcProvider{
 			cfg: oc, app: a, codec: codec, cookies: newLoginCookies(a.sessions.secure),
-			issuer:       strings.TrimSuffix(repl.ReplaceKnown(oc.Issuer, ""), "/"),
+			issuer:       repl.ReplaceKnown(oc.Issuer, ""), // as the provider spells it: go-oidc compares exactly
 			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
 			client:       &http.Client{Timeout: time.Duration(oc.Timeout)},
 			logoutRate:   rate.NewLimiter(backchannelRate, backchannelBurst),

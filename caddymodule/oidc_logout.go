@@ -120,7 +120,7 @@ func (a *App) providerByIssuer(iss string) *oidcProvider {
 		return nil
 	}
 	for _, p := range a.oidc {
-		if p.issuer == strings.TrimSuffix(iss, "/") {
+		if strings.TrimSuffix(p.issuer, "/") == strings.TrimSuffix(iss, "/") {
 			return p
 		}
 	}
