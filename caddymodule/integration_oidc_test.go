@@ -237,3 +237,15 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+func TestOIDCCallbackOnARouteWithEndpointsOffDoesNotLoop(t *testing.T) {
+	p := oidctest.New(t, oidctest.Options{ClientID: "gateway", ClientSecret: "gw-secret"})
+	site := strings.NewReplacer("{ISSUER}", p.Issuer(), "{UPSTREAM}", echoUpstream(t).URL, "{OIDC}", "", "{SESSION}", "", "{GLOBAL}", "",
+		"login oidc corp", "login oidc corp\n\t\t\tendpoints off").Replace(oidcSite)
+	g := startGateway(t, site)
+	b := newBrowser(t)
+	wantLoginFailure(t, b.open(g.base+"/.authgate/callback?state=x&code=y"), http.StatusNotFound, reasonInvalidState)
+	if r := b.open(g.base + "/page"); r.status != http.StatusFound {
+		t.Fatalf("other pages should still start a login, got %d", r.status)
+	}
+}

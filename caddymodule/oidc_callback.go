@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -111,8 +112,13 @@ func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*lo
 	defer cancel()
 	tok, err := p.oauth(d, ls.Callback).Exchange(ctx, code, oauth2.VerifierOption(ls.Verifier))
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-		return nil, failLogin(http.StatusUnauthorized, reasonCodeRejected, err)
+	if errors.As(err, &re) && re.Response != nil {
+		// Log the status and error code only: the body is the provider's.
+		cause := fmt.Errorf("token endpoint answered %d %q", re.Response.StatusCode, re.ErrorCode)
+		if re.Response.StatusCode < 500 {
+			return nil, failLogin(http.StatusUnauthorized, reasonCodeRejected, cause)
+		}
+		return nil, failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, cause)
 	}
 	if err != nil {
 		return nil, failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, err)
@@ -159,7 +165,8 @@ func (p *oidcProvider) checkAZP(idt *oidc.IDToken, claims map[string]any) error 
 func (p *oidcProvider) addUserinfo(ctx context.Context, d *oidcDiscovery, tok *oauth2.Token, li *login) error {
 	ui, err := d.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	if err != nil {
-		return failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, err)
+		// go-oidc's error holds the answer's body: do not log it.
+		return failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, errors.New("userinfo request failed"))
 	}
 	if ui.Subject != li.idToken.Subject {
 		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("userinfo subject differs from the ID token's"))
