@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -166,3 +167,25 @@ func TestOIDCReadmeExampleProtectsABrowserApp(t *testing.T) {
 	page, _ = e.login(newBrowser(t), "bob", "/inbox")
 	wantStatus(t, page, http.StatusForbidden) // require email_verified is_true
 }
+
+func TestOIDCLoginReplacesTheBrowsersSessionAndHonoursCallbackPath(t *testing.T) {
+	e := startOIDC(t, oidctest.Options{}, "callback_path /auth/cb")
+	e.p.AllowRedirect(e.g.base + "/auth/cb")
+	b := e.loggedIn(t, "alice")
+	old := b.cookie(e.g.base, sessionCookieName)
+
+	_, cb := b.navigate(e.g.base+"/.authgate/login?redirect_uri=/again", atCustomCallback)
+	if !strings.HasPrefix(cb, e.g.base+"/auth/cb?") {
+		t.Fatalf("callback went to %s", cb)
+	}
+	if _, at := b.navigate(cb, nil); at != e.g.base+"/again" {
+		t.Fatalf("second login ended at %s", at)
+	}
+	if fresh := b.cookie(e.g.base, sessionCookieName); fresh == "" || fresh == old {
+		t.Fatal("a new login must mint a new session token")
+	}
+	r := send(t, e.g.base, "GET", "/api/me", "", "Cookie: "+sessionCookieName+"="+old)
+	wantReason(t, r, http.StatusUnauthorized, "session_revoked")
+}
+
+func atCustomCallback(u *url.URL) bool { return u.Path == "/auth/cb" }
