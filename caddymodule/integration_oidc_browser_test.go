@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"slices"
@@ -44,50 +45,74 @@ func TestOIDCLoginAndLogoutInARealBrowser(t *testing.T) {
 	docs := recordNavigations(t, ctx)
 	app := e.g.base + "/dashboard?tab=2"
 
-	inBrowser(t, ctx, "opening the app", chromedp.Navigate(app), chromedp.WaitVisible(chromedp.ID("username")))
-	if at := run(t, ctx, chromedp.Location()); !strings.HasPrefix(at, e.p.Issuer()+"/authorize?") {
-		t.Fatalf("the app sent the browser to %s, want the provider's login form", at)
-	}
-	inBrowser(t, ctx, "signing in",
-		chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.Click(chromedp.ID("login")))
-	waitUntilAt(t, ctx, func(u *url.URL) bool { return u.String() == app })
+	signIn(t, ctx, e, app, "alice")
 	page := echoedHeaders(t, run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`)))
 	if page["X-Auth-User-Id"] != "alice" || page["X-Auth-Email"] != "alice@example.com" {
 		t.Fatalf("the app saw user %q email %q, want alice", page["X-Auth-User-Id"], page["X-Auth-Email"])
 	}
-	jar := cookies(t, ctx, e.g.base)
-	s, ok := jar[sessionCookieName]
-	if !ok || !s.HTTPOnly || !s.Secure || s.SameSite != network.CookieSameSiteLax {
-		t.Fatalf("session cookie %+v, want HttpOnly, Secure, SameSite=Lax", s)
+	wantOnlyTheSessionCookie(t, ctx, e.g.base)
+
+	submitForm(t, ctx, "/.authgate/logout?redirect_uri=/bye")
+	// /bye is an app route and the session is gone: it sends the browser
+	// straight on to the login form.
+	waitUntilAt(t, ctx, func(u *url.URL) bool { return strings.HasPrefix(u.String(), e.p.Issuer()+"/authorize?") })
+	inBrowser(t, ctx, "waiting for the login form", chromedp.WaitVisible(chromedp.ID("username")))
+	if got := e.p.Logouts(); len(got) != 1 || got[0].PostLogoutRedirectURI != e.g.base+"/bye" || got[0].IDTokenHint == "" {
+		t.Fatalf("the provider saw %d logouts, want one with an ID token hint, back to /bye", len(got)) // no hint in logs: a token
+	}
+	if _, ok := cookies(t, ctx, e.g.base)[sessionCookieName]; ok {
+		t.Fatal("the session cookie survived the logout")
+	}
+	want := []string{"POST " + e.g.base + "/.authgate/logout", "GET " + e.p.Issuer() + "/logout", "GET " + e.g.base + "/bye"}
+	if got := docs.since(t, want[0], len(want)); !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("logout navigations %q, want %q then the login form", got, want)
+	}
+	// That login form remembers /bye: signing in again ends there.
+	inBrowser(t, ctx, "signing in again",
+		chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.Click(chromedp.ID("login")))
+	waitUntilAt(t, ctx, func(u *url.URL) bool { return u.String() == e.g.base+"/bye" })
+}
+
+// signIn opens target, which must lead to the provider's login form, signs
+// in there as user, and waits until the browser is back at target.
+func signIn(t *testing.T, ctx context.Context, e *oidcEnv, target, user string) {
+	t.Helper()
+	inBrowser(t, ctx, "opening the app", chromedp.Navigate(target), chromedp.WaitVisible(chromedp.ID("username")))
+	if at := run(t, ctx, chromedp.Location()); !strings.HasPrefix(at, e.p.Issuer()+"/authorize?") {
+		t.Fatalf("the app sent the browser to %s, want the provider's login form", at)
+	}
+	inBrowser(t, ctx, "signing in",
+		chromedp.SendKeys(chromedp.ID("username"), user), chromedp.Click(chromedp.ID("login")))
+	waitUntilAt(t, ctx, func(u *url.URL) bool { return u.String() == target })
+}
+
+// wantOnlyTheSessionCookie checks the browser holds the session cookie for
+// base with the attributes of SPEC section 6, and no login cookie.
+func wantOnlyTheSessionCookie(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	jar := cookies(t, ctx, base)
+	if s := jar[sessionCookieName]; s == nil || !s.HTTPOnly || !s.Secure || s.SameSite != network.CookieSameSiteLax {
+		t.Fatalf("session cookie %s, want HttpOnly, Secure, SameSite=Lax", cookieFlags(s))
 	}
 	for name := range jar {
 		if strings.HasPrefix(name, "__Host-authgate_login_") {
 			t.Fatalf("login cookie %s left after the callback", name)
 		}
 	}
+}
 
-	// A same-origin form post, as a logout button in the app makes.
-	inBrowser(t, ctx, "logging out", chromedp.Evaluate[chromedp.Void](`{
+// submitForm posts an empty form to action from the current page, as a
+// logout button in the app does (same origin, top-level navigation).
+func submitForm(t *testing.T, ctx context.Context, action string) {
+	t.Helper()
+	js, _ := json.Marshal(action)
+	inBrowser(t, ctx, "submitting a form to "+action, chromedp.Evaluate[chromedp.Void](`{
 		const f = document.createElement("form");
 		f.method = "post";
-		f.action = "/.authgate/logout?redirect_uri=/bye";
+		f.action = `+string(js)+`;
 		document.body.appendChild(f);
 		f.submit();
 	}`))
-	// /bye is an app route and the session is gone: it sends the browser
-	// straight on to the login form.
-	waitUntilAt(t, ctx, func(u *url.URL) bool { return strings.HasPrefix(u.String(), e.p.Issuer()+"/authorize?") })
-	inBrowser(t, ctx, "waiting for the login form", chromedp.WaitVisible(chromedp.ID("username")))
-	if got := e.p.Logouts(); len(got) != 1 || got[0].PostLogoutRedirectURI != e.g.base+"/bye" || got[0].IDTokenHint == "" {
-		t.Fatalf("provider logouts %+v, want one with the ID token hint, back to /bye", got)
-	}
-	if _, ok := cookies(t, ctx, e.g.base)[sessionCookieName]; ok {
-		t.Fatal("the session cookie survived the logout")
-	}
-	want := []string{"POST " + e.g.base + "/.authgate/logout", "GET " + e.p.Issuer() + "/logout", "GET " + e.g.base + "/bye"}
-	if got := docs.since("POST " + e.g.base + "/.authgate/logout"); len(got) < 3 || !slices.Equal(got[:3], want) {
-		t.Fatalf("logout navigations %q, want %q then the login form", got, want)
-	}
 }
 
 // newChromium starts headless chromium with a fresh profile and only the
@@ -154,7 +179,7 @@ func echoedHeaders(t *testing.T, text string) map[string]string {
 	start, end := strings.Index(text, "{"), strings.LastIndex(text, "}")
 	var h map[string][]string
 	if start < 0 || end < start || json.Unmarshal([]byte(text[start:end+1]), &h) != nil {
-		t.Fatalf("the page is not the echo upstream's JSON: %q", text)
+		t.Fatalf("the page is not the echo upstream's JSON: %.120q", text) // the start: no cookie values
 	}
 	flat := make(map[string]string, len(h))
 	for name, values := range h {
@@ -174,6 +199,14 @@ func cookies(t *testing.T, ctx context.Context, base string) map[string]*network
 		byName[c.Name] = c
 	}
 	return byName
+}
+
+// cookieFlags describes a cookie's attributes, never its value.
+func cookieFlags(c *network.Cookie) string {
+	if c == nil {
+		return "missing"
+	}
+	return fmt.Sprintf("HttpOnly=%v Secure=%v SameSite=%q Path=%s", c.HTTPOnly, c.Secure, c.SameSite, c.Path)
 }
 
 // navigations is the list of document requests ("METHOD URL", query
@@ -207,14 +240,22 @@ func recordNavigations(t *testing.T, ctx context.Context) *navigations {
 	return n
 }
 
-// since returns the navigations from the last one equal to first on.
-func (n *navigations) since(first string) []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for i := len(n.seen) - 1; i >= 0; i-- {
-		if n.seen[i] == first {
-			return append([]string(nil), n.seen[i:]...)
+// since returns the navigations from the first one equal to first on,
+// waiting a little for at least n of them: events reach the recorder
+// asynchronously.
+func (n *navigations) since(t *testing.T, first string, count int) []string {
+	t.Helper()
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n.mu.Lock()
+		if i := slices.Index(n.seen, first); i >= 0 {
+			got = slices.Clone(n.seen[i:])
+		}
+		n.mu.Unlock()
+		if len(got) >= count {
+			return got
 		}
 	}
+	t.Fatalf("navigations after %s: %q, want %d", first, got, count)
 	return nil
 }
