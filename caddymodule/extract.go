@@ -69,15 +69,16 @@ func stripCredentials(r *http.Request, routes []sourceRoute) {
 		}
 	}
 	if len(cookies) > 0 {
-		removeCookies(r, cookies)
+		removeCookies(r, func(name string) bool { _, drop := cookies[name]; return drop })
 	}
 }
 
-func removeCookies(r *http.Request, names map[string]struct{}) {
+// removeCookies deletes the request cookies whose name drop reports.
+func removeCookies(r *http.Request, drop func(name string) bool) {
 	all := r.Cookies()
 	kept := all[:0]
 	for _, c := range all {
-		if _, drop := names[c.Name]; !drop {
+		if !drop(c.Name) {
 			kept = append(kept, c)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/session"
 )
 
 func init() {
@@ -111,6 +112,11 @@ func (h *Handler) provisionWithApp() error {
 	if h.LoginOIDC != "" {
 		if h.login = h.app.oidc[h.LoginOIDC]; h.login == nil {
 			return fmt.Errorf("login oidc %s: no such oidc block in the global authgate options", h.LoginOIDC)
+		}
+		// The login ends in an edge session; a route that does not read it
+		// would send every browser round the provider forever.
+		if len(h.Verifiers) > 0 && !slices.Contains(h.Verifiers, session.VerifierName) {
+			return fmt.Errorf("login oidc %s: the route's verifiers must include %q, the edge sessions logins create", h.LoginOIDC, session.VerifierName)
 		}
 	}
 	route, err := compileSpecs(h.Require, h.app.policyOpt)

@@ -63,7 +63,7 @@ func TestOIDCLoginAndLogoutInARealBrowser(t *testing.T) {
 	if _, ok := cookies(t, ctx, e.g.base)[sessionCookieName]; ok {
 		t.Fatal("the session cookie survived the logout")
 	}
-	want := []string{"POST " + e.g.base + "/.authgate/logout", "GET " + e.p.Issuer() + "/logout", "GET " + e.g.base + "/bye"}
+	want := []string{"POST " + e.g.base + "/.authgate/logout", "POST " + e.p.Issuer() + "/logout", "GET " + e.g.base + "/bye"}
 	if got := docs.since(t, want[0], len(want)); !slices.Equal(got[:len(want)], want) {
 		t.Fatalf("logout navigations %q, want %q then the login form", got, want)
 	}

@@ -125,13 +125,55 @@ http://127.0.0.1:{PORT} {
 		oidc a {
 			issuer http://127.0.0.1:1
 			client_id x
+			subject_template a:{sub}
 		}
 		oidc b {
 			issuer http://127.0.0.1:2
 			client_id y
+			subject_template b:{sub}
 		}
 	}
 }`, "callback_path"},
+		{"two providers handing out the same subjects", `{
+	admin off
+	authgate {
+		oidc a {
+			issuer http://127.0.0.1:1
+			client_id x
+		}
+		oidc b {
+			issuer http://127.0.0.1:2
+			client_id y
+			callback_path /b/callback
+		}
+	}
+}`, "subject_template"},
+		{"a route with login oidc that does not read sessions", `{
+	admin off
+	authgate {
+		dev
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+		}
+	}
+}
+http://127.0.0.1:{PORT} {
+	authgate {
+		login oidc corp
+		verifiers dev
+	}
+}`, "must include \"session\""},
+		{"a client secret that expands to nothing", `{
+	admin off
+	authgate {
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+			client_secret {env.AUTHGATE_TEST_UNSET_SECRET}
+		}
+	}
+}`, "client_secret is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantLoadError(t, adaptCaddyfile(t, strings.ReplaceAll(tc.caddyfile, "{PORT}", fmt.Sprint(freePort(t)))), tc.want)

@@ -1,8 +1,10 @@
 package caddymodule
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,21 +122,21 @@ func TestOIDCLogoutEndsTheProviderSessionToo(t *testing.T) {
 	b := e.loggedIn(t, "alice")
 
 	r := b.do("POST", e.g.base+"/.authgate/logout?redirect_uri="+url.QueryEscape("/goodbye"), "")
-	wantStatus(t, r, http.StatusSeeOther)
-	loc := mustURL(t, r.header.Get("Location"))
-	if !strings.HasPrefix(loc.String(), e.p.Issuer()+"/logout?") {
-		t.Fatalf("logout went to %s, want the provider's end_session_endpoint", loc)
+	action, q := autoPostForm(t, r)
+	if action != e.p.Issuer()+"/logout" {
+		t.Fatalf("logout posts to %s, want the provider's end_session_endpoint", action)
 	}
-	q := loc.Query()
 	if q.Get("post_logout_redirect_uri") != e.g.base+"/goodbye" || q.Get("client_id") != "gateway" || strings.Count(q.Get("id_token_hint"), ".") != 2 {
 		t.Fatalf("end-session parameters: %v", q)
 	}
 	if e.inApp(b) {
 		t.Fatal("the edge session survived logout")
 	}
-	_, at := b.navigate(loc.String(), func(u *url.URL) bool { return u.Path == "/goodbye" })
-	if at != e.g.base+"/goodbye" {
-		t.Fatalf("provider sent the browser to %s", at)
+	// The browser posts the form; the provider ends its session and sends
+	// the browser back.
+	back := b.do("POST", action, q.Encode(), "Content-Type: application/x-www-form-urlencoded")
+	if back.status != http.StatusFound || back.header.Get("Location") != e.g.base+"/goodbye" {
+		t.Fatalf("provider answered %d to %q", back.status, back.header.Get("Location"))
 	}
 	if n := len(e.p.Logouts()); n != 1 {
 		t.Fatalf("provider saw %d end-session calls, want 1", n)
@@ -143,7 +145,7 @@ func TestOIDCLogoutEndsTheProviderSessionToo(t *testing.T) {
 	t.Run("an off-site redirect_uri is never passed on", func(t *testing.T) {
 		b := e.loggedIn(t, "alice")
 		r := b.do("POST", e.g.base+"/.authgate/logout?redirect_uri="+url.QueryEscape("https://evil.example/"), "")
-		q := mustURL(t, r.header.Get("Location")).Query()
+		_, q := autoPostForm(t, r)
 		if q.Get("post_logout_redirect_uri") != e.g.base+"/" {
 			t.Fatalf("post_logout_redirect_uri = %q", q.Get("post_logout_redirect_uri"))
 		}
@@ -166,4 +168,26 @@ func TestOIDCLogoutWithoutEndSessionEndpointStaysLocal(t *testing.T) {
 	if r.header.Get("Location") != "/bye" || e.inApp(b) {
 		t.Fatalf("Location %q; session alive %v", r.header.Get("Location"), e.inApp(b))
 	}
+}
+
+// autoPostForm reads the self-submitting logout page: the form's action
+// and fields, after checking the page cannot run any other script.
+func autoPostForm(t *testing.T, r response) (string, url.Values) {
+	t.Helper()
+	wantStatus(t, r, http.StatusOK)
+	if csp := r.header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; script-src 'sha256-") {
+		t.Fatalf("logout page CSP %q", csp)
+	}
+	if r.header.Get("Location") != "" || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatal("the logout page must not redirect (the ID token stays out of URLs) nor be cached")
+	}
+	m := regexp.MustCompile(`<form method="post" action="([^"]+)">`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no form in %s", r.body)
+	}
+	q := url.Values{}
+	for _, f := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(r.body, -1) {
+		q.Set(html.UnescapeString(f[1]), html.UnescapeString(f[2]))
+	}
+	return html.UnescapeString(m[1]), q
 }

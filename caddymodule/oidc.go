@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"golang.org/x/time/rate"
 )
 
 // OIDC defaults.
@@ -20,10 +18,6 @@ const (
 	// discoveryRetry is the least time between two discovery attempts
 	// while the provider is unreachable: logins fail fast meanwhile.
 	discoveryRetry = 2 * time.Second
-	// backchannelRate and backchannelBurst bound back-channel logout posts
-	// per provider (a provider sends one per ended session).
-	backchannelRate  = 20
-	backchannelBurst = 100
 )
 
 // defaultScopes are requested when an oidc block names none.
@@ -82,7 +76,12 @@ type OIDCConfig struct {
 
 // oidcProtocolClaims describe the login, not the user: they are never
 // copied into a session (sid is kept apart, for back-channel logout).
-var oidcProtocolClaims = map[string]bool{"nonce": true, "at_hash": true, "c_hash": true, "azp": true, "sid": true, "s_hash": true}
+// _claim_names and _claim_sources (distributed claims) may hold access
+// tokens of other services.
+var oidcProtocolClaims = map[string]bool{
+	"nonce": true, "at_hash": true, "c_hash": true, "azp": true, "sid": true, "s_hash": true,
+	"_claim_names": true, "_claim_sources": true,
+}
 
 // setDefaults fills in defaults and checks the block.
 func (oc *OIDCConfig) setDefaults(prefix string) error {
@@ -131,10 +130,17 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	a.oidc = map[string]*oidcProvider{}
 	a.callbacks = map[string]endpoint{}
 	repl := caddy.NewReplacer()
+	subjects := map[string]string{} // subject_template → issuer
 	for _, oc := range a.OIDC {
 		if err := oc.setDefaults(a.EndpointPrefix); err != nil {
 			return err
 		}
+		// Two providers must not hand out the same canonical subjects: one
+		// provider's "sub" would become another's user.
+		if iss, dup := subjects[oc.SubjectTemplate]; dup && iss != oc.Issuer {
+			return fmt.Errorf("oidc %s: another oidc block with another issuer has subject_template %s; give each provider its own (e.g. %s:{sub})", oc.Name, oc.SubjectTemplate, oc.Name)
+		}
+		subjects[oc.SubjectTemplate] = oc.Issuer
 		if _, dup := a.oidc[oc.Name]; dup {
 			return fmt.Errorf("oidc %s defined twice", oc.Name)
 		}
@@ -142,15 +148,18 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 			return fmt.Errorf("oidc %s: callback_path %s is used by another oidc block", oc.Name, oc.CallbackPath)
 		}
 		p := &oidcProvider{
-			cfg: oc, app: a, codec: codec, cookies: newLoginCookies(a.sessions.secure),
+			cfg: oc, app: a, ctx: ctx, codec: codec, cookies: newLoginCookies(a.sessions.secure),
 			issuer:       repl.ReplaceKnown(oc.Issuer, ""), // as the provider spells it: go-oidc compares exactly
 			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
-			client:       &http.Client{Timeout: time.Duration(oc.Timeout)},
-			logoutRate:   rate.NewLimiter(backchannelRate, backchannelBurst),
+			client:       newProviderClient(time.Duration(oc.Timeout)),
+		}
+		if oc.ClientSecret != "" && p.clientSecret == "" {
+			return fmt.Errorf("oidc %s: client_secret is empty once expanded (missing file or variable?)", oc.Name)
 		}
 		a.oidc[oc.Name] = p
 		a.callbacks[oc.CallbackPath] = p.serveCallback
-		go p.discover(ctx)
+		a.cleanups = append(a.cleanups, p.close)
+		p.startDiscovery()
 	}
 	a.registerEndpoint("login", serveLogin)
 	a.registerEndpoint("backchannel-logout", serveBackchannelLogout)
@@ -183,9 +192,3 @@ func (p *oidcProvider) sessionClaims(all map[string]any) map[string]any {
 	return out
 }
 
-// context bounds a call to the provider and makes go-oidc and x/oauth2
-// use the provider's HTTP client.
-func (p *oidcProvider) context(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.cfg.Timeout))
-	return oidcClientContext(ctx, p.client), cancel
-}

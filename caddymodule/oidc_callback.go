@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/session"
 )
 
@@ -38,10 +39,16 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	}
 	q := r.URL.Query()
 	ls, name, err := p.checkState(r, q.Get("state"))
+	if name != "" {
+		p.cookies.clear(w, name) // used, or not usable
+	}
 	if err != nil {
 		return h.loginFailedErr(w, r, err)
 	}
-	p.cookies.clear(w, name)
+	// RFC 9207: a provider that names itself must be this one.
+	if iss := q.Get("iss"); iss != "" && iss != p.issuer {
+		return h.loginFailed(w, r, http.StatusBadRequest, reasonInvalidState, errors.New("authorization response from another issuer"))
+	}
 	if q.Get("error") != "" {
 		return h.loginFailed(w, r, http.StatusUnauthorized, reasonProviderError, nil)
 	}
@@ -60,6 +67,7 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	if err := p.createSession(h, w, r, li); err != nil {
 		return h.loginFailedErr(w, r, err)
 	}
+	countLogin(w, r)
 	target := ls.Return
 	if !safeRedirect(target, []string{requestOrigin(r)}) {
 		target = "/"
@@ -101,8 +109,8 @@ type login struct {
 // token: signature through the provider's keys, iss, aud, expiry, azp
 // and the nonce of this login.
 func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*login, error) {
-	if code == "" {
-		return nil, failLogin(http.StatusBadRequest, reasonProviderError, nil)
+	if !plausibleCode(code) {
+		return nil, failLogin(http.StatusBadRequest, reasonProviderError, errors.New("missing or malformed code"))
 	}
 	d, err := p.discovered(r.Context())
 	if err != nil {
@@ -127,7 +135,11 @@ func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*lo
 	if raw == "" || len(raw) > p.app.MaxTokenSize {
 		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("no usable id_token in the token response"))
 	}
-	idt, err := d.idTokens.Verify(ctx, raw)
+	vctx, keysDown := withKeysDown(ctx)
+	idt, err := d.idTokens.Verify(vctx, raw)
+	if *keysDown {
+		return nil, failLogin(http.StatusServiceUnavailable, reasonProviderUnavailable, err)
+	}
 	if err != nil {
 		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
 	}
@@ -135,7 +147,7 @@ func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*lo
 		return nil, failLogin(http.StatusUnauthorized, reasonNonceMismatch, nil)
 	}
 	li := &login{idToken: idt, raw: raw}
-	if err := idt.Claims(&li.claims); err != nil {
+	if err := idt.Claims(&li.claims); err != nil || !p.withinLimits(li.claims) {
 		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
 	}
 	if err := p.checkAZP(idt, li.claims); err != nil {
@@ -180,7 +192,30 @@ func (p *oidcProvider) addUserinfo(ctx context.Context, d *oidcDiscovery, tok *o
 			li.claims[k] = v
 		}
 	}
+	if !p.withinLimits(li.claims) {
+		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("userinfo claims over max_claims or max_claim_depth"))
+	}
 	return nil
+}
+
+// withinLimits applies the app's max_claims and max_claim_depth to the
+// claims a login brings.
+func (p *oidcProvider) withinLimits(claims map[string]any) bool {
+	return verifier.WithinLimits(claims, p.app.MaxClaims, p.app.MaxClaimDepth)
+}
+
+// plausibleCode refuses codes no provider issues (empty, huge, or with
+// characters outside RFC 6749's VSCHAR) before any call goes out.
+func plausibleCode(code string) bool {
+	if code == "" || len(code) > 2048 {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < 0x20 || code[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // createSession mints the edge session of a login, revoking any session

@@ -21,7 +21,12 @@ const (
 	reasonInvalidIDToken      = "invalid_id_token"
 	reasonNonceMismatch       = "nonce_mismatch"
 	reasonUnknownProvider     = "unknown_provider"
+	reasonLoginLoop           = "login_loop"
 )
+
+// maxReturnURL bounds the return URL kept in a login cookie; a longer one
+// is replaced by "/" (the cookie must stay under 4 KiB).
+const maxReturnURL = 2048
 
 // loginPages are the fixed texts of the login error pages.
 var loginPages = map[string]string{
@@ -34,6 +39,7 @@ var loginPages = map[string]string{
 	reasonNonceMismatch:       "The identity provider's answer does not belong to this sign-in.",
 	reasonUnknownProvider:     "No such sign-in provider.",
 	"store_unavailable":       "Sessions cannot be stored right now. Please try again in a moment.",
+	reasonLoginLoop:           "You signed in, but the session did not stick: this browser is not keeping the session cookie (on plain http, see insecure_cookie), or this page does not accept sessions.",
 }
 
 // startLogin sends a browser to the provider's authorization endpoint: a
@@ -50,10 +56,16 @@ func (p *oidcProvider) startLogin(h *Handler, w http.ResponseWriter, r *http.Req
 		Verifier: oauth2.GenerateVerifier(), Callback: requestOrigin(r) + p.cfg.CallbackPath,
 		Return: returnTo, Expires: time.Now().Add(ttl),
 	}
+	if len(ls.Return) > maxReturnURL {
+		ls.Return = "/"
+	}
 	name := p.cookies.name(ls.State)
 	value, err := p.codec.seal(name, ls)
 	if err != nil {
-		return h.respond(w, r, err)
+		ls.Return = "/" // the return URL made it too large
+		if value, err = p.codec.seal(name, ls); err != nil {
+			return h.loginFailed(w, r, http.StatusBadRequest, reasonInvalidState, err)
+		}
 	}
 	p.cookies.clearExcess(w, r)
 	p.cookies.set(w, name, value, ttl)
@@ -69,7 +81,10 @@ func serveLogin(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return methodNotAllowed(w, r, "GET, HEAD")
 	}
-	p := h.loginProvider(r.URL.Query().Get("provider"))
+	p := h.login // a route's own provider wins over ?provider=
+	if p == nil {
+		p = h.loginProvider(r.URL.Query().Get("provider"))
+	}
 	if p == nil {
 		return h.loginFailed(w, r, http.StatusNotFound, reasonUnknownProvider, nil)
 	}
@@ -80,14 +95,12 @@ func serveLogin(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	return p.startLogin(h, w, r, returnTo)
 }
 
-// loginProvider picks the provider of a login started at /.authgate/login:
-// the named one, else the route's, else the only one.
+// loginProvider picks the provider of a login started at /.authgate/login
+// on a route without `login oidc`: the named one, else the only one.
 func (h *Handler) loginProvider(name string) *oidcProvider {
 	switch {
 	case name != "":
 		return h.app.oidc[name]
-	case h.login != nil:
-		return h.login
 	case len(h.app.oidc) == 1:
 		for _, p := range h.app.oidc {
 			return p

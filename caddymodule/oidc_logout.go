@@ -2,11 +2,14 @@ package caddymodule
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"mime"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,39 +29,70 @@ const (
 
 var errLogoutToken = errors.New("invalid logout token")
 
-// endSessionURL is where RP-initiated logout sends the browser after the
-// edge session s is revoked: the provider's end_session_endpoint with the
-// login's ID token as hint, or "" when s did not come from a provider that
-// has one (or its configuration is not known yet).
-func (a *App) endSessionURL(s *session.Session, postLogout string) string {
-	p := a.oidc[s.Provider]
+// providerLogout ends the provider's session too (OpenID Connect
+// RP-Initiated Logout 1.0) after the edge session s was revoked, when s
+// came from a provider that has an end_session_endpoint: the browser gets
+// a page that posts id_token_hint, client_id and post_logout_redirect_uri
+// there. A POST keeps the ID token out of URLs and so out of access logs
+// and browser history. It reports false when there is nothing to do.
+func (h *Handler) providerLogout(w http.ResponseWriter, r *http.Request, s *session.Session, target string) (bool, error) {
+	p := h.app.oidc[s.Provider]
 	if p == nil {
-		return ""
+		return false, nil
 	}
 	d := p.disc.Load()
 	if d == nil || d.endSession == "" {
-		return ""
+		return false, nil
 	}
-	u, err := url.Parse(d.endSession)
-	if err != nil {
-		return ""
+	back := target
+	if back == "" {
+		back = "/"
 	}
-	q := u.Query()
+	if strings.HasPrefix(back, "/") {
+		back = requestOrigin(r) + back
+	}
+	fields := [][2]string{{"client_id", p.cfg.ClientID}, {"post_logout_redirect_uri", back}}
 	if s.IDToken != "" {
-		q.Set("id_token_hint", s.IDToken)
+		fields = append(fields, [2]string{"id_token_hint", s.IDToken})
 	}
-	q.Set("client_id", p.cfg.ClientID)
-	q.Set("post_logout_redirect_uri", postLogout)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return true, writeAutoPost(w, d.endSession, fields)
+}
+
+// autoPostScript submits the page's form; the CSP allows it by hash.
+const autoPostScript = `document.forms[0].submit()`
+
+var autoPostCSP = func() string {
+	sum := sha256.Sum256([]byte(autoPostScript))
+	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
+// writeAutoPost answers with a page whose form posts fields to action at
+// once (with a button for browsers without JavaScript).
+func writeAutoPost(w http.ResponseWriter, action string, fields [][2]string) error {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><meta charset="utf-8"><title>Signing out</title><form method="post" action="`)
+	b.WriteString(html.EscapeString(action))
+	b.WriteString(`">`)
+	for _, f := range fields {
+		b.WriteString(`<input type="hidden" name="` + html.EscapeString(f[0]) + `" value="` + html.EscapeString(f[1]) + `">`)
+	}
+	b.WriteString(`<noscript><button type="submit">Continue signing out</button></noscript></form><script>` + autoPostScript + `</script>`)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", autoPostCSP)
+	hdr.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write([]byte(b.String()))
+	return err
 }
 
 // serveBackchannelLogout serves POST /.authgate/backchannel-logout (OpenID
 // Connect Back-Channel Logout 1.0): the provider posts a signed logout
 // token, and the sessions of its sid (or of its sub) are revoked. Answers
 // 200; 400 invalid_request for a token that does not verify or was seen
-// before; 429 past the per-provider rate; 503 when the provider's keys or
-// the store cannot be reached.
+// before; 503 when the provider's keys or the store cannot be reached.
 func serveBackchannelLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return methodNotAllowed(w, r, "POST")
@@ -74,15 +108,9 @@ func serveBackchannelLogout(h *Handler, w http.ResponseWriter, r *http.Request) 
 	if raw == "" || len(raw) > h.app.MaxTokenSize {
 		return badLogoutRequest(w, r, "missing_logout_token")
 	}
-	p := h.app.providerByIssuer(unverifiedIssuer(raw))
+	p := h.app.providerFor(unverifiedClaims(raw))
 	if p == nil {
 		return badLogoutRequest(w, r, "invalid_logout_token")
-	}
-	// Each token with an unknown kid makes go-oidc fetch the provider's
-	// keys: bound what anonymous posts can make the gateway fetch.
-	if !p.logoutRate.Allow() {
-		w.Header().Set("Retry-After", "1")
-		return writeJSON(w, r, http.StatusTooManyRequests, "rate_limited", `{"error":"rate_limited","reason":"rate_limited"}`)
 	}
 	n, err := p.backchannelLogout(r.Context(), raw)
 	switch {
@@ -104,23 +132,25 @@ func badLogoutRequest(w http.ResponseWriter, r *http.Request, reason string) err
 	return writeJSON(w, r, http.StatusBadRequest, reason, `{"error":"invalid_request","reason":"`+reason+`"}`)
 }
 
-// unverifiedIssuer reads "iss" from a JWT without verifying it, only to
-// pick the provider whose keys will verify it.
-func unverifiedIssuer(raw string) string {
+// unverifiedClaims reads "iss" and "aud" from a JWT without verifying it,
+// only to pick the provider whose keys will verify it.
+func unverifiedClaims(raw string) *jwt.RegisteredClaims {
 	var c jwt.RegisteredClaims
 	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil {
-		return ""
+		return nil
 	}
-	return c.Issuer
+	return &c
 }
 
-// providerByIssuer returns the oidc provider with the given issuer.
-func (a *App) providerByIssuer(iss string) *oidcProvider {
-	if iss == "" {
+// providerFor returns the oidc provider a token claims to come from: its
+// issuer, with this client among the audiences (two oidc blocks may be two
+// clients of one issuer).
+func (a *App) providerFor(c *jwt.RegisteredClaims) *oidcProvider {
+	if c == nil || c.Issuer == "" {
 		return nil
 	}
 	for _, p := range a.oidc {
-		if strings.TrimSuffix(p.issuer, "/") == strings.TrimSuffix(iss, "/") {
+		if strings.TrimSuffix(p.issuer, "/") == strings.TrimSuffix(c.Issuer, "/") && slices.Contains(c.Audience, p.cfg.ClientID) {
 			return p
 		}
 	}
@@ -128,9 +158,11 @@ func (a *App) providerByIssuer(iss string) *oidcProvider {
 }
 
 // backchannelLogout verifies a logout token of this provider (go-oidc:
-// signature, iss, aud, exp, the logout event, no nonce, jti, sub or sid),
-// refuses replays and tokens from the future, and revokes the sessions it
-// names; it returns how many it revoked.
+// signature, iss, aud, exp, the logout event, no nonce, jti, sub or sid;
+// here: an iat, not in the future), revokes the sessions it names, and
+// then refuses a replay of it. Revocation comes first: if the store fails,
+// the provider's retry must not be taken for a replay. It returns how many
+// sessions it revoked.
 func (p *oidcProvider) backchannelLogout(ctx context.Context, raw string) (int, error) {
 	d, err := p.discovered(ctx)
 	if err != nil {
@@ -138,27 +170,34 @@ func (p *oidcProvider) backchannelLogout(ctx context.Context, raw string) (int, 
 	}
 	cctx, cancel := p.context(ctx)
 	defer cancel()
+	cctx, keysDown := withKeysDown(cctx)
 	tok, err := d.idTokens.VerifyLogout(cctx, raw)
-	if err != nil || tok.IssuedAt.After(time.Now().Add(clockLeeway)) {
+	if *keysDown {
+		return 0, fmt.Errorf("%w: %v", errProviderUnavailable, err)
+	}
+	if err != nil || tok.IssuedAt.IsZero() || tok.IssuedAt.After(time.Now().Add(clockLeeway)) {
 		return 0, fmt.Errorf("%w: %v", errLogoutToken, err)
 	}
 	es := p.app.sessions
-	first, err := es.manager.Use(ctx, "oidc-bcl|"+p.cfg.Name+"|"+tok.TokenID, tok.Expiry.Add(clockLeeway))
-	if err != nil {
-		return 0, err
-	}
-	if !first {
-		return 0, fmt.Errorf("%w: replayed", errLogoutToken)
-	}
 	user := p.subject(tok.Subject)
 	if tok.Subject == "" {
-		if user, err = es.manager.Linked(ctx, p.sidKey(tok.SessionID)); errors.Is(err, session.ErrNotFound) {
-			return 0, nil
-		} else if err != nil {
-			return 0, err
-		}
+		user, err = es.manager.Linked(ctx, p.sidKey(tok.SessionID))
 	}
-	return es.manager.RevokeWhere(ctx, user, func(s *session.Session) bool {
-		return s.Provider == p.cfg.Name && (tok.SessionID == "" || s.ProviderSID == tok.SessionID)
-	})
+	n := 0
+	if err == nil {
+		n, err = es.manager.RevokeWhere(ctx, user, func(s *session.Session) bool {
+			return s.Provider == p.cfg.Name && (tok.SessionID == "" || s.ProviderSID == tok.SessionID)
+		})
+	}
+	if err != nil && !errors.Is(err, session.ErrNotFound) {
+		return n, err
+	}
+	first, err := es.manager.Use(ctx, "oidc-bcl|"+p.cfg.Name+"|"+tok.TokenID, tok.Expiry.Add(clockLeeway))
+	if err != nil {
+		return n, err
+	}
+	if !first {
+		return n, fmt.Errorf("%w: replayed", errLogoutToken)
+	}
+	return n, nil
 }

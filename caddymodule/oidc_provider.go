@@ -10,30 +10,37 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
-	"golang.org/x/time/rate"
 )
 
-// errProviderUnavailable means the provider's configuration could not be
-// discovered (yet): logins answer 503 provider_unavailable.
+// errProviderUnavailable means the provider's configuration or keys could
+// not be had (yet): logins answer 503 provider_unavailable.
 var errProviderUnavailable = errors.New("identity provider unavailable")
+
+// discoveryWait is the longest a request waits for a discovery in flight
+// before it answers 503.
+const discoveryWait = time.Second
 
 // oidcProvider is one provisioned oidc block.
 type oidcProvider struct {
 	cfg          *OIDCConfig
 	app          *App
+	ctx          caddy.Context // the config's context: discovery stops with it
 	codec        *loginCodec
 	cookies      loginCookies
 	issuer       string
 	clientSecret string
 	client       *http.Client
-	logoutRate   *rate.Limiter // back-channel logout posts
 
-	disc    atomic.Pointer[oidcDiscovery] // nil until discovery succeeds
-	mu      sync.Mutex                    // one discovery at a time
-	lastTry time.Time
+	disc     atomic.Pointer[oidcDiscovery] // nil until discovery succeeds
+	mu       sync.Mutex                    // guards the fields below
+	inflight chan struct{}                 // closed when the running discovery ends
+	lastFail time.Time
+	poolKey  string // keyPool entry to release, once discovered
+	closed   bool
 }
 
 // oidcDiscovery is what the provider's discovery document told us.
@@ -44,66 +51,120 @@ type oidcDiscovery struct {
 	endSession string                // "" when the provider has none
 }
 
-// discovered returns the provider's configuration, discovering it first
-// when needed. While the provider is unreachable it retries at most once
-// per discoveryRetry and answers errProviderUnavailable in between, so a
-// down provider costs a login one bounded wait at most.
+// discovered returns the provider's configuration. Discovery runs in the
+// background, one at a time, and at most once per discoveryRetry after a
+// failure; a request waits for one in flight at most discoveryWait, so a
+// provider that hangs costs each login a second, never a queue.
 func (p *oidcProvider) discovered(ctx context.Context) (*oidcDiscovery, error) {
 	if d := p.disc.Load(); d != nil {
 		return d, nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	done := p.startDiscovery()
+	if done == nil {
+		return nil, errProviderUnavailable
+	}
+	timer := time.NewTimer(discoveryWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
 	if d := p.disc.Load(); d != nil {
 		return d, nil
 	}
-	if time.Since(p.lastTry) < discoveryRetry {
-		return nil, errProviderUnavailable
-	}
-	p.lastTry = time.Now()
-	d, err := p.fetchDiscovery(ctx)
-	if err != nil {
-		p.app.logger.Warn("oidc discovery failed", zap.String("oidc", p.cfg.Name), zap.String("issuer", p.issuer), zap.Error(err))
-		return nil, fmt.Errorf("%w: %v", errProviderUnavailable, err)
-	}
-	p.disc.Store(d)
-	return d, nil
+	return nil, errProviderUnavailable
 }
 
-// discover runs the first discovery in the background at provisioning.
-func (p *oidcProvider) discover(ctx context.Context) {
+// startDiscovery starts a discovery unless one runs or the last failed
+// less than discoveryRetry ago (nil then), and returns its done channel.
+func (p *oidcProvider) startDiscovery() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inflight != nil {
+		return p.inflight
+	}
+	if p.closed || time.Since(p.lastFail) < discoveryRetry {
+		return nil
+	}
+	done := make(chan struct{})
+	p.inflight = done
+	go p.runDiscovery(done)
+	return done
+}
+
+func (p *oidcProvider) runDiscovery(done chan struct{}) {
+	defer close(done)
 	defer func() {
 		if v := recover(); v != nil {
 			p.app.logger.Error("panic in oidc discovery", zap.Any("panic", v))
 		}
 	}()
-	_, _ = p.discovered(ctx)
+	d, poolKey, err := p.fetchDiscovery()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight = nil
+	if err != nil {
+		p.lastFail = time.Now()
+		p.app.logger.Warn("oidc discovery failed", zap.String("oidc", p.cfg.Name), zap.String("issuer", p.issuer), zap.Error(err))
+		return
+	}
+	if p.closed {
+		_, _ = keyPool.Delete(poolKey)
+		return
+	}
+	p.poolKey = poolKey
+	p.disc.Store(d)
 }
 
-func (p *oidcProvider) fetchDiscovery(ctx context.Context) (*oidcDiscovery, error) {
-	// The key set outlives this call: go-oidc keeps only the HTTP client of
-	// the context it is given, not its deadline.
-	cctx, cancel := p.context(context.WithoutCancel(ctx))
+// fetchDiscovery reads the discovery document and sets up the provider's
+// keys (shared through keyPool) and clients.
+func (p *oidcProvider) fetchDiscovery() (*oidcDiscovery, string, error) {
+	ctx, cancel := p.context(p.ctx)
 	defer cancel()
-	prov, err := oidc.NewProvider(cctx, p.issuer)
+	prov, err := oidc.NewProvider(ctx, p.issuer)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var extra struct {
+		JWKS        string   `json:"jwks_uri"`
 		EndSession  string   `json:"end_session_endpoint"`
 		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+		Algs        []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := prov.Claims(&extra); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	if extra.JWKS == "" {
+		return nil, "", fmt.Errorf("discovery document has no jwks_uri")
+	}
+	keys, poolKey, err := loadRemoteKeys(p.ctx, p.app.logger, &JWTConfig{}, extra.JWKS)
+	if err != nil {
+		return nil, "", err
+	}
+	algs := signingAlgs(extra.Algs)
 	endpoint := prov.Endpoint()
 	endpoint.AuthStyle = p.authStyle(extra.AuthMethods)
 	return &oidcDiscovery{
 		provider:   prov,
 		endpoint:   endpoint,
-		idTokens:   prov.Verifier(&oidc.Config{ClientID: p.cfg.ClientID}),
+		idTokens:   oidc.NewVerifier(p.issuer, newOIDCKeySet(keys, algs), &oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algs}),
 		endSession: extra.EndSession,
-	}, nil
+	}, poolKey, nil
+}
+
+// close releases the provider's keys; a discovery still running releases
+// them itself when it ends.
+func (p *oidcProvider) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.poolKey != "" {
+		_, err := keyPool.Delete(p.poolKey)
+		p.poolKey = ""
+		return err
+	}
+	return nil
 }
 
 // authStyle picks how the client authenticates at the token endpoint:
@@ -128,7 +189,9 @@ func (p *oidcProvider) oauth(d *oidcDiscovery, callback string) *oauth2.Config {
 	}
 }
 
-// oidcClientContext makes go-oidc and x/oauth2 send their requests with c.
-func oidcClientContext(ctx context.Context, c *http.Client) context.Context {
-	return oidc.ClientContext(ctx, c)
+// context bounds a call to the provider and makes go-oidc and x/oauth2
+// use the provider's HTTP client.
+func (p *oidcProvider) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.cfg.Timeout))
+	return oidc.ClientContext(ctx, p.client), cancel
 }

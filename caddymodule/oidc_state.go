@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,7 +96,11 @@ func (c *loginCodec) seal(name string, ls *loginState) (string, error) {
 	}
 	nonce := make([]byte, c.aead.NonceSize(), c.aead.NonceSize()+len(plain)+c.aead.Overhead())
 	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(c.aead.Seal(nonce, nonce, plain, []byte(name))), nil
+	v := base64.RawURLEncoding.EncodeToString(c.aead.Seal(nonce, nonce, plain, []byte(name)))
+	if len(v) > maxLoginCookie {
+		return "", errors.New("sealing login state: cookie would exceed its size cap")
+	}
+	return v, nil
 }
 
 // open decodes the value of the cookie called name. Anything but an
@@ -137,9 +142,9 @@ type loginCookies struct {
 
 func newLoginCookies(secure bool) loginCookies {
 	if secure {
-		return loginCookies{prefix: "__Host-authgate_login_", secure: true}
+		return loginCookies{prefix: "__Host-" + loginCookieMark + "_", secure: true}
 	}
-	return loginCookies{prefix: "authgate_login_"}
+	return loginCookies{prefix: loginCookieMark + "_"}
 }
 
 // name is the cookie of the login with the given state.
@@ -177,4 +182,56 @@ func (lc loginCookies) clearExcess(w http.ResponseWriter, r *http.Request) {
 	for _, n := range names {
 		lc.clear(w, n)
 	}
+}
+
+// loginCookieMark is in the names of the login-state cookies, Secure or
+// not, and of the login-loop marker.
+const loginCookieMark = "authgate_login"
+
+// stripLoginCookies keeps the gateway's login-state cookies (and the
+// login-loop marker) from the app: they are the gateway's business, and a
+// few of them could push the app past its header size limit.
+func stripLoginCookies(r *http.Request) {
+	for _, v := range r.Header.Values("Cookie") {
+		if strings.Contains(v, loginCookieMark) {
+			removeCookies(r, func(name string) bool { return strings.Contains(name, loginCookieMark) })
+			return
+		}
+	}
+}
+
+// Login-loop detection: a browser that comes back from the provider with a
+// session yet starts login after login (its session cookie is dropped:
+// Secure on a plain-http site, or the route does not accept sessions)
+// would bounce between gateway and provider forever. The callback counts
+// logins in a short-lived cookie that is not Secure, so it survives where
+// the session cookie does not; past maxLoopLogins the gateway shows a page
+// instead of redirecting again.
+const (
+	loginLoopCookie = loginCookieMark + "s"
+	loginLoopWindow = time.Minute
+	maxLoopLogins   = 3
+)
+
+// recentLogins is how many logins the browser finished within the window.
+func recentLogins(r *http.Request) int {
+	c, err := r.Cookie(loginLoopCookie)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(c.Value)
+	return n
+}
+
+// countLogin records a finished login.
+func countLogin(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: loginLoopCookie, Value: strconv.Itoa(recentLogins(r) + 1), Path: "/",
+		MaxAge: int(loginLoopWindow / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// forgetLogins drops the count (at logout).
+func forgetLogins(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: loginLoopCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }

@@ -90,6 +90,9 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 				// another login from it would loop through the provider.
 				return h.loginFailed(w, r, http.StatusNotFound, reasonInvalidState, nil)
 			}
+			if recentLogins(r) >= maxLoopLogins {
+				return h.loginFailed(w, r, http.StatusUnauthorized, reasonLoginLoop, nil)
+			}
 			return h.login.startLogin(h, w, r, returnURL(r))
 		}
 		return h.redirect(w, r, h.loginRedirect(r), string(reason))

@@ -66,6 +66,9 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	if h.StripCredentials {
 		stripCredentials(r, h.routes)
 	}
+	if len(h.app.oidc) > 0 {
+		stripLoginCookies(r)
+	}
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok {
 		return

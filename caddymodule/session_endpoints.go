@@ -51,33 +51,27 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	}
 	var ended *session.Session
 	if tok := es.token(r); tok != "" {
-		s, err := es.manager.SessionOf(r.Context(), tok)
-		if err != nil && !errors.Is(err, session.ErrNotFound) {
+		// Expired sessions too: their provider session may still be alive.
+		var err error
+		if ended, err = es.stored(r.Context(), tok); err != nil {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
 		if err := es.manager.RevokeToken(r.Context(), tok); err != nil {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
-		ended = s
 	}
 	es.clearCookie(w)
+	if len(h.app.oidc) > 0 {
+		forgetLogins(w)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	target := r.URL.Query().Get("redirect_uri")
 	if target != "" && !safeRedirect(target, []string{requestOrigin(r)}) {
 		target = ""
 	}
-	// A session from an oidc login also ends the provider's session
-	// (RP-initiated logout) when the browser can follow a redirect there.
 	if ended != nil && ended.Provider != "" && navigable(r) {
-		back := target
-		if back == "" {
-			back = "/"
-		}
-		if strings.HasPrefix(back, "/") {
-			back = requestOrigin(r) + back
-		}
-		if u := h.app.endSessionURL(ended, back); u != "" {
-			target = u
+		if done, err := h.providerLogout(w, r, ended, target); done {
+			return err
 		}
 	}
 	if target != "" {
@@ -89,8 +83,8 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// navigable reports whether the browser follows a redirect from r to
-// another origin: a form post or a non-browser client, not fetch or XHR.
+// navigable reports whether the browser goes where the answer to r sends
+// it: a form post or a non-browser client, not fetch or XHR.
 func navigable(r *http.Request) bool {
 	mode := r.Header.Get("Sec-Fetch-Mode")
 	return (mode == "" || mode == "navigate") && r.Header.Get("X-Requested-With") == ""
