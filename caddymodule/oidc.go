@@ -191,4 +191,3 @@ func (p *oidcProvider) sessionClaims(all map[string]any) map[string]any {
 	}
 	return out
 }
-
