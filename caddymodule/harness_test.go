@@ -155,18 +155,7 @@ func (g *gateway) do(method, path string, headers ...string) response {
 // headers are "Name: value" lines; a Host line sets the request's host.
 func send(t *testing.T, base, method, path, body string, headers ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ":")
-		if strings.EqualFold(name, "Host") {
-			req.Host = strings.TrimSpace(value) // Go ignores a Host header
-			continue
-		}
-		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
+	req := newRequest(t, method, base+path, body, headers...)
 	client := &http.Client{
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -176,6 +165,25 @@ func send(t *testing.T, base, method, path, body string, headers ...string) resp
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	return readResponse(t, resp)
+}
+
+// newRequest builds a request; headers are "Name: value" lines, and a Host
+// line sets the request's host (Go ignores a Host header).
+func newRequest(t *testing.T, method, rawURL, body string, headers ...string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ":")
+		if strings.EqualFold(name, "Host") {
+			req.Host = strings.TrimSpace(value)
+			continue
+		}
+		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return req
 }
 
 // readResponse reads and closes resp, decoding the echo upstream's body.

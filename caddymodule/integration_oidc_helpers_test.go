@@ -97,19 +97,7 @@ func newBrowser(t *testing.T) *browser {
 // do sends one request; headers are "Name: value" lines.
 func (b *browser) do(method, rawURL, body string, headers ...string) response {
 	b.t.Helper()
-	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ":")
-		if strings.EqualFold(name, "Host") {
-			req.Host = strings.TrimSpace(value) // as behind a load balancer
-			continue
-		}
-		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	resp, err := b.c.Do(req)
+	resp, err := b.c.Do(newRequest(b.t, method, rawURL, body, headers...))
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", method, rawURL, err)
 	}
