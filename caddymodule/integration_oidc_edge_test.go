@@ -41,6 +41,23 @@ func TestOIDCLoginLoopBreakerStopsBrowsersThatDropTheSession(t *testing.T) {
 	wantLoginStartsAt(t, b.open(e.g.base+"/home"), e.p.Issuer())
 }
 
+func TestOIDCRepeatedLoginsOfABrowserThatKeepsItsSessionAreNoLoop(t *testing.T) {
+	e := startOIDC(t, oidctest.Options{})
+	b := e.loggedIn(t, "alice")
+	for range 3 { // logins in other tabs: the browser brings its session each time
+		if _, at := b.navigate(e.g.base+"/.authgate/login?redirect_uri=/home", nil); at != e.g.base+"/home" {
+			t.Fatalf("login ended at %s", at)
+		}
+	}
+	// The session is then ended by the provider: the next page starts a
+	// login, as it should, rather than the login_loop page.
+	wantStatus(t, e.backchannel(t, e.p.LogoutToken("alice", "", nil)), http.StatusOK)
+	r := b.open(e.g.base + "/home")
+	if r.status != http.StatusFound || !strings.HasPrefix(r.header.Get("Location"), e.p.Issuer()+"/authorize") {
+		t.Fatalf("status %d to %q, want a new login", r.status, r.header.Get("Location"))
+	}
+}
+
 func TestOIDCHangingProviderGivesEveryNavigationAPromptPage(t *testing.T) {
 	issuer := hangingServer(t)
 	site := strings.NewReplacer("{ISSUER}", issuer, "{UPSTREAM}", echoUpstream(t).URL,

@@ -64,10 +64,17 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	if err != nil {
 		return h.loginFailedErr(w, r, err)
 	}
+	// A browser that brings a session cookie keeps it: no loop. Only
+	// logins of browsers without one count towards login_loop.
+	keepsCookie := h.app.sessions.token(r) != ""
 	if err := p.createSession(h, w, r, li); err != nil {
 		return h.loginFailedErr(w, r, err)
 	}
-	countLogin(w, r)
+	if keepsCookie {
+		forgetLogins(w)
+	} else {
+		countLogin(w, r)
+	}
 	target := ls.Return
 	if !safeRedirect(target, []string{requestOrigin(r)}) {
 		target = "/"
