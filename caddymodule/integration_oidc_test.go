@@ -141,6 +141,11 @@ func TestOIDCCallbackRefusesAWrongNonce(t *testing.T) {
 	}
 }
 
+// TestOIDCCallbackRefusesAReusedCode: a code already redeemed, presented
+// in another login, is refused by the provider and shown as code_rejected.
+// (The gateway cannot present it with its first login's verifier: that
+// login's state is spent. internal/oidctest's TestCodeIsSingleUse shows the
+// provider refuses a reused code even with the right verifier.)
 func TestOIDCCallbackRefusesAReusedCode(t *testing.T) {
 	e := startOIDC(t, oidctest.Options{})
 	e.p.AutoLogin("alice")
@@ -200,11 +205,17 @@ func TestOIDCProviderDownShowsA503PageAndRecovers(t *testing.T) {
 		_, auth := b.navigate(e.g.base+"/x", atProvider)
 		_, cb := b.navigate(auth, atCallback)
 		e.p.Stop()
-		defer e.p.Start()
 		r := b.open(cb)
+		e.p.Start()
 		wantLoginFailure(t, r, http.StatusServiceUnavailable, reasonProviderUnavailable)
 		if r.header.Get("Retry-After") == "" {
 			t.Fatal("503 without Retry-After")
+		}
+	})
+	t.Run("a new login works once the provider is back", func(t *testing.T) {
+		b := newBrowser(t)
+		if page, at := b.navigate(e.g.base+"/x", nil); at != e.g.base+"/x" || page.upstream.Get("X-Auth-User-Id") != "alice" {
+			t.Fatalf("login after recovery ended at %s with %d", at, page.status)
 		}
 	})
 }
