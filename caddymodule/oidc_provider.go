@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -137,6 +138,9 @@ func (p *oidcProvider) fetchDiscovery() (*oidcDiscovery, string, error) {
 	}
 	if extra.JWKS == "" {
 		return nil, "", fmt.Errorf("discovery document has no jwks_uri")
+	}
+	if u, err := url.Parse(extra.EndSession); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		extra.EndSession = "" // only ever an http(s) URL becomes a form action
 	}
 	keys, poolKey, err := loadRemoteKeys(p.ctx, p.app.logger, &JWTConfig{}, extra.JWKS)
 	if err != nil {
