@@ -73,17 +73,33 @@ func stripCredentials(r *http.Request, routes []sourceRoute) {
 	}
 }
 
-// removeCookies deletes the request cookies whose name drop reports.
+// removeCookies deletes the request cookies whose name drop reports. It
+// edits the Cookie header as text: the app's other cookies pass exactly as
+// sent, even ones net/http would not parse.
 func removeCookies(r *http.Request, drop func(name string) bool) {
-	all := r.Cookies()
-	kept := all[:0]
-	for _, c := range all {
-		if !drop(c.Name) {
-			kept = append(kept, c)
+	lines := r.Header.Values("Cookie")
+	kept := make([]string, 0, len(lines))
+	changed := false
+	for _, line := range lines {
+		parts := strings.Split(line, ";")
+		out := parts[:0]
+		for _, part := range parts {
+			name, _, _ := strings.Cut(part, "=")
+			if drop(strings.TrimSpace(name)) {
+				changed = true
+				continue
+			}
+			out = append(out, part)
+		}
+		if v := strings.TrimSpace(strings.Join(out, ";")); v != "" {
+			kept = append(kept, v)
 		}
 	}
+	if !changed {
+		return
+	}
 	r.Header.Del("Cookie")
-	for _, c := range kept {
-		r.AddCookie(c)
+	for _, v := range kept {
+		r.Header.Add("Cookie", v)
 	}
 }

@@ -48,6 +48,21 @@ func TestExtractTriesSourcesInOrder(t *testing.T) {
 	}
 }
 
+func TestRemovingCookiesLeavesTheAppsCookiesAsSent(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	// Values net/http would not parse (a space, a backslash, JSON) pass as
+	// sent; every cookie of the dropped name goes, in every Cookie line.
+	r.Header.Add("Cookie", `prefs={"a": 1}; __Host-authgate_login_ab=sealed; legacy=a\b`)
+	r.Header.Add("Cookie", "__Host-authgate_login_cd=x")
+	r.Header.Add("Cookie", "authgate_logins=2; last=1")
+	stripLoginCookies(r)
+	got := r.Header.Values("Cookie")
+	want := []string{`prefs={"a": 1}; legacy=a\b`, "last=1"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("Cookie lines = %q, want %q", got, want)
+	}
+}
+
 func TestStripCredentialsKeepsOtherCookies(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer x")
