@@ -164,6 +164,20 @@ http://127.0.0.1:{PORT} {
 		verifiers dev
 	}
 }`, "must include \"session\""},
+		{"two blocks for one client of one issuer", `{
+	admin off
+	authgate {
+		oidc a {
+			issuer http://127.0.0.1:1
+			client_id x
+		}
+		oidc b {
+			issuer http://127.0.0.1:1
+			client_id x
+			callback_path /b/callback
+		}
+	}
+}`, "same issuer and client_id"},
 		{"a client secret that expands to nothing", `{
 	admin off
 	authgate {

@@ -41,6 +41,7 @@ func TestOIDCBackchannelLogoutRevokesLiveSessions(t *testing.T) {
 	e := startOIDC(t, oidctest.Options{})
 	alice := e.loggedIn(t, "alice")
 	bob := e.loggedIn(t, "bob")
+	bobSince := time.Now()
 	aliceSID := e.p.SID("alice")
 	if aliceSID == "" || !e.inApp(alice) {
 		t.Fatal("setup: alice has no provider session or no app access")
@@ -103,9 +104,19 @@ func TestOIDCBackchannelLogoutRevokesLiveSessions(t *testing.T) {
 	})
 
 	t.Run("a logout token by sub revokes every session of the user from this provider", func(t *testing.T) {
-		wantStatus(t, e.backchannel(t, e.p.LogoutToken("bob", "", nil)), http.StatusOK)
+		// iat has whole seconds: issue the token a second ago, for a
+		// session made at least two seconds ago.
+		sesWaitFor(t, 3*time.Second, "bob's session two seconds old", func() bool { return time.Since(bobSince) > 2*time.Second })
+		tok := e.p.LogoutToken("bob", "", func(c jwt.MapClaims) { c["iat"] = time.Now().Add(-time.Second).Unix() })
+		wantStatus(t, e.backchannel(t, tok), http.StatusOK)
 		if e.inApp(bob) {
 			t.Fatal("bob's session survived a logout by sub")
+		}
+		// Replayed after bob logs in again, it is refused and ends nothing.
+		again := e.loggedIn(t, "bob")
+		wantStatus(t, e.backchannel(t, tok), http.StatusBadRequest)
+		if !e.inApp(again) {
+			t.Fatal("a replayed logout token ended a later login")
 		}
 	})
 

@@ -131,12 +131,17 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	a.callbacks = map[string]endpoint{}
 	repl := caddy.NewReplacer()
 	subjects := map[string]string{} // subject_template → issuer
+	clients := map[string]bool{}    // issuer and client_id
 	for _, oc := range a.OIDC {
 		if err := oc.setDefaults(a.EndpointPrefix); err != nil {
 			return err
 		}
 		// Two providers must not hand out the same canonical subjects: one
 		// provider's "sub" would become another's user.
+		if clients[oc.Issuer+"\x00"+oc.ClientID] {
+			return fmt.Errorf("oidc %s: another oidc block has the same issuer and client_id", oc.Name)
+		}
+		clients[oc.Issuer+"\x00"+oc.ClientID] = true
 		if iss, dup := subjects[oc.SubjectTemplate]; dup && iss != oc.Issuer {
 			return fmt.Errorf("oidc %s: another oidc block with another issuer has subject_template %s; give each provider its own (e.g. %s:{sub})", oc.Name, oc.SubjectTemplate, oc.Name)
 		}

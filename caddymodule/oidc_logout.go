@@ -40,9 +40,9 @@ func (h *Handler) providerLogout(w http.ResponseWriter, r *http.Request, s *sess
 	if p == nil {
 		return false, nil
 	}
-	d := p.disc.Load()
-	if d == nil || d.endSession == "" {
-		return false, nil
+	d, err := p.discovered(r.Context())
+	if err != nil || d.endSession == "" {
+		return false, nil // the edge session is over; the provider's is its own
 	}
 	back := target
 	if back == "" {
@@ -185,8 +185,12 @@ func (p *oidcProvider) backchannelLogout(ctx context.Context, raw string) (int, 
 	}
 	n := 0
 	if err == nil {
+		// Only sessions that existed when the token was issued (iat has
+		// whole seconds): a replay, refused below after the fact, cannot
+		// end later logins.
+		issued := tok.IssuedAt.Add(time.Second)
 		n, err = es.manager.RevokeWhere(ctx, user, func(s *session.Session) bool {
-			return s.Provider == p.cfg.Name && (tok.SessionID == "" || s.ProviderSID == tok.SessionID)
+			return s.Provider == p.cfg.Name && (tok.SessionID == "" || s.ProviderSID == tok.SessionID) && !s.Created.After(issued)
 		})
 	}
 	if err != nil && !errors.Is(err, session.ErrNotFound) {

@@ -95,27 +95,34 @@ func (p *oidcProvider) startDiscovery() <-chan struct{} {
 }
 
 func (p *oidcProvider) runDiscovery(done chan struct{}) {
+	var d *oidcDiscovery
+	var poolKey string
+	err := errors.New("discovery panicked")
 	defer close(done)
-	defer func() {
-		if v := recover(); v != nil {
-			p.app.logger.Error("panic in oidc discovery", zap.Any("panic", v))
-		}
-	}()
-	d, poolKey, err := p.fetchDiscovery()
+	defer p.finishDiscovery(&d, &poolKey, &err)
+	d, poolKey, err = p.fetchDiscovery()
+}
+
+// finishDiscovery records a discovery's outcome, a panic included, so the
+// next one can start.
+func (p *oidcProvider) finishDiscovery(d **oidcDiscovery, poolKey *string, errp *error) {
+	if v := recover(); v != nil {
+		p.app.logger.Error("panic in oidc discovery", zap.Any("panic", v))
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight = nil
-	if err != nil {
+	if err := *errp; err != nil {
 		p.lastFail = time.Now()
 		p.app.logger.Warn("oidc discovery failed", zap.String("oidc", p.cfg.Name), zap.String("issuer", p.issuer), zap.Error(err))
 		return
 	}
 	if p.closed {
-		_, _ = keyPool.Delete(poolKey)
+		_, _ = keyPool.Delete(*poolKey)
 		return
 	}
-	p.poolKey = poolKey
-	p.disc.Store(d)
+	p.poolKey = *poolKey
+	p.disc.Store(*d)
 }
 
 // fetchDiscovery reads the discovery document and sets up the provider's

@@ -109,10 +109,6 @@ func validNumericDate(c jwt.MapClaims, name string) bool {
 	return ok && f >= 0 && f <= maxNumericDate
 }
 
-// withinLimits reports whether the claim tree has at most maxValues values
-// (members and array elements, at any depth) and at most maxDepth levels of
-// objects and arrays, the top-level object being level 1. It stops at the
-// first excess, so the walk costs at most maxValues steps.
 // WithinLimits reports whether claims hold at most maxValues values
 // (nested ones included) nested at most maxDepth deep: the limits a
 // verifier applies to the claims it accepts.
@@ -120,6 +116,10 @@ func WithinLimits(claims map[string]any, maxValues, maxDepth int) bool {
 	return withinLimits(claims, maxValues, maxDepth)
 }
 
+// withinLimits reports whether the claim tree has at most maxValues values
+// (members and array elements, at any depth) and at most maxDepth levels of
+// objects and arrays, the top-level object being level 1. It stops at the
+// first excess, so the walk costs at most maxValues steps.
 func withinLimits(claims map[string]any, maxValues, maxDepth int) bool {
 	budget := maxValues
 	return walkWithin(claims, 1, maxDepth, &budget)
