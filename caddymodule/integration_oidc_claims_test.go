@@ -245,3 +245,11 @@ func TestOIDCLoginReplacesTheBrowsersSessionAndHonoursCallbackPath(t *testing.T)
 }
 
 func atCustomCallback(u *url.URL) bool { return u.Path == "/auth/cb" }
+
+func TestOIDCIDTokenMustBeFreshAsForExchanges(t *testing.T) {
+	// iat has whole seconds, so with exchange_max_age 1ns every ID token
+	// is too old.
+	e := startOIDC(t, oidctest.Options{}, "", "exchange_max_age 1ns")
+	page, _ := e.login(newBrowser(t), "alice", "/home")
+	wantLoginFailure(t, page, http.StatusUnauthorized, reasonInvalidIDToken)
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -152,6 +153,10 @@ func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*lo
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(ls.Nonce)) != 1 {
 		return nil, failLogin(http.StatusUnauthorized, reasonNonceMismatch, nil)
+	}
+	// The exchange rule of edge sessions: the token must be fresh.
+	if age := time.Since(idt.IssuedAt); idt.IssuedAt.IsZero() || age > p.app.sessions.maxAge || age < -clockLeeway {
+		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("ID token iat is missing or outside exchange_max_age"))
 	}
 	li := &login{idToken: idt, raw: raw}
 	if err := idt.Claims(&li.claims); err != nil || !p.withinLimits(li.claims) {
