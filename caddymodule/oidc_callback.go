@@ -239,7 +239,7 @@ func (p *oidcProvider) createSession(h *Handler, w http.ResponseWriter, r *http.
 		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("unusable subject"))
 	}
 	if old := es.token(r); old != "" {
-		if err := es.manager.RevokeToken(r.Context(), old); err != nil {
+		if _, err := es.manager.RevokeToken(r.Context(), old); err != nil {
 			return failLogin(http.StatusServiceUnavailable, "store_unavailable", err)
 		}
 	}

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // setCookie sends the session cookie: HttpOnly, SameSite=Lax, Path=/,
@@ -98,17 +95,4 @@ func hostPort(origin string) string {
 		}
 	}
 	return o
-}
-
-// stored returns the stored session of token, expired or not; nil when
-// there is none.
-func (es *edgeSessions) stored(ctx context.Context, token string) (*session.Session, error) {
-	if !session.WellFormed(token) {
-		return nil, nil
-	}
-	s, err := es.manager.Store().ByToken(ctx, session.HashToken(token))
-	if errors.Is(err, session.ErrNotFound) {
-		return nil, nil
-	}
-	return s, err
 }

@@ -53,10 +53,7 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if tok := es.token(r); tok != "" {
 		// Expired sessions too: their provider session may still be alive.
 		var err error
-		if ended, err = es.stored(r.Context(), tok); err != nil {
-			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
-		}
-		if err := es.manager.RevokeToken(r.Context(), tok); err != nil {
+		if ended, err = es.manager.RevokeToken(r.Context(), tok); err != nil {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
 	}
@@ -114,7 +111,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) error {
 		return h.respond(w, r, err)
 	}
 	if old := es.token(r); old != "" {
-		if err := es.manager.RevokeToken(r.Context(), old); err != nil {
+		if _, err := es.manager.RevokeToken(r.Context(), old); err != nil {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
 	}

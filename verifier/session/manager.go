@@ -244,22 +244,26 @@ func (m *Manager) Revoke(ctx context.Context, id string) (*Session, error) {
 	return s, nil
 }
 
-// RevokeToken ends the session of token, if any. Unknown tokens are fine.
-func (m *Manager) RevokeToken(ctx context.Context, token string) error {
+// RevokeToken ends the session of token, expired or not, and returns it
+// as it was stored (logout reads its Provider and IDToken); nil when the
+// token has none. Malformed and unknown tokens are fine.
+func (m *Manager) RevokeToken(ctx context.Context, token string) (*Session, error) {
 	if !WellFormed(token) {
-		return nil
+		return nil, nil
 	}
 	s, err := m.store.ByToken(ctx, HashToken(token))
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := m.Revoke(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+	if _, err := m.Revoke(ctx, s.ID); errors.Is(err, ErrNotFound) {
+		return nil, nil // revoked meanwhile
+	} else if err != nil {
+		return nil, err
 	}
-	return nil
+	return s, nil
 }
 
 // RevokeUser ends every session of a user and returns how many there were.

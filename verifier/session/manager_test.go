@@ -243,8 +243,8 @@ func TestRevokeWhereEndsTheMatchingSessionsOfOneUser(t *testing.T) {
 				t.Fatalf("RevokeWhere = %d, %v; want %d", n, err, len(tc.want))
 			}
 			for _, name := range tc.want {
-				if _, err := m.SessionOf(ctx, toks[name]); !errors.Is(err, session.ErrNotFound) {
-					t.Errorf("%s: SessionOf = %v, want ErrNotFound", name, err)
+				if s, err := m.RevokeToken(ctx, toks[name]); s != nil || err != nil {
+					t.Errorf("%s: still stored after RevokeWhere: %v, %v", name, s, err)
 				}
 				_, err := m.Authenticate(ctx, toks[name], "")
 				wantReason(t, err, verifier.ReasonSessionRevoked)
@@ -264,7 +264,7 @@ func TestRevokeWhereEndsTheMatchingSessionsOfOneUser(t *testing.T) {
 	}
 }
 
-func TestSessionOfReadsALiveSessionWithoutTouchingIt(t *testing.T) {
+func TestRevokeTokenReturnsTheSessionItEndedWithoutTouchingIt(t *testing.T) {
 	st, c := newMapStore(), newClock()
 	m := newManager(t, st, c, session.Config{IdleTimeout: 10 * time.Minute})
 	ctx := context.Background()
@@ -277,31 +277,37 @@ func TestSessionOfReadsALiveSessionWithoutTouchingIt(t *testing.T) {
 	if _, err := m.Revoke(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
+	expired, _, _ := m.Create(ctx, session.NewSession{UserID: "u", Provider: "corp"})
 	c.advance(5 * time.Minute) // past the touch interval
-	got, err := m.SessionOf(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
+	got, err := m.RevokeToken(ctx, tok)
+	if err != nil || got == nil {
+		t.Fatalf("RevokeToken = %v, %v", got, err)
 	}
 	if got.ID != created.ID || got.Provider != ns.Provider || got.ProviderSID != ns.ProviderSID || got.IDToken != ns.IDToken {
-		t.Fatalf("SessionOf = %+v, want the provider fields given to Create", got)
+		t.Fatalf("RevokeToken = %+v, want the provider fields given to Create", got)
 	}
 	if st.touches != 0 || !got.LastSeen.Equal(created.LastSeen) {
-		t.Fatalf("SessionOf recorded a use: %d touches, last seen %v", st.touches, got.LastSeen)
+		t.Fatalf("RevokeToken recorded a use: %d touches, last seen %v", st.touches, got.LastSeen)
 	}
+	_, err = m.Authenticate(ctx, tok, "")
+	wantReason(t, err, verifier.ReasonSessionRevoked)
 	for _, tc := range []struct{ name, token string }{
 		{"a malformed token", "short"},
 		{"an unknown token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
 		{"a revoked token", revoked},
+		{"a token revoked just now", tok},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := m.SessionOf(ctx, tc.token); !errors.Is(err, session.ErrNotFound) {
-				t.Fatalf("SessionOf = %v, want ErrNotFound", err)
+			if s, err := m.RevokeToken(ctx, tc.token); s != nil || err != nil {
+				t.Fatalf("RevokeToken = %v, %v; want nothing", s, err)
 			}
 		})
 	}
-	c.advance(6 * time.Minute) // past the idle expiry
-	if _, err := m.SessionOf(ctx, tok); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("SessionOf of an expired session = %v, want ErrNotFound", err)
+	// A session that lapsed by idle time is still ended and returned: its
+	// provider session may be alive (logout goes on to the provider).
+	c.advance(6 * time.Minute)
+	if got, err := m.RevokeToken(ctx, expired); err != nil || got == nil || got.Provider != "corp" {
+		t.Fatalf("RevokeToken of an expired session = %v, %v", got, err)
 	}
 }
 

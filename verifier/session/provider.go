@@ -12,24 +12,6 @@ import (
 // Logout 1.0), and links from a provider's session id to its user, since a
 // logout token may carry "sid" without "sub".
 
-// SessionOf returns the live session of token without recording a use and
-// without the cache, so logout reads the stored Provider and IDToken. A
-// malformed, unknown, revoked or expired token is ErrNotFound; any other
-// error is a store failure.
-func (m *Manager) SessionOf(ctx context.Context, token string) (*Session, error) {
-	if !WellFormed(token) {
-		return nil, ErrNotFound
-	}
-	s, err := m.store.ByToken(ctx, HashToken(token))
-	if err != nil {
-		return nil, err
-	}
-	if !s.Live(m.cfg.Now()) {
-		return nil, ErrNotFound
-	}
-	return s, nil
-}
-
 // RevokeWhere ends every session of userID, expired or not, for which match
 // returns true, and returns how many it ended. Sessions revoked meanwhile
 // by someone else are skipped, not counted. On a store failure it returns
