@@ -10,22 +10,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authgate/authgate/verifier/session/storetest"
 )
 
-// testRedisURL returns the Redis for tests. Without AUTHGATE_TEST_REDIS the
-// test is skipped on a developer machine but fails in CI, where .ci/run
-// starts one: Redis tests never skip silently there.
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("AUTHGATE_TEST_REDIS")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AUTHGATE_TEST_REDIS is not set in CI")
-		}
-		t.Skip("AUTHGATE_TEST_REDIS is not set")
-	}
-	return url
-}
+// testRedisURL returns the Redis for tests (see storetest.RedisURL).
+func testRedisURL(t *testing.T) string { return storetest.RedisURL(t) }
 
 var (
 	caddyBinOnce sync.Once

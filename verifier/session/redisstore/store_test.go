@@ -19,13 +19,7 @@ import (
 // starts a Redis: the Redis tests must never skip silently there.
 func client(t testing.TB) *redis.Client {
 	t.Helper()
-	url := os.Getenv("AUTHGATE_TEST_REDIS")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AUTHGATE_TEST_REDIS is not set in CI")
-		}
-		t.Skip("AUTHGATE_TEST_REDIS is not set")
-	}
+	url := storetest.RedisURL(t)
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)

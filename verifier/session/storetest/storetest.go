@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -317,4 +318,19 @@ func testTouchedStaysIndexed(t *testing.T, s session.Store) {
 	}
 	_, err := s.ByToken(ctx, session.HashToken(tok))
 	wantNotFound(t, err)
+}
+
+// RedisURL returns the Redis for tests, from AUTHGATE_TEST_REDIS. Without
+// it the test is skipped on a developer machine but fails in CI (CI set),
+// where .ci/run starts one: Redis tests never skip silently there.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("AUTHGATE_TEST_REDIS")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AUTHGATE_TEST_REDIS is not set in CI")
+		}
+		t.Skip("AUTHGATE_TEST_REDIS is not set")
+	}
+	return url
 }
