@@ -26,10 +26,11 @@ func (h *Handler) endpointFor(r *http.Request) (endpoint, bool) {
 	if h.DisableEndpoints || len(h.app.endpoints) == 0 {
 		return nil, false
 	}
-	if ep, ok := h.callbackFor(r); ok {
+	path := originalURL(r).Path
+	if ep, ok := h.app.callbacks[path]; ok { // oidc callbacks may lie outside the prefix
 		return ep, true
 	}
-	name, ok := strings.CutPrefix(originalURL(r).Path, h.app.EndpointPrefix)
+	name, ok := strings.CutPrefix(path, h.app.EndpointPrefix)
 	if !ok {
 		return nil, false
 	}

@@ -171,13 +171,10 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	return nil
 }
 
-// callbackFor returns the oidc callback endpoint for r's original path.
-func (h *Handler) callbackFor(r *http.Request) (endpoint, bool) {
-	if len(h.app.callbacks) == 0 {
-		return nil, false
-	}
-	ep, ok := h.app.callbacks[originalURL(r).Path]
-	return ep, ok
+// atCallback reports whether r's original path is an oidc callback.
+func (h *Handler) atCallback(r *http.Request) bool {
+	_, ok := h.app.callbacks[originalURL(r).Path]
+	return ok
 }
 
 // subject builds the canonical subject of a provider's "sub".

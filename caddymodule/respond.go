@@ -85,7 +85,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 	}
 	if (h.LoginURL != "" || h.login != nil) && loginReasons[reason] && isBrowserNavigation(r) {
 		if h.login != nil {
-			if _, atCallback := h.callbackFor(r); atCallback {
+			if h.atCallback(r) {
 				// A callback on a route with endpoints off: starting
 				// another login from it would loop through the provider.
 				return h.loginFailed(w, r, http.StatusNotFound, reasonInvalidState, nil)
