@@ -111,6 +111,7 @@ type App struct {
 	refresher   policy.Refresher         // claim sources; nil: nothing refreshable
 	claimWriter policy.ClaimWriter       // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error           // run by Cleanup in reverse order
+	positions   map[string]string        // Caddyfile file:line by "kind name"; adapt time only
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.
@@ -139,6 +140,9 @@ func (App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.setDefaults()
+	if err := a.checkSubjects(nil); err != nil {
+		return err
+	}
 	cache, err := verifier.NewIdentityCache(a.CacheSize)
 	if err != nil {
 		return fmt.Errorf("creating identity cache: %w", err)

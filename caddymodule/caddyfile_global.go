@@ -29,6 +29,7 @@ func init() {
 //			from header  <name> [<scheme>]
 //			from cookie  <name>
 //			subject_template <template>
+//			same_subjects <verifier…>
 //			cache_ttl    <duration>
 //			jwks_refresh_interval <duration>
 //			jwks_timeout <duration>
@@ -62,6 +63,11 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	if err := app.UnmarshalCaddyfile(d); err != nil {
 		return nil, err
 	}
+	// Checked here too, not only at provision, so the error can name the
+	// Caddyfile lines.
+	if err := app.checkSubjects(app.positions); err != nil {
+		return nil, err
+	}
 	return httpcaddyfile.App{Name: "authgate", Value: caddyconfig.JSON(app, nil)}, nil
 }
 
@@ -81,26 +87,35 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 }
 
 func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
+	pos := position(d)
 	switch d.Val() {
 	case "dev":
 		if d.NextArg() {
 			return d.ArgErr()
 		}
 		a.Dev = true
+		a.notePosition(pos, devVerifierName, devVerifierName)
 	case "jwt":
 		jc, err := parseJWTBlock(d)
 		if err != nil {
 			return err
 		}
 		a.JWT = append(a.JWT, jc)
+		a.notePosition(pos, "jwt", jc.Name)
 	case "claim":
 		return a.parseClaim(d)
 	case "introspect":
-		return a.parseIntrospect(d)
+		if err := a.parseIntrospect(d); err != nil {
+			return err
+		}
+		a.notePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
 	case "session":
 		return a.parseSession(d)
 	case "oidc":
-		return a.parseOIDC(d)
+		if err := a.parseOIDC(d); err != nil {
+			return err
+		}
+		a.notePosition(pos, "oidc", a.OIDC[len(a.OIDC)-1].Name)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {

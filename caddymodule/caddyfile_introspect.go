@@ -20,6 +20,8 @@ import (
 //		from header        <name> [<scheme>]
 //		from cookie        <name>
 //		subject_path       <path>
+//		subject_template   <template>
+//		same_subjects      <verifier…>
 //		claims_path        <path>
 //		expires_path       <path>
 //		client_id          <id>
@@ -69,6 +71,10 @@ func (ic *IntrospectConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error 
 		return singleArg(d, &ic.TokenField)
 	case "subject_path":
 		return singleArg(d, &ic.SubjectPath)
+	case "subject_template":
+		return singleArg(d, &ic.SubjectTemplate)
+	case "same_subjects":
+		return appendArgs(d, &ic.SameSubjects)
 	case "claims_path":
 		return singleArg(d, &ic.ClaimsPath)
 	case "expires_path":

@@ -32,6 +32,8 @@ func (jc *JWTConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return singleArg(d, &jc.SecretFile)
 	case "subject_template":
 		return singleArg(d, &jc.SubjectTemplate)
+	case "same_subjects":
+		return appendArgs(d, &jc.SameSubjects)
 	case "key_file":
 		return appendArgs(d, &jc.KeyFiles)
 	case "audience":

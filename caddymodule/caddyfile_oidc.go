@@ -15,6 +15,7 @@ import (
 //		claims        <claim…>        (default: all but protocol claims)
 //		userinfo      [on|off]
 //		subject_template <template>   (default {sub})
+//		same_subjects <verifier…>
 //		login_timeout <duration>      (default 10m)
 //		timeout       <duration>      (default 10s)
 //	}
@@ -47,6 +48,8 @@ func (oc *OIDCConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return singleArg(d, &oc.CallbackPath)
 	case "subject_template":
 		return singleArg(d, &oc.SubjectTemplate)
+	case "same_subjects":
+		return appendArgs(d, &oc.SameSubjects)
 	case "scopes":
 		return appendArgs(d, &oc.Scopes)
 	case "claims":

@@ -70,8 +70,16 @@ type JWTConfig struct {
 	From []SourceConfig `json:"from,omitempty"`
 
 	// SubjectTemplate builds the canonical subject from "sub", for example
-	// "user:{sub}". Default: "{sub}".
+	// "user:{sub}". Two identity-producing verifiers whose templates can
+	// yield the same subject are a configuration error unless they name
+	// each other in SameSubjects. Default: "{sub}".
 	SubjectTemplate string `json:"subject_template,omitempty"`
+
+	// SameSubjects names the other verifiers (jwt, oidc or introspect
+	// blocks) that front the same user base, so their subjects may
+	// coincide with this one's; each must name this one back.
+	// Default: none.
+	SameSubjects []string `json:"same_subjects,omitempty"`
 
 	// CacheTTL bounds how long a verified token is served from the identity
 	// cache. The cache never outlives the token's exp or iat+max_age.

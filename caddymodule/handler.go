@@ -13,7 +13,6 @@ import (
 
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 func init() {
@@ -106,18 +105,16 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 // provisionWithApp compiles the handler against its (provisioned) app.
 func (h *Handler) provisionWithApp() error {
-	if err := h.provisionRoutes(); err != nil {
-		return err
-	}
+	// The login ends in an edge session, which routeVerifiers makes the
+	// route read and accept: refusing it would send every browser round
+	// the provider forever.
 	if h.LoginOIDC != "" {
 		if h.login = h.app.oidc[h.LoginOIDC]; h.login == nil {
 			return fmt.Errorf("login oidc %s: no such oidc block in the global authgate options", h.LoginOIDC)
 		}
-		// The login ends in an edge session; a route that does not read it
-		// would send every browser round the provider forever.
-		if len(h.Verifiers) > 0 && !slices.Contains(h.Verifiers, session.VerifierName) {
-			return fmt.Errorf("login oidc %s: the route's verifiers must include %q, the edge sessions logins create", h.LoginOIDC, session.VerifierName)
-		}
+	}
+	if err := h.provisionRoutes(); err != nil {
+		return err
 	}
 	route, err := compileSpecs(h.Require, h.app.policyOpt)
 	if err != nil {
@@ -133,9 +130,9 @@ func (h *Handler) provisionWithApp() error {
 // provisionRoutes builds one cached verifier per distinct credential source:
 // a source is served by the route's verifiers that read from it.
 func (h *Handler) provisionRoutes() error {
-	names := h.Verifiers
-	if len(names) == 0 {
-		names = h.app.verifierNames()
+	names, origins, err := h.routeVerifiers()
+	if err != nil {
+		return err
 	}
 	if len(names) == 0 {
 		return fmt.Errorf("no verifiers configured: add a jwt block (or dev) to the global authgate options")
@@ -155,7 +152,7 @@ func (h *Handler) provisionRoutes() error {
 		}
 	}
 	for _, s := range order {
-		v, err := h.sourceVerifier(s, bySource[s])
+		v, err := h.sourceVerifier(s, bySource[s], origins)
 		if err != nil {
 			return err
 		}
@@ -167,7 +164,7 @@ func (h *Handler) provisionRoutes() error {
 // sourceVerifier builds the verifier for one credential source: the JWT
 // verifiers reading it, routed by issuer behind the identity cache, then
 // the other verifiers in declaration order.
-func (h *Handler) sourceVerifier(s verifier.Source, names []string) (verifier.Verifier, error) {
+func (h *Handler) sourceVerifier(s verifier.Source, names []string, origins map[string]bool) (verifier.Verifier, error) {
 	var jwts []*verifier.JWTVerifier
 	var jwtNames []string
 	var chain verifier.Chain
@@ -175,7 +172,7 @@ func (h *Handler) sourceVerifier(s verifier.Source, names []string) (verifier.Ve
 	for _, n := range names {
 		e := h.app.verifiers[n]
 		if e.jwt == nil {
-			chain = append(chain, e.other)
+			chain = append(chain, sessionVerifier(e.other, origins))
 			continue
 		}
 		jwts, jwtNames = append(jwts, e.jwt), append(jwtNames, n)

@@ -23,6 +23,7 @@ const assertionSite = `{
 			audience any
 			jwks_url http://127.0.0.1:{PORT}/.authgate/jwks.json
 			types JWT
+			same_subjects dev
 		}
 		header X-Auth-User-Id {sub}
 		header X-Auth-Email {claims.email}

@@ -33,6 +33,8 @@ const sessionsSite = `{
 			recheck stytch_jwt
 			recheck_expired
 			from cookie stytch_session_jwt
+			subject_template stytch:{sub}
+			same_subjects stytch_sessions
 		}
 		introspect stytch_jwt {
 			url {STYTCH}/v1/sessions/authenticate
@@ -51,6 +53,8 @@ const sessionsSite = `{
 			inactive_status 401 404
 			from cookie stytch_session
 			from cookie stytch_session_jwt
+			subject_template stytch:{sub}
+			same_subjects stytch
 			subject_path session.user_id
 			claims_path session.custom_claims
 			expires_path session.expires_at
@@ -65,6 +69,7 @@ const sessionsSite = `{
 			forward cookie ory_kratos_session
 			from cookie ory_kratos_session
 			subject_path identity.id
+			subject_template kratos:{sub}
 			claims_path identity.traits
 			expires_path expires_at
 		}
@@ -74,6 +79,7 @@ const sessionsSite = `{
 			client_id gateway
 			client_secret {file.{SECRET_FILE}}
 			from header Authorization Bearer
+			subject_template as:{sub}
 			timeout 300ms
 		}
 	}
@@ -247,12 +253,12 @@ func TestOpaqueSessionsThroughCaddy(t *testing.T) {
 	cases := []struct {
 		name, header, wantUser, wantEmail, wantReason string
 	}{
-		{"a Stytch session cookie", "Cookie: stytch_session=sess-alice", "user-alice", "user-alice@example.com", ""},
-		{"an opaque token in the cookie the jwt block reads", "Cookie: stytch_session_jwt=sess-bob", "user-bob", "user-bob@example.com", ""},
+		{"a Stytch session cookie", "Cookie: stytch_session=sess-alice", "stytch:user-alice", "user-alice@example.com", ""},
+		{"an opaque token in the cookie the jwt block reads", "Cookie: stytch_session_jwt=sess-bob", "stytch:user-bob", "user-bob@example.com", ""},
 		{"an unknown Stytch session (404)", "Cookie: stytch_session=sess-nobody", "", "", "inactive"},
-		{"a Kratos session cookie forwarded to whoami", "Cookie: ory_kratos_session=kratos-alice", "k-alice", "alice@kratos.example", ""},
+		{"a Kratos session cookie forwarded to whoami", "Cookie: ory_kratos_session=kratos-alice", "kratos:k-alice", "alice@kratos.example", ""},
 		{"an unknown Kratos session (401)", "Cookie: ory_kratos_session=kratos-nobody", "", "", "inactive"},
-		{"an active RFC 7662 token", "Authorization: Bearer at-alice", "alice", "alice@as.example", ""},
+		{"an active RFC 7662 token", "Authorization: Bearer at-alice", "as:alice", "alice@as.example", ""},
 		{"an inactive RFC 7662 token", "Authorization: Bearer at-revoked", "", "", "inactive"},
 		{"an active RFC 7662 token without a subject", "Authorization: Bearer at-machine", "", "", "inactive"},
 	}
@@ -437,7 +443,7 @@ func TestRecheckConfigErrorsStopTheLoad(t *testing.T) {
 	base := strings.NewReplacer("{JWKS}", "http://127.0.0.1:9/jwks", "{STYTCH}", "http://127.0.0.1:9",
 		"{KRATOS}", "http://127.0.0.1:9", "{AS}", "http://127.0.0.1:9", "{SECRET_FILE}", secretFile).Replace(sessionsSite)
 	// Without recheck, stytch_jwt needs a source of its own to be valid.
-	reachable := []string{"token_field session_jwt\n", "token_field session_jwt\n\t\t\tfrom header X-Stytch-JWT\n"}
+	reachable := []string{"token_field session_jwt\n", "token_field session_jwt\n\t\t\tfrom header X-Stytch-JWT\n\t\t\tsubject_template check:{sub}\n"}
 	cases := []struct {
 		name  string
 		edits []string // old, new pairs

@@ -23,6 +23,7 @@ const idpSite = `{
 			jwks_url {JWKS_A}
 			audience app
 			unknown_kid_cooldown 1m
+			subject_template a:{sub}
 		}
 		jwt idp_b {
 			issuer https://b.example/
@@ -37,6 +38,7 @@ const idpSite = `{
 			audience any
 			max_age 5m
 			from header X-Api-Token
+			subject_template c:{sub}
 		}
 	}
 }
@@ -101,7 +103,7 @@ func TestEveryAlgorithmAndSourceVerifiesThroughCaddy(t *testing.T) {
 			tok := f.a.Key(alg).Mint(validClaims("https://a.example/"))
 			r := f.g.do("GET", "/", "Authorization: Bearer "+tok)
 			wantStatus(t, r, http.StatusOK)
-			if got := r.upstream.Get("X-Auth-User-Id"); got != "alice" {
+			if got := r.upstream.Get("X-Auth-User-Id"); got != "a:alice" {
 				t.Errorf("X-Auth-User-Id = %q", got)
 			}
 		})
@@ -215,8 +217,8 @@ func TestKeysKeepWorkingWhileJWKSIsDown(t *testing.T) {
 	fresh := f.a.Key("RS256").Mint(with(validClaims("https://a.example/"), "sub", "bob"))
 	r := f.g.do("GET", "/", "Authorization: Bearer "+fresh)
 	wantStatus(t, r, http.StatusOK)
-	if got := r.upstream.Get("X-Auth-User-Id"); got != "bob" {
-		t.Errorf("X-Auth-User-Id = %q, want bob", got)
+	if got := r.upstream.Get("X-Auth-User-Id"); got != "a:bob" {
+		t.Errorf("X-Auth-User-Id = %q, want a:bob", got)
 	}
 }
 

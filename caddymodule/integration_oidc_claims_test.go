@@ -148,22 +148,6 @@ http://127.0.0.1:{PORT} {
 		}
 	}
 }`, "subject_template"},
-		{"a route with login oidc that does not read sessions", `{
-	admin off
-	authgate {
-		dev
-		oidc corp {
-			issuer http://127.0.0.1:1
-			client_id x
-		}
-	}
-}
-http://127.0.0.1:{PORT} {
-	authgate {
-		login oidc corp
-		verifiers dev
-	}
-}`, "must include \"session\""},
 		{"two blocks for one client of one issuer", `{
 	admin off
 	authgate {
@@ -190,7 +174,7 @@ http://127.0.0.1:{PORT} {
 }`, "client_secret is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLoadError(t, adaptCaddyfile(t, strings.ReplaceAll(tc.caddyfile, "{PORT}", fmt.Sprint(freePort(t)))), tc.want)
+			wantConfigError(t, strings.ReplaceAll(tc.caddyfile, "{PORT}", fmt.Sprint(freePort(t))), tc.want)
 		})
 	}
 }

@@ -32,6 +32,7 @@ const refreshSite = `{
 			issuer partner
 			audience any
 			key_file {PARTNER_KEY}
+			same_subjects dev
 		}
 		claim roles {
 			fetch {SOURCE}/v1/users/{sub}/roles

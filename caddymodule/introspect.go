@@ -65,6 +65,15 @@ type IntrospectConfig struct {
 	// Default: sub.
 	SubjectPath string `json:"subject_path,omitempty"`
 
+	// SubjectTemplate builds the canonical subject from the answer's
+	// subject, as on jwt blocks. Re-checks compare the answer's own
+	// subject with the JWT's sub, untouched by it. Default: {sub}.
+	SubjectTemplate string `json:"subject_template,omitempty"`
+
+	// SameSubjects names the other verifiers that front the same user
+	// base, as on jwt blocks. Default: none.
+	SameSubjects []string `json:"same_subjects,omitempty"`
+
 	// ClaimsPath names an object in a json answer whose members become
 	// claims. Default: none (the only claim is sub).
 	ClaimsPath string `json:"claims_path,omitempty"`
@@ -162,6 +171,7 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		TokenField:       ic.TokenField,
 		InactiveStatus:   ic.InactiveStatus,
 		SubjectPath:      ic.SubjectPath,
+		SubjectTemplate:  ic.SubjectTemplate,
 		ClaimsPath:       ic.ClaimsPath,
 		ExpiresPath:      ic.ExpiresPath,
 		Lookup:           policy.Lookup,

@@ -65,6 +65,10 @@ type OIDCConfig struct {
 	// "sub", as on jwt blocks. Default: {sub}.
 	SubjectTemplate string `json:"subject_template,omitempty"`
 
+	// SameSubjects names the other verifiers that front the same user
+	// base, as on jwt blocks. Default: none.
+	SameSubjects []string `json:"same_subjects,omitempty"`
+
 	// LoginTimeout is how long a user may take at the provider before the
 	// callback is refused. Default: 10m.
 	LoginTimeout caddy.Duration `json:"login_timeout,omitempty"`
@@ -130,24 +134,23 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	a.oidc = map[string]*oidcProvider{}
 	a.callbacks = map[string]endpoint{}
 	repl := caddy.NewReplacer()
-	subjects := map[string]string{} // subject_template → issuer
-	clients := map[string]bool{}    // issuer and client_id
+	clients := map[string]bool{} // issuer and client_id
 	for _, oc := range a.OIDC {
 		if err := oc.setDefaults(a.EndpointPrefix); err != nil {
 			return err
 		}
-		// Two providers must not hand out the same canonical subjects: one
-		// provider's "sub" would become another's user.
+		// Providers handing out the same subjects are refused by
+		// checkSubjects; two blocks for one client would be one login.
 		if clients[oc.Issuer+"\x00"+oc.ClientID] {
 			return fmt.Errorf("oidc %s: another oidc block has the same issuer and client_id", oc.Name)
 		}
 		clients[oc.Issuer+"\x00"+oc.ClientID] = true
-		if iss, dup := subjects[oc.SubjectTemplate]; dup && iss != oc.Issuer {
-			return fmt.Errorf("oidc %s: another oidc block with another issuer has subject_template %s; give each provider its own (e.g. %s:{sub})", oc.Name, oc.SubjectTemplate, oc.Name)
-		}
-		subjects[oc.SubjectTemplate] = oc.Issuer
 		if _, dup := a.oidc[oc.Name]; dup {
 			return fmt.Errorf("oidc %s defined twice", oc.Name)
+		}
+		// `verifiers` lists name oidc blocks and verifiers alike.
+		if _, clash := a.verifiers[oc.Name]; clash {
+			return fmt.Errorf("oidc %s: the name is taken by another verifier (jwt, introspect, dev or session)", oc.Name)
 		}
 		if _, dup := a.callbacks[oc.CallbackPath]; dup {
 			return fmt.Errorf("oidc %s: callback_path %s is used by another oidc block", oc.Name, oc.CallbackPath)

@@ -69,6 +69,11 @@ type IntrospectConfig struct {
 	// ClaimsPath names an object in a JSON answer whose members become
 	// claims. Default: none (the only claim is sub).
 	ClaimsPath string
+	// SubjectTemplate builds Identity.Subject of Verify: "{sub}" is replaced
+	// by the service's subject. Recheck always reports the service's own
+	// subject, which a re-checked JWT's sub is compared with.
+	// Default: "{sub}".
+	SubjectTemplate string
 	// ExpiresPath is where the session's expiry sits in a JSON answer, as
 	// RFC 3339 or unix seconds. Default: none.
 	ExpiresPath string
@@ -174,6 +179,9 @@ func (c IntrospectConfig) withDefaults() IntrospectConfig {
 	if c.SubjectPath == "" {
 		c.SubjectPath = "sub"
 	}
+	if c.SubjectTemplate == "" {
+		c.SubjectTemplate = "{sub}"
+	}
 	defaultIfZero(&c.CacheSize, defaultIntrospectCache)
 	defaultIfZero(&c.Timeout, defaultIntrospectTimeout)
 	defaultIfZero(&c.MaxBodyBytes, defaultIntrospectBody)
@@ -205,6 +213,7 @@ func (c IntrospectConfig) validate() error {
 		}
 	}
 	add(c.Name != "", "name is required")
+	add(strings.Contains(c.SubjectTemplate, "{sub}"), "subject template must contain {sub}")
 	add(validEndpoint(c.URL), "url must be an absolute http or https URL")
 	add(c.Mode == IntrospectJSON || c.Mode == IntrospectRFC7662, `mode must be "json" or "rfc7662"`)
 	add(c.Method == http.MethodGet || c.Method == http.MethodPost, "method must be GET or POST")

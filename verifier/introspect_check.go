@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/authgate/authgate/internal/safecache"
@@ -48,9 +49,17 @@ func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection],
 // ASCII) is refused as malformed without a call, matching
 // ErrNotResponsible; an inactive answer is rejected as inactive; a service
 // that cannot be asked, or answers in a way that proves nothing, makes the
-// check unavailable. The returned Identity is shared and read-only.
+// check unavailable. The returned Identity is read-only; its Subject is the
+// service's subject after SubjectTemplate, so equal subjects of two services
+// stay two users.
 func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Identity, error) {
-	return v.Recheck(ctx, cred.Value)
+	id, err := v.Recheck(ctx, cred.Value)
+	if err != nil || v.cfg.SubjectTemplate == "{sub}" {
+		return id, err
+	}
+	c := *id // shallow: the claims stay shared and read-only
+	c.Subject = strings.ReplaceAll(v.cfg.SubjectTemplate, "{sub}", id.Subject)
+	return &c, nil
 }
 
 // Recheck implements Rechecker: the token (a JWT, for a re-check) is

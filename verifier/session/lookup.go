@@ -24,12 +24,14 @@ var (
 // more than TouchInterval after the last recorded one extends the idle
 // expiry.
 func (m *Manager) Authenticate(ctx context.Context, token, host string) (*Session, error) {
-	e, err := m.authenticate(ctx, token, host)
+	e, err := m.authenticate(ctx, token, host, nil)
 	return e.s, err
 }
 
-// authenticate is Authenticate returning the session's identity too.
-func (m *Manager) authenticate(ctx context.Context, token, host string) (cacheEntry, error) {
+// authenticate is Authenticate returning the session's identity too. When
+// origins is not nil, a session whose Origin is not in it is refused with
+// reason bad_issuer (before its use is recorded).
+func (m *Manager) authenticate(ctx context.Context, token, host string, origins map[string]bool) (cacheEntry, error) {
 	if !WellFormed(token) {
 		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
 	}
@@ -52,6 +54,9 @@ func (m *Manager) authenticate(ctx context.Context, token, host string) (cacheEn
 	}
 	if s.Host != "" && !strings.EqualFold(s.Host, host) {
 		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionRevoked, errWrongHost)
+	}
+	if origins != nil && !origins[s.Origin()] {
+		return cacheEntry{}, verifier.Reject(verifier.ReasonBadIssuer, errOrigin)
 	}
 	if err := m.checkSource(ctx, s); err != nil {
 		return cacheEntry{}, err

@@ -19,6 +19,10 @@ type Verifier struct {
 	// HostOf returns the request's host, for sessions bound to one site.
 	// Nil: sessions are not checked against a host.
 	HostOf func(context.Context) string
+	// Origins, when not nil, limits the sessions accepted to those whose
+	// Origin it holds; others are refused with reason bad_issuer, as a
+	// token of a verifier the route does not accept is. Nil: every session.
+	Origins map[string]bool
 }
 
 // Verify implements verifier.Verifier. The identity returned is shared with
@@ -31,7 +35,7 @@ func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verif
 	if v.HostOf != nil {
 		host = v.HostOf(ctx)
 	}
-	e, err := v.Manager.authenticate(ctx, cred.Value, host)
+	e, err := v.Manager.authenticate(ctx, cred.Value, host, v.Origins)
 	if err != nil {
 		return nil, err
 	}
