@@ -1,0 +1,60 @@
+package caddymodule
+
+import (
+	"crypto"
+	"fmt"
+	"os"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// keySource builds the key source of a jwt block and its default algorithms.
+func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (verifier.KeySource, []string, error) {
+	kinds := 0
+	for _, set := range []bool{jc.JWKSURL != "", len(jc.KeyFiles) > 0, jc.SecretFile != ""} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return nil, nil, fmt.Errorf("exactly one of jwks_url, key_file or secret_file is required")
+	}
+	switch {
+	case jc.JWKSURL != "":
+		ks, key, err := loadRemoteKeys(ctx, a.logger, jc, repl.ReplaceKnown(jc.JWKSURL, ""))
+		if err != nil {
+			return nil, nil, err
+		}
+		a.poolKeys = append(a.poolKeys, key)
+		return ks, verifier.RemoteDefaultAlgorithms, nil
+	case jc.SecretFile != "":
+		secret, err := os.ReadFile(repl.ReplaceKnown(jc.SecretFile, ""))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading secret_file: %w", err)
+		}
+		return verifier.NewHMACKeySource(secret), []string{"HS256", "HS384", "HS512"}, nil
+	}
+	keys, err := loadKeyFiles(repl, jc.KeyFiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	return verifier.NewStaticKeySource(keys), verifier.DefaultAlgorithms(keys), nil
+}
+
+func loadKeyFiles(repl *caddy.Replacer, files []string) ([]crypto.PublicKey, error) {
+	var keys []crypto.PublicKey
+	for _, f := range files {
+		data, err := os.ReadFile(repl.ReplaceKnown(f, ""))
+		if err != nil {
+			return nil, fmt.Errorf("reading key_file: %w", err)
+		}
+		k, err := verifier.ParsePublicKeysPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("parsing key_file %s: %w", f, err)
+		}
+		keys = append(keys, k...)
+	}
+	return keys, nil
+}
