@@ -9,7 +9,7 @@ import (
 // parseSession parses the session block of the global authgate options:
 //
 //	session {
-//		store bolt [<path>] | store redis <url>
+//		store bolt [<path>] | store redis [<url>] [{ … }] (see parseRedisBlock)
 //		cookie <name>
 //		insecure_cookie
 //		idle_timeout <duration>
@@ -72,12 +72,18 @@ func (sc *SessionConfig) parseStore(d *caddyfile.Dispenser) error {
 	}
 	args := d.RemainingArgs()
 	switch {
+	case len(args) == 0:
+		return d.ArgErr()
 	case len(args) == 1 && args[0] == "bolt":
 		sc.Store = &SessionStoreConfig{Type: "bolt"}
 	case len(args) == 2 && args[0] == "bolt":
 		sc.Store = &SessionStoreConfig{Type: "bolt", Path: args[1]}
-	case len(args) == 2 && args[0] == "redis":
-		sc.Store = &SessionStoreConfig{Type: "redis", URL: args[1]}
+	case len(args) <= 2 && args[0] == "redis":
+		sc.Store = &SessionStoreConfig{Type: "redis"}
+		if len(args) == 2 {
+			sc.Store.URL = args[1]
+		}
+		return sc.Store.parseRedisBlock(d)
 	case len(args) > 0 && args[0] != "bolt" && args[0] != "redis":
 		return d.Errf("unknown session store %s: want bolt or redis", strconv.Quote(args[0]))
 	default:

@@ -54,7 +54,9 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 		return h.loginFailed(w, r, http.StatusUnauthorized, reasonProviderError, nil)
 	}
 	sum := sha256.Sum256([]byte(ls.State))
-	first, err := h.app.sessions.manager.Use(r.Context(), "oidc-state|"+hex.EncodeToString(sum[:]), ls.Expires)
+	// A state begun before the store lost its data may have been used.
+	begun := ls.Expires.Add(-time.Duration(p.cfg.LoginTimeout))
+	first, err := h.app.sessions.manager.UseIssued(r.Context(), "oidc-state|"+hex.EncodeToString(sum[:]), begun, ls.Expires)
 	if err != nil {
 		return h.loginFailed(w, r, http.StatusServiceUnavailable, "store_unavailable", err)
 	}

@@ -74,8 +74,11 @@ type SessionStoreConfig struct {
 	// directory. Placeholders such as {env.*} are expanded.
 	Path string `json:"path,omitempty"`
 	// URL is the Redis URL (redis://[user:pass@]host:port/db or
-	// rediss://…). Required for redis. Placeholders are expanded.
+	// rediss://…). Required for redis unless Redis.Sentinel is set.
+	// Placeholders are expanded.
 	URL string `json:"url,omitempty"`
+	// Redis holds timeouts, Sentinel and replication settings for redis.
+	Redis *RedisOptions `json:"redis,omitempty"`
 }
 
 // edgeSessions is the provisioned session machinery of an App.
@@ -110,6 +113,8 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		Lifetime:    time.Duration(sc.Lifetime),
 		MaxPerUser:  sc.MaxSessionsPerUser,
 		CacheTTL:    sessionCacheTTL,
+		// With Redis, each call is bounded by the store's own timeout.
+		StoreTimeout: sc.Store.storeTimeout(),
 	})
 	if err != nil {
 		return err

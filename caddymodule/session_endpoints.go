@@ -162,7 +162,7 @@ func (h *Handler) verifyExchanged(r *http.Request, tok string) (*verifier.Identi
 		sum := sha256.Sum256([]byte(tok))
 		key = "#" + hex.EncodeToString(sum[:])
 	}
-	first, err := es.manager.Use(r.Context(), "x|"+id.Verifier+"|"+key, id.ExpiresAt)
+	first, err := es.manager.UseIssued(r.Context(), "x|"+id.Verifier+"|"+key, id.IssuedAt, id.ExpiresAt)
 	if err != nil {
 		return nil, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}

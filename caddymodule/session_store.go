@@ -1,18 +1,15 @@
 package caddymodule
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/verifier/session"
 	"github.com/authgate/authgate/verifier/session/boltstore"
-	"github.com/authgate/authgate/verifier/session/redisstore"
 )
 
 // sessionStores shares open stores across config reloads, keyed by type
@@ -61,54 +58,7 @@ func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *SessionStoreConfi
 		}
 		return val.(*pooledStore).Store, key, nil
 	case "redis":
-		url := repl.ReplaceKnown(sc.URL, "")
-		opts, err := redis.ParseURL(url)
-		if err != nil {
-			// The parse error may quote the URL, password included.
-			return nil, "", fmt.Errorf("session store: redis url is not valid")
-		}
-		failFast(opts)
-		key := "redis|" + url
-		val, _, err := sessionStores.LoadOrNew(key, func() (caddy.Destructor, error) {
-			rdb := redis.NewClient(opts)
-			pingRedis(logger, rdb)
-			return &pooledStore{Store: redisstore.New(rdb, ""), closeFn: rdb.Close}, nil
-		})
-		if err != nil {
-			return nil, "", err
-		}
-		// The bare store, not the wrapper: the Manager looks for
-		// session.Watcher on it.
-		return val.(*pooledStore).Store, key, nil
+		return loadRedisStore(logger, sc)
 	}
 	return nil, "", fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
-}
-
-// failFast shortens go-redis's defaults (3 retries with backoff, 5 dial
-// attempts per connection, 5s dial timeout) where the URL does not set them: a request waits on a Redis
-// that is down for well under a second before it gets its 503.
-func failFast(opts *redis.Options) {
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 1
-	}
-	if opts.MaxRetryBackoff == 0 {
-		opts.MaxRetryBackoff = 100 * time.Millisecond
-	}
-	if opts.DialTimeout == 0 {
-		opts.DialTimeout = 2 * time.Second
-	}
-	if opts.DialerRetries == 0 {
-		opts.DialerRetries = 1
-	}
-}
-
-// pingRedis warns when Redis cannot be reached at start. It does not fail
-// provisioning: session requests answer 503 until Redis is back.
-func pingRedis(logger *zap.Logger, rdb *redis.Client) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		logger.Warn("session store: redis is not reachable; session requests fail with 503 until it is",
-			zap.String("addr", rdb.Options().Addr), zap.Error(err))
-	}
 }

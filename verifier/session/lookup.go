@@ -84,8 +84,11 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) 
 	gen := m.cache.generation()
 	v, err, _ := m.flights.Do("t"+key, func() (any, error) {
 		// Shared by concurrent requests: one client going away must not
-		// fail the others (the store's own timeouts still bound it).
-		return m.store.ByToken(context.WithoutCancel(ctx), h)
+		// fail the others, so the read is detached from the request, and
+		// bounded by its own deadline instead.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.StoreTimeout)
+		defer cancel()
+		return m.store.ByToken(rctx, h)
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -20,6 +20,9 @@ const (
 	// DefaultRetain is how long an expired session is remembered, so that
 	// its cookie is answered session_expired rather than session_revoked.
 	DefaultRetain = 10 * time.Minute
+	// DefaultStoreTimeout bounds a session read shared by concurrent
+	// requests (it outlives any one request's context).
+	DefaultStoreTimeout = 2 * time.Second
 	// maxTouchInterval bounds how stale LastSeen may get in the store.
 	maxTouchInterval = time.Minute
 )
@@ -47,6 +50,9 @@ type Config struct {
 	CacheSize int64
 	// Retain is how long expired sessions are remembered. Default: 10m.
 	Retain time.Duration
+	// StoreTimeout bounds a session read that is detached from the
+	// request asking for it. Default: 2s.
+	StoreTimeout time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 }
@@ -99,6 +105,9 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.Retain <= 0 {
 		cfg.Retain = DefaultRetain
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -21,19 +21,17 @@ const DefaultPrefix = "authgate:"
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	opts   Options
+	gen    generation
+	mirror denyMirror
+	stop   context.CancelFunc
 }
 
 // New returns a store using rdb with keys below prefix (default
-// DefaultPrefix).
+// DefaultPrefix) and default options. Close it when done.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	return &Store{rdb: rdb, prefix: prefix}
+	return Open(rdb, Options{Prefix: prefix})
 }
-
-// Close implements session.Store; the client is closed by its owner.
-func (s *Store) Close() error { return nil }
 
 func (s *Store) tokenKey(h session.Hash) string { return s.prefix + "t:" + h.String() }
 func (s *Store) idKey(id string) string         { return s.prefix + "s:" + id }
@@ -272,14 +270,18 @@ func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error)
 	return ses, s.publish(ctx, ses.TokenHash.String())
 }
 
-// remove deletes sessions and their index entries in one MULTI.
+// remove deletes sessions and their index entries in one MULTI (waiting
+// for replicas when configured).
 func (s *Store) remove(ctx context.Context, all ...*session.Session) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, ses := range all {
-			p.Del(ctx, s.tokenKey(ses.TokenHash), s.idKey(ses.ID))
-			p.ZRem(ctx, s.userKey(ses.UserID), ses.ID)
-		}
-		return nil
+	err := s.replicated(ctx, func(c redis.Cmdable) error {
+		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, ses := range all {
+				p.Del(ctx, s.tokenKey(ses.TokenHash), s.idKey(ses.ID))
+				p.ZRem(ctx, s.userKey(ses.UserID), ses.ID)
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("deleting session: %w", err)
