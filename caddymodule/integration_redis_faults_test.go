@@ -1,12 +1,16 @@
 package caddymodule
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/authgate/authgate/verifier/session/storetest"
 )
@@ -126,4 +130,58 @@ func TestHungRedisFailsFastAndRecovers(t *testing.T) {
 	})
 	t.Logf("recovered %v after SIGCONT", time.Since(start).Round(time.Millisecond))
 	wantStatus(t, g.do("GET", "/", bearer), http.StatusOK)
+}
+
+// A Redis restarted without its data used to reopen revoked tokens on
+// every instance, let an exchanged token be exchanged again, and log
+// nothing. Now both instances find the loss (the generation marker is
+// gone), log it at error level, keep refusing the revoked subject from
+// their in-memory deny-list and write it back, and refuse exchanges of
+// tokens issued before the loss was found.
+func TestEmptyRedisRestartKeepsRevocations(t *testing.T) {
+	rp := storetest.StartRedis(t)
+	up := echoUpstream(t)
+	dir := t.TempDir()
+	site := strings.NewReplacer("{REDIS}", rp.URL(), "{UPSTREAM}", up.URL).Replace(ownRedisSite)
+	adminAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	a := startGateway(t, strings.NewReplacer("{ADMIN}", adminAddr, "{LOG}", dir+"/a.log").Replace(site))
+	b := startSecondInstance(t, strings.NewReplacer("{ADMIN}", "off", "{STORAGE}", a.storage, "{LOG}", dir+"/b.log").Replace(site))
+
+	revoked := "Authorization: Bearer " + a.mint("nick")
+	wantStatus(t, send(t, b, "GET", "/", "", revoked), http.StatusOK)
+	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	wantStatus(t, send(t, "http://"+adminAddr, "POST", "/authgate/revocations", `{"sub":"nick","until":"`+until+`"}`, jsonCT), http.StatusCreated)
+	refusedWithin(t, 2*time.Second, "revocation on B", func() int { return send(t, b, "GET", "/", "", revoked).status })
+	exchanged := a.mint("olga")
+	wantStatus(t, send(t, a.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+exchanged), http.StatusCreated)
+	time.Sleep(1500 * time.Millisecond) // B's background check loads the deny-list
+
+	rp.Restart()
+
+	for name, base := range map[string]string{"A": a.base, "B": b} {
+		wantReason(t, send(t, base, "GET", "/", "", revoked), http.StatusUnauthorized, "token_revoked")
+		t.Logf("instance %s", name)
+		wantReason(t, send(t, base, "POST", "/.authgate/session", "", "Authorization: Bearer "+exchanged), http.StatusUnauthorized, "token_reused")
+	}
+	for _, log := range []string{dir + "/a.log", dir + "/b.log"} {
+		sesWaitFor(t, 3*time.Second, "loss logged at error level in "+log, func() bool {
+			data, _ := os.ReadFile(log)
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.Contains(line, `"level":"error"`) && strings.Contains(line, "redis lost its data") {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	// The deny-list is back in Redis: a third instance starting now, with
+	// nothing in memory, refuses the subject too.
+	rdb := redis.NewClient(&redis.Options{Addr: rp.Addr()})
+	defer rdb.Close()
+	sesWaitFor(t, 3*time.Second, "deny-list written back", func() bool {
+		return rdb.Exists(context.Background(), "authgate:ds:nick").Val() == 1
+	})
+	// Tokens issued after the loss was found are exchanged as usual.
+	time.Sleep(time.Second) // iat has second precision
+	wantStatus(t, send(t, b, "POST", "/.authgate/session", "", "Authorization: Bearer "+a.mint("olga")), http.StatusCreated)
 }
