@@ -266,17 +266,6 @@ func (hp headerPolicy) filterConnection(values []string) []string {
 	return out
 }
 
-// stripTrailers removes identity names from declared request trailers: a
-// chunked request can announce X-Auth-User-Id as a trailer and have the
-// proxy forward it after the body.
-func (hp headerPolicy) stripTrailers(t http.Header) {
-	for name := range t {
-		if hp.isIdentity(name) {
-			delete(t, name)
-		}
-	}
-}
-
 // applyHeaders sets the mapped identity headers on the upstream request.
 func applyHeaders(h http.Header, mappings []headerMapping, id *verifier.Identity) {
 	for i := range mappings {

@@ -70,12 +70,3 @@ func TestUnknownErrorsAreInternalNot401(t *testing.T) {
 		t.Fatal("an unclassified error must become a caddyhttp 500 error")
 	}
 }
-
-func TestStripTrailersRemovesIdentityNames(t *testing.T) {
-	hp := newHeaderPolicy(mustHeaders(t, defaultHeaders()), nil)
-	tr := http.Header{"X-Auth-User-Id": nil, "X_auth_email": nil, "Checksum": nil}
-	hp.stripTrailers(tr)
-	if _, ok := tr["Checksum"]; !ok || len(tr) != 1 {
-		t.Fatalf("trailers left: %v, want only Checksum", tr)
-	}
-}

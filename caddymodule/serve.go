@@ -16,9 +16,10 @@ import (
 // forward, and writes the refusal itself when a step says no.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.headers.stripInbound(r.Header)
-	if r.Trailer != nil {
-		h.headers.stripTrailers(r.Trailer)
+	if h.announcesProtectedTrailer(r) {
+		return h.refuseTrailer(w, r)
 	}
+	h.guardTrailers(r)
 	if ep, ok := h.endpointFor(r); ok {
 		return ep(h, w, r)
 	}
