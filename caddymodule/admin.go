@@ -101,16 +101,30 @@ func pathParts(r *http.Request, prefix string) ([]string, bool) {
 
 // checkAdminRequest refuses what a browser could send: an Origin header,
 // or a content type other than JSON (which a cross-origin page cannot
-// send without a preflight the admin API never answers).
+// send without a preflight the admin API never answers). A GET or DELETE
+// with neither body nor Content-Type passes: a page cannot send a
+// cross-origin DELETE without that preflight nor read a cross-origin GET's
+// answer, so the header would protect nothing there, and plain `curl -X
+// DELETE` works.
 func checkAdminRequest(r *http.Request) error {
 	if r.Header.Get("Origin") != "" {
 		return apiError(http.StatusForbidden, "authgate admin calls must not carry an Origin header")
+	}
+	if bodilessRead(r) {
+		return nil
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		return apiError(http.StatusUnsupportedMediaType, "authgate admin calls must be Content-Type: application/json")
 	}
 	return nil
+}
+
+// bodilessRead reports a GET or DELETE that carries no body (no length,
+// no chunked encoding) and no Content-Type.
+func bodilessRead(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodDelete) &&
+		r.ContentLength == 0 && len(r.TransferEncoding) == 0 && r.Header.Get("Content-Type") == ""
 }
 
 // activeSessions returns the running authgate app's edge sessions.

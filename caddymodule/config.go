@@ -39,8 +39,9 @@ type JWTConfig struct {
 
 	// Algorithms is the allow-list of "alg" values. Default: the asymmetric
 	// algorithms that fit the configured keys (all of RS*, PS*, ES*, EdDSA
-	// for a JWKS URL; HS256/384/512 for a secret file). "none" is never
-	// accepted.
+	// for a JWKS URL), or for a secret file the HMAC algorithms the secret
+	// is long enough for (HS256 from 32 bytes, HS384 from 48, HS512 from
+	// 64). "none" is never accepted.
 	Algorithms []string `json:"algorithms,omitempty"`
 
 	// Types is the allow-list of "typ" headers, compared case-insensitively.

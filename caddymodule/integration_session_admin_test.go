@@ -71,7 +71,7 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 		{"a reserved claim is refused", "PUT", "/authgate/sessions/" + created.SessionID + "/claims/sub", `"eve"`, []string{jsonCT}, 400},
 		{"reserved claims are refused at creation", "POST", "/authgate/sessions", `{"user_id":"x","claims":{"exp":1}}`, []string{jsonCT}, 400},
 		{"a claim of an unknown session is 404", "PUT", "/authgate/sessions/ses_nope/claims/mfa", `true`, []string{jsonCT}, 404},
-		{"a call without JSON content type is refused", "GET", "/authgate/sessions?user_id=bob", "", nil, 415},
+		{"a call with a body but without JSON content type is refused", "POST", "/authgate/sessions", `{"user_id":"x"}`, nil, 415},
 		{"a call with an Origin header is refused", "GET", "/authgate/sessions?user_id=bob", "", []string{jsonCT, "Origin: http://evil.example"}, 403},
 		{"listing needs a user", "GET", "/authgate/sessions", "", []string{jsonCT}, 400},
 		{"a bad ttl is refused", "POST", "/authgate/sessions", `{"user_id":"x","ttl":"soon"}`, []string{jsonCT}, 400},

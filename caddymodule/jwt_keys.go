@@ -30,11 +30,7 @@ func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) 
 		a.poolKeys = append(a.poolKeys, key)
 		return ks, verifier.RemoteDefaultAlgorithms, nil
 	case jc.SecretFile != "":
-		secret, err := os.ReadFile(repl.ReplaceKnown(jc.SecretFile, ""))
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading secret_file: %w", err)
-		}
-		return verifier.NewHMACKeySource(secret), []string{"HS256", "HS384", "HS512"}, nil
+		return secretKeySource(repl.ReplaceKnown(jc.SecretFile, ""))
 	}
 	keys, err := loadKeyFiles(repl, jc.KeyFiles)
 	if err != nil {
@@ -57,4 +53,21 @@ func loadKeyFiles(repl *caddy.Replacer, files []string) ([]crypto.PublicKey, err
 		keys = append(keys, k...)
 	}
 	return keys, nil
+}
+
+// secretKeySource reads a jwt block's secret_file and returns its key source
+// with the default algorithms: the HMAC algorithms the secret is long enough
+// for, so a 32-byte secret serves HS256 without an algorithms line. A
+// secret under 32 bytes fits no algorithm and is refused here, with its
+// length, rather than as an empty allow-list.
+func secretKeySource(path string) (verifier.KeySource, []string, error) {
+	secret, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading secret_file: %w", err)
+	}
+	algs := verifier.HMACAlgorithms(secret)
+	if len(algs) == 0 {
+		return nil, nil, fmt.Errorf("secret_file: the secret has %d bytes; HMAC needs at least 32", len(secret))
+	}
+	return verifier.NewHMACKeySource(secret), algs, nil
 }

@@ -83,6 +83,21 @@ func (s *StaticKeySource) supports(alg string) bool {
 	return ok
 }
 
+// HMACAlgorithms returns the HMAC algorithms secret is long enough for
+// (RFC 7518 section 3.2 wants a key at least as long as the hash): HS256
+// from 32 bytes, HS384 from 48, HS512 from 64; none below 32 bytes. It is
+// the default allow-list of a secret file, so a 32-byte secret works
+// without listing algorithms.
+func HMACAlgorithms(secret []byte) []string {
+	var algs []string
+	for _, alg := range hmacAlgorithms {
+		if len(secret) >= hmacMinLen(alg) {
+			algs = append(algs, alg)
+		}
+	}
+	return algs
+}
+
 // hmacMinLen is the smallest secret RFC 7518 section 3.2 allows for alg:
 // as long as the hash output.
 func hmacMinLen(alg string) int {
