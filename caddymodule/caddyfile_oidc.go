@@ -11,7 +11,7 @@ import (
 //		client_id     <id>
 //		client_secret <secret>        ({env.*} and {file.*} work)
 //		scopes        <scope…>        (default openid email profile)
-//		callback_path <path>          (default /.authgate/callback)
+//		callback_url  <url…>          (required; repeatable, one per site host)
 //		claims        <claim…>        (default: all but protocol claims)
 //		userinfo      [on|off]
 //		subject_template <template>   (default {sub})
@@ -29,8 +29,8 @@ func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	if oc.Issuer == "" || oc.ClientID == "" {
-		return d.Errf("oidc %s: issuer and client_id are required", oc.Name)
+	if oc.Issuer == "" || oc.ClientID == "" || len(oc.CallbackURLs) == 0 {
+		return d.Errf("oidc %s: issuer, client_id and callback_url are required", oc.Name)
 	}
 	a.OIDC = append(a.OIDC, oc)
 	return nil
@@ -44,8 +44,10 @@ func (oc *OIDCConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return singleArg(d, &oc.ClientID)
 	case "client_secret":
 		return singleArg(d, &oc.ClientSecret)
+	case "callback_url":
+		return appendArgs(d, &oc.CallbackURLs)
 	case "callback_path":
-		return singleArg(d, &oc.CallbackPath)
+		return d.Err("callback_path was replaced by callback_url: give the absolute redirect URI registered at the provider, such as callback_url https://app.example.com/.authgate/callback")
 	case "subject_template":
 		return singleArg(d, &oc.SubjectTemplate)
 	case "same_subjects":

@@ -110,6 +110,7 @@ http://127.0.0.1:{PORT} {
 		oidc corp {
 			issuer http://127.0.0.1:1
 			client_id x
+			callback_url https://app.example.com/.authgate/callback
 		}
 	}
 }
@@ -126,25 +127,28 @@ http://127.0.0.1:{PORT} {
 			issuer http://127.0.0.1:1
 			client_id x
 			subject_template a:{sub}
+			callback_url https://app.example.com/.authgate/callback
 		}
 		oidc b {
 			issuer http://127.0.0.1:2
 			client_id y
 			subject_template b:{sub}
+			callback_url https://other.example.com/.authgate/callback
 		}
 	}
-}`, "callback_path"},
+}`, "is used by another oidc block"},
 		{"two providers handing out the same subjects", `{
 	admin off
 	authgate {
 		oidc a {
 			issuer http://127.0.0.1:1
 			client_id x
+			callback_url https://app.example.com/.authgate/callback
 		}
 		oidc b {
 			issuer http://127.0.0.1:2
 			client_id y
-			callback_path /b/callback
+			callback_url https://app.example.com/b/callback
 		}
 	}
 }`, "subject_template"},
@@ -154,14 +158,55 @@ http://127.0.0.1:{PORT} {
 		oidc a {
 			issuer http://127.0.0.1:1
 			client_id x
+			callback_url https://app.example.com/.authgate/callback
 		}
 		oidc b {
 			issuer http://127.0.0.1:1
 			client_id x
-			callback_path /b/callback
+			callback_url https://app.example.com/b/callback
 		}
 	}
 }`, "same issuer and client_id"},
+		{"a relative callback_url", `{
+	admin off
+	authgate {
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+			callback_url /.authgate/callback
+		}
+	}
+}`, "must be an absolute http(s) URL"},
+		{"a callback_url with a query", `{
+	admin off
+	authgate {
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+			callback_url https://app.example.com/cb?x=1
+		}
+	}
+}`, "must be an absolute http(s) URL"},
+		{"a callback_url without a path", `{
+	admin off
+	authgate {
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+			callback_url https://app.example.com
+		}
+	}
+}`, "must be an absolute http(s) URL"},
+		{"two callback_urls for one host", `{
+	admin off
+	authgate {
+		oidc corp {
+			issuer http://127.0.0.1:1
+			client_id x
+			callback_url https://app.example.com/a https://APP.example.com/b
+		}
+	}
+}`, "two callback_url entries for host app.example.com"},
 		{"a client secret that expands to nothing", `{
 	admin off
 	authgate {
@@ -169,6 +214,7 @@ http://127.0.0.1:{PORT} {
 			issuer http://127.0.0.1:1
 			client_id x
 			client_secret {env.AUTHGATE_TEST_UNSET_SECRET}
+			callback_url https://app.example.com/.authgate/callback
 		}
 	}
 }`, "client_secret is empty"},
@@ -191,6 +237,7 @@ func TestOIDCReadmeExampleProtectsABrowserApp(t *testing.T) {
 		"{\n\tauthgate {\n\t\toidc", "{\n\tadmin off\n\tauthgate {\n\t\toidc",
 		"https://idp.example.com", p.Issuer(),
 		"/run/secrets/oidc", secret,
+		"https://app.example.com/", "http://127.0.0.1:{PORT}/",
 		"app.example.com", "http://127.0.0.1:{PORT}",
 		"legacy-app:8080", echoUpstream(t).URL,
 	).Replace(readmeExample(t, "oidc-browser-app"))
@@ -209,7 +256,7 @@ func TestOIDCReadmeExampleProtectsABrowserApp(t *testing.T) {
 }
 
 func TestOIDCLoginReplacesTheBrowsersSessionAndHonoursCallbackPath(t *testing.T) {
-	e := startOIDC(t, oidctest.Options{}, "callback_path /auth/cb")
+	e := startOIDC(t, oidctest.Options{}, "callback_url http://127.0.0.1:{PORT}/auth/cb")
 	e.p.AllowRedirect(e.g.base + "/auth/cb")
 	b := e.loggedIn(t, "alice")
 	old := b.cookie(e.g.base, sessionCookieName)

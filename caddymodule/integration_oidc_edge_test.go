@@ -89,7 +89,7 @@ const providerB = `oidc b {
 			client_id gateway-b
 			client_secret b-secret
 			subject_template b:{sub}
-			callback_path /cb/b
+			callback_url http://127.0.0.1:{PORT}/cb/b http://127.0.0.1:{PLAIN}/cb/b
 		}`
 
 func TestOIDCTwoProvidersAreKeptApart(t *testing.T) {
@@ -97,9 +97,11 @@ func TestOIDCTwoProvidersAreKeptApart(t *testing.T) {
 	pb := oidctest.New(t, oidctest.Options{ClientID: "gateway-b", ClientSecret: "b-secret"})
 	up := echoUpstream(t).URL
 	// oidcSite logs browsers in at corp; a second site has no `login oidc`.
-	plain := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	plainPort := freePort(t)
+	plain := fmt.Sprintf("http://127.0.0.1:%d", plainPort)
 	g := startGateway(t, strings.NewReplacer("{ISSUER}", corp.Issuer(), "{UPSTREAM}", up, "{SESSION}", "",
-		"{OIDC}", "subject_template corp:{sub}", "{GLOBAL}", strings.ReplaceAll(providerB, "{ISSUER_B}", pb.Issuer()),
+		"{OIDC}", fmt.Sprintf("subject_template corp:{sub}\n\t\t\tcallback_url %s/.authgate/callback", plain),
+		"{GLOBAL}", strings.NewReplacer("{ISSUER_B}", pb.Issuer(), "{PLAIN}", fmt.Sprint(plainPort)).Replace(providerB),
 	).Replace(oidcSite)+plain+" {\n\tauthgate\n\treverse_proxy "+up+"\n}\n")
 	corp.AllowRedirect(g.base + "/.authgate/callback")
 	pb.AllowRedirect(g.base + "/cb/b") // loopback redirect URIs match on any port

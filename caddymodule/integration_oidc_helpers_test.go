@@ -22,6 +22,7 @@ const oidcSite = `{
 			issuer {ISSUER}
 			client_id gateway
 			client_secret gw-secret
+			` + defaultCallbackURL + `
 			{OIDC}
 		}
 		session {
@@ -52,6 +53,10 @@ type oidcEnv struct {
 	p *oidctest.Provider
 }
 
+// defaultCallbackURL is oidcSite's callback_url line; startOIDC drops it
+// when the {OIDC} options bring their own.
+const defaultCallbackURL = "callback_url http://127.0.0.1:{PORT}/.authgate/callback"
+
 // startOIDC starts a provider and a gateway using it; fill replaces the
 // {OIDC}, {SESSION} and {GLOBAL} markers (in that order; missing: empty).
 func startOIDC(t *testing.T, opts oidctest.Options, fill ...string) *oidcEnv {
@@ -64,6 +69,9 @@ func startOIDC(t *testing.T, opts oidctest.Options, fill ...string) *oidcEnv {
 	}
 	p := oidctest.New(t, opts)
 	site := strings.ReplaceAll(oidcSite, "{ISSUER}", p.Issuer())
+	if len(fill) > 0 && strings.Contains(fill[0], "callback_url") {
+		site = strings.Replace(site, defaultCallbackURL, "", 1)
+	}
 	site = strings.ReplaceAll(site, "{UPSTREAM}", echoUpstream(t).URL)
 	for i, marker := range []string{"{OIDC}", "{SESSION}", "{GLOBAL}"} {
 		v := ""

@@ -21,7 +21,9 @@ func TestOIDCCallbackWorksOnAnotherInstance(t *testing.T) {
 	site := strings.NewReplacer("{ISSUER}", p.Issuer(), "{UPSTREAM}", echoUpstream(t).URL,
 		"{OIDC}", "", "{GLOBAL}", "", "store bolt {STORAGE}/sessions.db", "store redis "+redisURL, "{SESSION}", "").Replace(oidcSite)
 	a := startGateway(t, site)
-	b := startSecondInstance(t, strings.ReplaceAll(site, "{STORAGE}", a.storage))
+	// Both instances are configured with the public callback URL: A's.
+	b := startSecondInstance(t, strings.NewReplacer("{STORAGE}", a.storage,
+		"callback_url http://127.0.0.1:{PORT}", "callback_url "+a.base).Replace(site))
 	p.AllowRedirect(a.base + "/.authgate/callback")
 	p.AutoLogin("alice")
 

@@ -192,7 +192,7 @@ func TestSubjectTemplateRulesAtLoad(t *testing.T) {
 			`same_subjects: "nobody" is not`},
 		{"an introspect block that reads credentials counts", site(fmt.Sprintf(jwtA, ""), fmt.Sprintf(opaque, opt("from cookie sid"))),
 			"introspect c: subject_template {sub} can yield the same subjects as jwt a"},
-		{"an oidc block counts", site(fmt.Sprintf(jwtA, opt("subject_template corp:{sub}")), "\t\toidc corp {\n\t\t\tissuer http://127.0.0.1:9\n\t\t\tclient_id x\n\t\t\tsubject_template corp:{sub}\n\t\t}\n"),
+		{"an oidc block counts", site(fmt.Sprintf(jwtA, opt("subject_template corp:{sub}")), "\t\toidc corp {\n\t\t\tissuer http://127.0.0.1:9\n\t\t\tclient_id x\n\t\t\tcallback_url https://app.example.com/.authgate/callback\n\t\t\tsubject_template corp:{sub}\n\t\t}\n"),
 			"oidc corp: subject_template corp:{sub} can yield the same subjects as jwt a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantConfigError(t, tc.caddyfile, tc.want) })

@@ -12,7 +12,6 @@ import (
 
 // OIDC defaults.
 const (
-	defaultOIDCCallback = "callback" // below the endpoint prefix
 	defaultLoginTimeout = 10 * time.Minute
 	defaultOIDCTimeout  = 10 * time.Second
 	// discoveryRetry is the least time between two discovery attempts
@@ -46,11 +45,12 @@ type OIDCConfig struct {
 	// Default: openid email profile.
 	Scopes []string `json:"scopes,omitempty"`
 
-	// CallbackPath is the path the provider sends the browser back to; the
-	// redirect URI registered at the provider is the site's origin plus
-	// this path. Default: the endpoint prefix plus "callback"
-	// (/.authgate/callback).
-	CallbackPath string `json:"callback_path,omitempty"`
+	// CallbackURLs are the absolute redirect URIs registered at the
+	// provider, one per site host. A login uses the entry whose host equals
+	// the request's Host exactly; a request for any other host is refused
+	// (400 unknown_host): the redirect URI is never built from the Host
+	// header or X-Forwarded-* headers. Required; {env.*} is expanded.
+	CallbackURLs []string `json:"callback_urls,omitempty"`
 
 	// Claims names the ID token (and userinfo) claims copied into the
 	// session. Default: all of them but the registered and protocol claims
@@ -88,7 +88,7 @@ var oidcProtocolClaims = map[string]bool{
 }
 
 // setDefaults fills in defaults and checks the block.
-func (oc *OIDCConfig) setDefaults(prefix string) error {
+func (oc *OIDCConfig) setDefaults() error {
 	if oc.Name == "" || oc.Issuer == "" || oc.ClientID == "" {
 		return fmt.Errorf("oidc %q: name, issuer and client_id are required", oc.Name)
 	}
@@ -97,12 +97,6 @@ func (oc *OIDCConfig) setDefaults(prefix string) error {
 	}
 	if !slices.Contains(oc.Scopes, "openid") {
 		oc.Scopes = append([]string{"openid"}, oc.Scopes...)
-	}
-	if oc.CallbackPath == "" {
-		oc.CallbackPath = prefix + defaultOIDCCallback
-	}
-	if !strings.HasPrefix(oc.CallbackPath, "/") || strings.ContainsAny(oc.CallbackPath, "?#") {
-		return fmt.Errorf("oidc %s: callback_path must be a path", oc.Name)
 	}
 	if oc.SubjectTemplate == "" {
 		oc.SubjectTemplate = "{sub}"
@@ -136,7 +130,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	clients := map[string]bool{} // issuer and client_id
 	for _, oc := range a.OIDC {
-		if err := oc.setDefaults(a.EndpointPrefix); err != nil {
+		if err := oc.setDefaults(); err != nil {
 			return err
 		}
 		// Providers handing out the same subjects are refused by
@@ -152,20 +146,24 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 		if _, clash := a.verifiers[oc.Name]; clash {
 			return fmt.Errorf("oidc %s: the name is taken by another verifier (jwt, introspect, dev or session)", oc.Name)
 		}
-		if _, dup := a.callbacks[oc.CallbackPath]; dup {
-			return fmt.Errorf("oidc %s: callback_path %s is used by another oidc block", oc.Name, oc.CallbackPath)
+		callbacks, err := parseCallbackURLs(oc, repl)
+		if err != nil {
+			return err
 		}
 		p := &oidcProvider{
 			cfg: oc, app: a, ctx: ctx, codec: codec, cookies: newLoginCookies(a.sessions.secure),
 			issuer:       repl.ReplaceKnown(oc.Issuer, ""), // as the provider spells it: go-oidc compares exactly
 			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
 			client:       newProviderClient(time.Duration(oc.Timeout)),
+			callbackURLs: callbacks,
 		}
 		if oc.ClientSecret != "" && p.clientSecret == "" {
 			return fmt.Errorf("oidc %s: client_secret is empty once expanded (missing file or variable?)", oc.Name)
 		}
 		a.oidc[oc.Name] = p
-		a.callbacks[oc.CallbackPath] = p.serveCallback
+		if err := a.registerCallbacks(p); err != nil {
+			return err
+		}
 		a.cleanups = append(a.cleanups, p.close)
 		p.startDiscovery()
 	}

@@ -46,6 +46,12 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	if err != nil {
 		return h.loginFailedErr(w, r, err)
 	}
+	// The code was issued for the recorded redirect URI: one that arrives
+	// elsewhere (another host of this gateway, another scheme) was carried
+	// there by someone else.
+	if !atRecordedCallback(r, ls.Callback) {
+		return h.loginFailed(w, r, http.StatusBadRequest, reasonOriginMismatch, nil)
+	}
 	// RFC 9207: a provider that names itself must be this one.
 	if iss := q.Get("iss"); iss != "" && iss != p.issuer {
 		return h.loginFailed(w, r, http.StatusBadRequest, reasonInvalidState, errors.New("authorization response from another issuer"))

@@ -38,6 +38,8 @@ var loginPages = map[string]string{
 	reasonInvalidIDToken:      "The identity provider's answer could not be verified.",
 	reasonNonceMismatch:       "The identity provider's answer does not belong to this sign-in.",
 	reasonUnknownProvider:     "No such sign-in provider.",
+	reasonUnknownHost:         "Sign-in is not set up for this host name.",
+	reasonOriginMismatch:      "This sign-in was started on another site.",
 	"store_unavailable":       "Sessions cannot be stored right now. Please try again in a moment.",
 	reasonLoginLoop:           "You signed in, but the session did not stick: this browser is not keeping the session cookie (on plain http, see insecure_cookie), or this page does not accept sessions.",
 }
@@ -50,10 +52,14 @@ func (p *oidcProvider) startLogin(h *Handler, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return h.loginFailed(w, r, http.StatusServiceUnavailable, reasonProviderUnavailable, err)
 	}
+	callback := p.callbackFor(r)
+	if callback == "" {
+		return h.loginFailed(w, r, http.StatusBadRequest, reasonUnknownHost, nil)
+	}
 	ttl := time.Duration(p.cfg.LoginTimeout)
 	ls := &loginState{
 		Provider: p.cfg.Name, State: randomString(), Nonce: randomString(),
-		Verifier: oauth2.GenerateVerifier(), Callback: requestOrigin(r) + p.cfg.CallbackPath,
+		Verifier: oauth2.GenerateVerifier(), Callback: callback,
 		Return: returnTo, Expires: time.Now().Add(ttl),
 	}
 	if len(ls.Return) > maxReturnURL {

@@ -9,6 +9,7 @@ import (
 	"html"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -48,14 +49,33 @@ func (h *Handler) providerLogout(w http.ResponseWriter, r *http.Request, s *sess
 	if back == "" {
 		back = "/"
 	}
-	if strings.HasPrefix(back, "/") {
-		back = requestOrigin(r) + back
+	fields := [][2]string{{"client_id", p.cfg.ClientID}}
+	if back = p.postLogoutURL(r, back); back != "" {
+		fields = append(fields, [2]string{"post_logout_redirect_uri", back})
 	}
-	fields := [][2]string{{"client_id", p.cfg.ClientID}, {"post_logout_redirect_uri", back}}
 	if s.IDToken != "" {
 		fields = append(fields, [2]string{"id_token_hint", s.IDToken})
 	}
 	return true, writeAutoPost(w, d.endSession, fields)
+}
+
+// postLogoutURL makes a same-origin return path absolute on the origin
+// of the callback URL configured for r's Host, never on the Host header
+// itself; an absolute one must be on that origin. Otherwise the provider
+// gets no post_logout_redirect_uri.
+func (p *oidcProvider) postLogoutURL(r *http.Request, back string) string {
+	cb, ok := p.callbackURLs[strings.ToLower(r.Host)]
+	if !ok {
+		return ""
+	}
+	origin := cb.Scheme + "://" + cb.Host
+	if strings.HasPrefix(back, "/") {
+		return origin + back
+	}
+	if u, err := url.Parse(back); err != nil || !strings.EqualFold(u.Scheme+"://"+u.Host, origin) {
+		return ""
+	}
+	return back
 }
 
 // autoPostScript submits the page's form; the CSP allows it by hash.

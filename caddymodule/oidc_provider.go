@@ -35,6 +35,7 @@ type oidcProvider struct {
 	issuer       string
 	clientSecret string
 	client       *http.Client
+	callbackURLs map[string]*url.URL // callback_url entries by lowercased host
 
 	disc     atomic.Pointer[oidcDiscovery] // nil until discovery succeeds
 	mu       sync.Mutex                    // guards the fields below
