@@ -82,7 +82,7 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	if keepsCookie {
 		forgetLogins(w)
 	} else {
-		countLogin(w, r)
+		p.codec.countLogin(w, r)
 	}
 	target := ls.Return
 	if !safeRedirect(target, []string{requestOrigin(r)}) {

@@ -94,6 +94,9 @@ func serveLogin(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if p == nil {
 		return h.loginFailed(w, r, http.StatusNotFound, reasonUnknownProvider, nil)
 	}
+	if r.URL.Query().Has(loopResetParam) {
+		forgetLogins(w)
+	}
 	returnTo := r.URL.Query().Get("redirect_uri")
 	if !safeRedirect(returnTo, []string{requestOrigin(r)}) {
 		returnTo = "/"
@@ -119,6 +122,12 @@ func (h *Handler) loginProvider(name string) *oidcProvider {
 // browsers, the JSON reason body otherwise. It never redirects, so a
 // failing provider cannot send the browser round in a loop.
 func (h *Handler) loginFailed(w http.ResponseWriter, r *http.Request, status int, reason string, cause error) error {
+	return h.loginFailedPage(w, r, status, reason, cause, "/")
+}
+
+// loginFailedPage is loginFailed with the page's "start again" link
+// going to retry, a same-origin path.
+func (h *Handler) loginFailedPage(w http.ResponseWriter, r *http.Request, status int, reason string, cause error, retry string) error {
 	if cause != nil {
 		if ce := h.logger.Check(zap.WarnLevel, "authgate login failed"); ce != nil {
 			ce.Write(zap.String("reason", reason), zap.Error(cause))
@@ -142,6 +151,6 @@ func (h *Handler) loginFailed(w http.ResponseWriter, r *http.Request, status int
 	w.WriteHeader(status)
 	_, err := w.Write([]byte(`<!doctype html><meta charset="utf-8"><title>Sign-in failed</title>` +
 		`<h1>Sign-in failed</h1><p>` + html.EscapeString(loginPages[reason]) + `</p>` +
-		`<p>Reason: <code id="reason">` + reason + `</code></p><p><a href="/">Start again</a></p>`))
+		`<p>Reason: <code id="reason">` + reason + `</code></p><p><a id="retry" href="` + html.EscapeString(retry) + `">Try again</a></p>`))
 	return err
 }

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,8 +51,9 @@ type loginState struct {
 // The cookie's name is bound in as additional data, so a value cannot be
 // moved to another login's cookie.
 type loginCodec struct {
-	aead cipher.AEAD
-	now  func() time.Time
+	aead    cipher.AEAD
+	loopKey []byte // MAC key of the login-loop marker
+	now     func() time.Time
 }
 
 func newLoginCodec(key []byte) (*loginCodec, error) {
@@ -65,7 +65,7 @@ func newLoginCodec(key []byte) (*loginCodec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating login-state cipher: %w", err)
 	}
-	return &loginCodec{aead: aead, now: time.Now}, nil
+	return &loginCodec{aead: aead, loopKey: deriveKey(key, "authgate login-loop marker v1"), now: time.Now}, nil
 }
 
 // loadLoginCodec reads the login-state key from Caddy's storage, creating
@@ -198,40 +198,4 @@ func stripLoginCookies(r *http.Request) {
 			return
 		}
 	}
-}
-
-// Login-loop detection: a browser that comes back from the provider with a
-// session yet starts login after login (its session cookie is dropped:
-// Secure on a plain-http site, or the route does not accept sessions)
-// would bounce between gateway and provider forever. The callback counts
-// logins in a short-lived cookie that is not Secure, so it survives where
-// the session cookie does not; past maxLoopLogins the gateway shows a page
-// instead of redirecting again.
-const (
-	loginLoopCookie = loginCookieMark + "s"
-	loginLoopWindow = time.Minute
-	maxLoopLogins   = 3
-)
-
-// recentLogins is how many logins the browser finished within the window.
-func recentLogins(r *http.Request) int {
-	c, err := r.Cookie(loginLoopCookie)
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(c.Value)
-	return n
-}
-
-// countLogin records a finished login.
-func countLogin(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{
-		Name: loginLoopCookie, Value: strconv.Itoa(recentLogins(r) + 1), Path: "/",
-		MaxAge: int(loginLoopWindow / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
-}
-
-// forgetLogins drops the count (at logout).
-func forgetLogins(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: loginLoopCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }

@@ -90,8 +90,8 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 				// another login from it would loop through the provider.
 				return h.loginFailed(w, r, http.StatusNotFound, reasonInvalidState, nil)
 			}
-			if recentLogins(r) >= maxLoopLogins {
-				return h.loginFailed(w, r, http.StatusUnauthorized, reasonLoginLoop, nil)
+			if h.login.codec.recentLogins(r) >= maxLoopLogins {
+				return h.loginLoop(w, r)
 			}
 			return h.login.startLogin(h, w, r, returnURL(r))
 		}
