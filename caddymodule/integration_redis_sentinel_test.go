@@ -24,7 +24,7 @@ const sentinelSite = `{
 			store redis {
 				sentinel authgate-test {SENTINEL}
 				timeout 300ms
-				wait_replicas 1 500ms
+				wait_replicas 1 2s
 			}
 			exchange dev
 		}
@@ -58,6 +58,12 @@ func startSentinelSetup(t *testing.T) *sentinelSetup {
 	sesWaitFor(t, 15*time.Second, "sentinel knows the replica", func() bool {
 		reps, err := s.sc.Replicas(ctx, "authgate-test").Result()
 		return err == nil && len(reps) == 1 && reps[0]["flags"] == "slave"
+	})
+	m := redis.NewClient(&redis.Options{Addr: s.master.Addr()})
+	defer m.Close()
+	sesWaitFor(t, 15*time.Second, "replica in sync", func() bool {
+		info, err := m.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "state=online") && m.Wait(ctx, 1, time.Second).Val() == 1
 	})
 	return s
 }
