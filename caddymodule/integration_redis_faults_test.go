@@ -185,3 +185,18 @@ func TestEmptyRedisRestartKeepsRevocations(t *testing.T) {
 	time.Sleep(time.Second) // iat has second precision
 	wantStatus(t, send(t, b, "POST", "/.authgate/session", "", "Authorization: Bearer "+a.mint("olga")), http.StatusCreated)
 }
+
+// Any eviction policy but noeviction lets Redis drop revocations under
+// memory pressure: the gateway warns at start.
+func TestRedisEvictionPolicyWarnsAtStart(t *testing.T) {
+	rp := storetest.StartRedis(t, "--maxmemory-policy", "allkeys-lru")
+	logFile := t.TempDir() + "/caddy.log"
+	startGateway(t, strings.NewReplacer("{ADMIN}", "off", "{REDIS}", rp.URL(), "{UPSTREAM}", echoUpstream(t).URL, "{LOG}", logFile).Replace(ownRedisSite))
+	data, _ := os.ReadFile(logFile)
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, `"level":"warn"`) && strings.Contains(line, "maxmemory-policy is not noeviction") && strings.Contains(line, "allkeys-lru") {
+			return
+		}
+	}
+	t.Fatalf("no warning about maxmemory-policy in the log:\n%s", data)
+}
