@@ -23,7 +23,7 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		login_url <url>
 //		login oidc <name>
 //		login_param <name>
-//		verifiers <name…>
+//		verifiers <name…>          (jwt, introspect or oidc blocks, dev, session)
 //		redirect_allow <origin…>
 //		optional
 //		allow_preflight

@@ -49,7 +49,11 @@ type Handler struct {
 	// Default: redirect_uri.
 	LoginParam string `json:"login_param,omitempty"`
 
-	// Verifiers limits which verifiers this route accepts. Default: all.
+	// Verifiers limits which verifiers this route accepts, edge sessions
+	// included: a session is accepted only if what created it (the
+	// exchanging verifier, an oidc block named here, or "session" for
+	// admin-made ones) is listed, and "session" alone accepts every
+	// session. LoginOIDC adds its block. Default: all.
 	Verifiers []string `json:"verifiers,omitempty"`
 
 	// Optional lets requests without any credential through anonymously.
