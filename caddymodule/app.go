@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
@@ -155,7 +156,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.provisionIntrospection, a.provisionVerifiers, a.provisionSessions, a.provisionOIDC, a.provisionClaims,
 	} {
 		if err := step(ctx); err != nil {
-			return err
+			// Steps read the configured URLs: their errors may quote them.
+			return redact.Error(err)
 		}
 	}
 	a.policyOpt = policy.Options{Roles: a.Roles, RolesClaim: a.RolesClaim, Refresher: a.refresher}
@@ -328,7 +330,7 @@ func (a *App) Stop() error { return nil }
 func (a *App) Cleanup() error {
 	for i := len(a.cleanups) - 1; i >= 0; i-- {
 		if err := a.cleanups[i](); err != nil {
-			a.logger.Error("authgate cleanup", zap.Error(err))
+			a.logger.Error("authgate cleanup", zap.Error(redact.Error(err)))
 		}
 	}
 	a.cleanups = nil

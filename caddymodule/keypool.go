@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -48,12 +49,12 @@ func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *JWTConfig, url stri
 		o := opts
 		o.OnRefreshError = func(err error) {
 			logger.Warn("refreshing JWKS failed; keeping the last good keys",
-				zap.String("jwks_url", url), zap.Error(err))
+				zap.String("jwks_url", redact.URL(url)), zap.Error(redact.Error(err)))
 		}
 		ks, err := verifier.NewRemoteKeySource(ctx, o)
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("loading JWKS %q: %w", url, err)
+			return nil, redact.Error(fmt.Errorf("loading JWKS %q: %w", url, err))
 		}
 		return &pooledKeys{RemoteKeySource: ks, cancel: cancel}, nil
 	})

@@ -9,6 +9,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
+
+	"github.com/authgate/authgate/internal/redact"
 )
 
 // Reasons of login failures (status, reason code and page text).
@@ -130,7 +132,7 @@ func (h *Handler) loginFailed(w http.ResponseWriter, r *http.Request, status int
 func (h *Handler) loginFailedPage(w http.ResponseWriter, r *http.Request, status int, reason string, cause error, retry string) error {
 	if cause != nil {
 		if ce := h.logger.Check(zap.WarnLevel, "authgate login failed"); ce != nil {
-			ce.Write(zap.String("reason", reason), zap.Error(cause))
+			ce.Write(zap.String("reason", reason), zap.Error(redact.Error(cause)))
 		}
 	} else {
 		h.logDenied(r, status, reason)

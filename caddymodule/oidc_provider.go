@@ -15,6 +15,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
+
+	"github.com/authgate/authgate/internal/redact"
 )
 
 // errProviderUnavailable means the provider's configuration or keys could
@@ -108,14 +110,14 @@ func (p *oidcProvider) runDiscovery(done chan struct{}) {
 // next one can start.
 func (p *oidcProvider) finishDiscovery(d **oidcDiscovery, poolKey *string, errp *error) {
 	if v := recover(); v != nil {
-		p.app.logger.Error("panic in oidc discovery", zap.Any("panic", v))
+		p.app.logger.Error("panic in oidc discovery", zap.String("panic", redact.Text(fmt.Sprint(v))))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight = nil
 	if err := *errp; err != nil {
 		p.lastFail = time.Now()
-		p.app.logger.Warn("oidc discovery failed", zap.String("oidc", p.cfg.Name), zap.String("issuer", p.issuer), zap.Error(err))
+		p.app.logger.Warn("oidc discovery failed", zap.String("oidc", p.cfg.Name), zap.String("issuer", redact.URL(p.issuer)), zap.Error(redact.Error(err)))
 		return
 	}
 	if p.closed {

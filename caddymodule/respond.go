@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
@@ -73,6 +74,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 	case errors.Is(err, policy.ErrRefreshUnavailable):
 		return h.unavailable(w, r, "claim_source_unavailable", 0, err)
 	}
+	err = redact.Error(err)
 	h.logger.Error("authgate internal error", zap.Error(err))
 	return caddyhttp.Error(http.StatusInternalServerError, err)
 }
@@ -122,7 +124,7 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.De
 
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason verifier.Reason, after time.Duration, cause error) error {
 	if ce := h.logger.Check(zapcore.WarnLevel, "authgate dependency unavailable"); ce != nil {
-		ce.Write(zap.String("reason", string(reason)), zap.Error(cause))
+		ce.Write(zap.String("reason", string(reason)), zap.Error(redact.Error(cause)))
 	}
 	if after <= 0 {
 		after = defaultRetryAfter

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/verifier/session"
 	"github.com/authgate/authgate/verifier/session/redisstore"
 )
@@ -178,7 +179,7 @@ func checkRedis(logger *zap.Logger, rdb redis.UniversalClient) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		logger.Warn("session store: redis is not reachable; session requests fail with 503 until it is", zap.Error(err))
+		logger.Warn("session store: redis is not reachable; session requests fail with 503 until it is", zap.Error(redact.Error(err)))
 		return
 	}
 	// Any eviction policy but noeviction lets Redis drop deny-list entries
@@ -186,7 +187,7 @@ func checkRedis(logger *zap.Logger, rdb redis.UniversalClient) {
 	policy, err := rdb.ConfigGet(ctx, "maxmemory-policy").Result()
 	switch {
 	case err != nil:
-		logger.Warn("session store: cannot read redis maxmemory-policy; it must be noeviction, or revocations can be evicted", zap.Error(err))
+		logger.Warn("session store: cannot read redis maxmemory-policy; it must be noeviction, or revocations can be evicted", zap.Error(redact.Error(err)))
 	case policy["maxmemory-policy"] != "noeviction":
 		logger.Warn("session store: redis maxmemory-policy is not noeviction; under memory pressure redis can evict revocations, reopening revoked tokens",
 			zap.String("maxmemory_policy", policy["maxmemory-policy"]))

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authgate/authgate/internal/redact"
 )
 
 // maxRetryAfter bounds the Retry-After hint passed on from the service.
@@ -33,9 +35,9 @@ func (v *IntrospectVerifier) call(ctx context.Context, token string) (introspect
 	}
 	resp, err := v.client.Do(req)
 	if err != nil {
-		// url.Error names the configured URL (password stripped), never
-		// the token, which travels in the body or a header.
-		return introspection{}, unavailable(fmt.Errorf("calling introspection endpoint: %w", err))
+		// url.Error names the configured URL, query included (an API key,
+		// often); never the token, which travels in the body or a header.
+		return introspection{}, unavailable(fmt.Errorf("calling introspection endpoint: %w", redact.Error(err)))
 	}
 	defer drainClose(resp.Body)
 	if v.cfg.Mode == IntrospectJSON && slices.Contains(v.cfg.InactiveStatus, resp.StatusCode) {
