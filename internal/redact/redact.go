@@ -73,12 +73,22 @@ func Text(s string) string {
 			// "://" without a scheme: not a URL we can parse, but its
 			// authority may still hold a password.
 			b.WriteString(Unparsable)
+		} else if secretFree(trimmed) {
+			b.WriteString(trimmed)
 		} else {
 			b.WriteString(URL(trimmed))
 		}
 		b.WriteString(raw[len(trimmed):])
 		s = s[end:]
 	}
+}
+
+// secretFree reports whether raw parses as a URL without userinfo, query
+// or fragment: such text is left exactly as written.
+func secretFree(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Opaque == "" && u.User == nil && u.RawQuery == "" && !u.ForceQuery &&
+		u.Fragment == "" && !strings.Contains(raw, "#")
 }
 
 func schemeChar(c byte) bool {

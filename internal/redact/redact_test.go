@@ -32,6 +32,7 @@ func TestTextRedactsEveryURLAndKeepsTheRest(t *testing.T) {
 			`Post "https://h.example/i?REDACTED": dial tcp 127.0.0.1:1: connect: connection refused`},
 		{`loading JWKS "http://h/jwks?k=SECRET" and http://a:SECRET@b/c`, `loading JWKS "http://h/jwks?REDACTED" and http://b/c`},
 		{`no url here`, `no url here`},
+		{`must start with http:// or https://`, `must start with http:// or https://`},
 		{`odd ://SECRET@x`, `odd ` + Unparsable},
 		{`quoted "https://h/p?k=a\"SECRET"`, `quoted "https://h/p?REDACTED"`},
 	} {
