@@ -21,10 +21,12 @@ const redactSite = `{
 			audience any
 			jwks_url http://jwks:SECRET-jwks-pass@127.0.0.1:{DOWN}/jwks?key=SECRET-jwks
 			from header X-Down-Token
+			same_subjects dev remote corp
 		}
 		introspect remote {
 			url http://svc:SECRET-intro-pass@127.0.0.1:{DOWN}/introspect?api_key=SECRET-intro
 			from header X-Session-Token
+			same_subjects dev down corp
 		}
 		claim roles {
 			fetch http://cs:SECRET-claim-pass@127.0.0.1:{DOWN}/users/{sub}/roles?api_key=SECRET-claim
@@ -32,8 +34,10 @@ const redactSite = `{
 		}
 		oidc corp {
 			issuer http://idp:SECRET-oidc-pass@127.0.0.1:{DOWN}/realm?k=SECRET-oidc
+			callback_url http://127.0.0.1:{PORT}/.authgate/callback
 			client_id gateway
 			client_secret gw-secret
+			same_subjects dev down remote
 		}
 		session {
 			store bolt {STORAGE}/sessions.db
