@@ -18,6 +18,8 @@ import (
 //		same_subjects <verifier…>
 //		login_timeout <duration>      (default 10m)
 //		timeout       <duration>      (default 10s)
+//		login_limit   <n> <window>    (default 30 1m: login starts per client)
+//		failure_limit <n> <window>    (default 5 1m: failed callbacks per client)
 //	}
 func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
 	oc := &OIDCConfig{}
@@ -66,6 +68,10 @@ func (oc *OIDCConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return durationArg(d, &oc.LoginTimeout)
 	case "timeout":
 		return durationArg(d, &oc.Timeout)
+	case "login_limit":
+		return parseRateLimit(d, &oc.LoginLimit)
+	case "failure_limit":
+		return parseRateLimit(d, &oc.FailureLimit)
 	default:
 		return d.Errf("unrecognized oidc option %q", d.Val())
 	}

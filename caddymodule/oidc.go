@@ -73,6 +73,16 @@ type OIDCConfig struct {
 	// callback is refused. Default: 10m.
 	LoginTimeout caddy.Duration `json:"login_timeout,omitempty"`
 
+	// LoginLimit is each client's budget of login starts (IPv4 address or
+	// IPv6 /64, as Caddy's trusted_proxies resolve it); past it, 429.
+	// Default: 30 per 1m.
+	LoginLimit *RateLimit `json:"login_limit,omitempty"`
+
+	// FailureLimit is each client's budget of failed callbacks; past it,
+	// callbacks get 429 before any store write or provider call.
+	// Default: 5 per 1m.
+	FailureLimit *RateLimit `json:"failure_limit,omitempty"`
+
 	// Timeout bounds each call to the provider (discovery, token,
 	// userinfo). Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
@@ -110,7 +120,7 @@ func (oc *OIDCConfig) setDefaults() error {
 	if oc.Timeout <= 0 {
 		oc.Timeout = caddy.Duration(defaultOIDCTimeout)
 	}
-	return nil
+	return oc.setLimitDefaults()
 }
 
 // provisionOIDC builds the oidc providers and registers their callback
@@ -127,6 +137,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	}
 	a.oidc = map[string]*oidcProvider{}
 	a.callbacks = map[string]endpoint{}
+	a.loginLog = newThrottledLog(10*time.Second, 5)
 	repl := caddy.NewReplacer()
 	clients := map[string]bool{} // issuer and client_id
 	for _, oc := range a.OIDC {
@@ -156,6 +167,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
 			client:       newProviderClient(time.Duration(oc.Timeout)),
 			callbackURLs: callbacks,
+			limits:       newOIDCLimits(oc),
 		}
 		if oc.ClientSecret != "" && p.clientSecret == "" {
 			return fmt.Errorf("oidc %s: client_secret is empty once expanded (missing file or variable?)", oc.Name)

@@ -38,46 +38,54 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	if r.Method != http.MethodGet {
 		return methodNotAllowed(w, r, "GET")
 	}
+	// A client past its failures gets 429 before anything else: before
+	// the store is written or the provider called.
+	if wait := p.limits.failures.blocked(clientKey(r)); wait > 0 {
+		return p.tooMany(h, w, r, "failure_limit", wait)
+	}
 	q := r.URL.Query()
 	ls, name, err := p.checkState(r, q.Get("state"))
 	if name != "" {
 		p.cookies.clear(w, name) // used, or not usable
 	}
 	if err != nil {
-		return h.loginFailedErr(w, r, err)
+		return p.failed(h, w, r, err)
 	}
 	// The code was issued for the recorded redirect URI: one that arrives
 	// elsewhere (another host of this gateway, another scheme) was carried
 	// there by someone else.
 	if !atRecordedCallback(r, ls.Callback) {
-		return h.loginFailed(w, r, http.StatusBadRequest, reasonOriginMismatch, nil)
+		return p.failed(h, w, r, failLogin(http.StatusBadRequest, reasonOriginMismatch, nil))
 	}
 	// RFC 9207: a provider that names itself must be this one.
 	if iss := q.Get("iss"); iss != "" && iss != p.issuer {
-		return h.loginFailed(w, r, http.StatusBadRequest, reasonInvalidState, errors.New("authorization response from another issuer"))
+		return p.failed(h, w, r, failLogin(http.StatusBadRequest, reasonInvalidState, errors.New("authorization response from another issuer")))
 	}
 	if q.Get("error") != "" {
-		return h.loginFailed(w, r, http.StatusUnauthorized, reasonProviderError, nil)
+		return p.failed(h, w, r, failLogin(http.StatusUnauthorized, reasonProviderError, nil))
+	}
+	if !plausibleCode(q.Get("code")) {
+		return p.failed(h, w, r, failLogin(http.StatusBadRequest, reasonProviderError, errors.New("missing or malformed code")))
 	}
 	sum := sha256.Sum256([]byte(ls.State))
 	// A state begun before the store lost its data may have been used.
 	begun := ls.Expires.Add(-time.Duration(p.cfg.LoginTimeout))
 	first, err := h.app.sessions.manager.UseIssued(r.Context(), "oidc-state|"+hex.EncodeToString(sum[:]), begun, ls.Expires)
 	if err != nil {
-		return h.loginFailed(w, r, http.StatusServiceUnavailable, "store_unavailable", err)
+		return p.failed(h, w, r, failLogin(http.StatusServiceUnavailable, "store_unavailable", err))
 	}
 	if !first {
-		return h.loginFailed(w, r, http.StatusBadRequest, reasonStateReused, nil)
+		return p.failed(h, w, r, failLogin(http.StatusBadRequest, reasonStateReused, nil))
 	}
 	li, err := p.redeem(r, ls, q.Get("code"))
 	if err != nil {
-		return h.loginFailedErr(w, r, err)
+		return p.failed(h, w, r, err)
 	}
 	// A browser that brings a session cookie keeps it: no loop. Only
 	// logins of browsers without one count towards login_loop.
 	keepsCookie := h.app.sessions.token(r) != ""
 	if err := p.createSession(h, w, r, li); err != nil {
-		return h.loginFailedErr(w, r, err)
+		return p.failed(h, w, r, err)
 	}
 	if keepsCookie {
 		forgetLogins(w)

@@ -41,6 +41,7 @@ var loginPages = map[string]string{
 	reasonNonceMismatch:       "The identity provider's answer does not belong to this sign-in.",
 	reasonUnknownProvider:     "No such sign-in provider.",
 	reasonUnknownHost:         "Sign-in is not set up for this host name.",
+	reasonRateLimited:         "Too many sign-in attempts from your network. Please wait a moment and try again.",
 	reasonOriginMismatch:      "This sign-in was started on another site.",
 	"store_unavailable":       "Sessions cannot be stored right now. Please try again in a moment.",
 	reasonLoginLoop:           "You signed in, but the session did not stick: this browser is not keeping the session cookie (on plain http, see insecure_cookie), or this page does not accept sessions.",
@@ -50,6 +51,9 @@ var loginPages = map[string]string{
 // fresh state, nonce and PKCE verifier are sealed, with the return URL, in
 // this login's own cookie.
 func (p *oidcProvider) startLogin(h *Handler, w http.ResponseWriter, r *http.Request, returnTo string) error {
+	if wait := p.limits.logins.take(clientKey(r)); wait > 0 {
+		return p.tooMany(h, w, r, "login_limit", wait)
+	}
 	d, err := p.discovered(r.Context())
 	if err != nil {
 		return h.loginFailed(w, r, http.StatusServiceUnavailable, reasonProviderUnavailable, err)
@@ -131,9 +135,7 @@ func (h *Handler) loginFailed(w http.ResponseWriter, r *http.Request, status int
 // going to retry, a same-origin path.
 func (h *Handler) loginFailedPage(w http.ResponseWriter, r *http.Request, status int, reason string, cause error, retry string) error {
 	if cause != nil {
-		if ce := h.logger.Check(zap.WarnLevel, "authgate login failed"); ce != nil {
-			ce.Write(zap.String("reason", reason), zap.Error(redact.Error(cause)))
-		}
+		h.app.loginLog.warn(h.logger, "authgate login failed", zap.String("reason", reason), zap.Error(redact.Error(cause)))
 	} else {
 		h.logDenied(r, status, reason)
 	}

@@ -38,6 +38,7 @@ type oidcProvider struct {
 	clientSecret string
 	client       *http.Client
 	callbackURLs map[string]*url.URL // callback_url entries by lowercased host
+	limits       oidcLimits
 
 	disc     atomic.Pointer[oidcDiscovery] // nil until discovery succeeds
 	mu       sync.Mutex                    // guards the fields below
