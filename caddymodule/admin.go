@@ -12,6 +12,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier/session"
 )
 
@@ -152,7 +153,7 @@ func (a *adminCall) decode(v any) error {
 	if err != nil || len(data) > maxAdminBody {
 		return apiError(http.StatusBadRequest, "request body is unreadable or too large")
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	if err := jsonnum.Unmarshal(data, v); err != nil {
 		return apiError(http.StatusBadRequest, "request body is not valid JSON: "+err.Error())
 	}
 	return nil

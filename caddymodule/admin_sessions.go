@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/session"
 )
 
@@ -56,6 +57,9 @@ func (a *adminCall) create() error {
 	}
 	if body.UserID == "" {
 		return apiError(http.StatusBadRequest, "user_id is required")
+	}
+	if !verifier.ValidSubject(body.UserID) {
+		return apiError(http.StatusBadRequest, "user_id must not hold control characters")
 	}
 	ttl, err := parseTTL(body.TTL)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
@@ -155,7 +156,7 @@ func (rc RequireConfig) spec() (policy.Spec, error) {
 	s := policy.Spec{ID: rc.ID, Claim: rc.Claim, Op: policy.Op(rc.Op)}
 	for _, raw := range rc.Values {
 		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := jsonnum.Unmarshal(raw, &v); err != nil {
 			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, raw, err)
 		}
 		s.Values = append(s.Values, v)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -175,7 +174,7 @@ func (p *oidcProvider) redeem(r *http.Request, ls *loginState, code string) (*lo
 		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("ID token iat is missing or outside exchange_max_age"))
 	}
 	li := &login{idToken: idt, raw: raw}
-	if err := idt.Claims(&li.claims); err != nil || !p.withinLimits(li.claims) {
+	if err := exactClaims(idt.Claims, &li.claims); err != nil || !p.withinLimits(li.claims) {
 		return nil, failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
 	}
 	if err := p.checkAZP(idt, li.claims); err != nil {
@@ -212,7 +211,7 @@ func (p *oidcProvider) addUserinfo(ctx context.Context, d *oidcDiscovery, tok *o
 		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("userinfo subject differs from the ID token's"))
 	}
 	var extra map[string]any
-	if err := ui.Claims(&extra); err != nil {
+	if err := exactClaims(ui.Claims, &extra); err != nil {
 		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, err)
 	}
 	for k, v := range extra {
@@ -251,8 +250,9 @@ func plausibleCode(code string) bool {
 func (p *oidcProvider) createSession(h *Handler, w http.ResponseWriter, r *http.Request, li *login) error {
 	es := h.app.sessions
 	subject := p.subject(li.idToken.Subject)
-	if li.idToken.Subject == "" || strings.ContainsRune(subject, 0) {
-		return failLogin(http.StatusUnauthorized, reasonInvalidIDToken, errors.New("unusable subject"))
+	if !verifier.ValidSubject(li.idToken.Subject) || !verifier.ValidSubject(subject) {
+		// Empty, or with control characters that would reach headers.
+		return failLogin(http.StatusUnauthorized, string(verifier.ReasonMalformed), errors.New("unusable subject"))
 	}
 	if old := es.token(r); old != "" {
 		if _, err := es.manager.RevokeToken(r.Context(), old); err != nil {

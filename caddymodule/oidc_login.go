@@ -43,6 +43,7 @@ var loginPages = map[string]string{
 	reasonUnknownHost:         "Sign-in is not set up for this host name.",
 	reasonRateLimited:         "Too many sign-in attempts from your network. Please wait a moment and try again.",
 	reasonOriginMismatch:      "This sign-in was started on another site.",
+	"malformed":               "The identity provider sent a user id this site cannot use.",
 	"store_unavailable":       "Sessions cannot be stored right now. Please try again in a moment.",
 	reasonLoginLoop:           "You signed in, but the session did not stick: this browser is not keeping the session cookie (on plain http, see insecure_cookie), or this page does not accept sessions.",
 }

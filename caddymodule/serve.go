@@ -74,9 +74,11 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	if !ok {
 		return
 	}
-	repl.Set("http.auth.user.id", id.Subject)
+	// Placeholders end up in headers (request_header, header_up) and the
+	// access log: they get the header encoding, as the identity headers do.
+	repl.Set("http.auth.user.id", policy.EscapeHeaderString(id.Subject))
 	if id.SessionID != "" {
-		repl.Set("http.auth.session.id", id.SessionID)
+		repl.Set("http.auth.session.id", policy.EscapeHeaderString(id.SessionID))
 	}
 	claims := id.Claims
 	repl.Map(func(key string) (any, bool) {

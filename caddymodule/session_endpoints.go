@@ -13,7 +13,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/session"
 )
@@ -203,24 +202,20 @@ func exchangeCredential(r *http.Request, maxSize int) (string, error) {
 // which describe the token rather than the user.
 //
 // Session claim times are trusted (the gateway writes them), token claim
-// times are not: a SuperTokens value {"v","t"} from the token is stored with
-// t capped at the token's iat (SPEC section 8: a value never looks fresher
-// than the token that carried it, and a future t counts as iat).
+// times are not: every SuperTokens value {"v","t"} from the token, at any
+// depth, is stored with t capped at the token's iat, so a value never looks
+// fresher than the token that carried it, and a future t counts as iat.
 func customClaims(claims map[string]any, iat time.Time) map[string]any {
 	if iat.IsZero() {
 		iat = time.Now()
 	}
 	out := make(map[string]any, len(claims))
 	for k, v := range claims {
-		if session.IsReserved(k) {
-			continue
+		if !session.IsReserved(k) {
+			out[k] = v
 		}
-		if inner, t, shaped := policy.Unwrap(v); shaped && t.After(iat) {
-			v = map[string]any{"v": inner, "t": float64(iat.UnixMilli())}
-		}
-		out[k] = v
 	}
-	return out
+	return verifier.CapClaimTimes(out, iat)
 }
 
 // whoami answers GET /.authgate/session with the caller's identity.

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -143,7 +143,7 @@ func (s *HTTPSource) read(r io.Reader) ([]byte, error) {
 // value decodes body and picks the value at Path, within the limits.
 func (s *HTTPSource) value(body []byte) (any, error) {
 	var doc any
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := jsonnum.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("claim source body is not JSON: %w", ErrBadResponse)
 	}
 	v := doc

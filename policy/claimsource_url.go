@@ -242,8 +242,8 @@ func placeholderValue(p urlPart, id *verifier.Identity) (string, bool) {
 	case nil, []any, map[string]any:
 		return "", false
 	}
-	if f, ok := toFloat(raw); ok {
-		return string(appendNumber(nil, f)), true
+	if b, ok := appendExactNumber(nil, raw); ok {
+		return string(b), true
 	}
 	return "", false
 }

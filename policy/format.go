@@ -10,18 +10,21 @@ import (
 // FormatHeaderValue renders a claim value for an HTTP request header sent
 // upstream. A SuperTokens-shaped value {"v","t"} is unwrapped first. Then:
 //
-//   - a string is used as is, unless it holds a control character (C0, DEL
-//     or C1) or invalid UTF-8: then those bytes and every "%" are
-//     percent-encoded, so the result can be decoded without ambiguity;
-//   - a number is written in its shortest form, as JSON and JavaScript write
-//     it (3, 1.5, 1e+21);
+//   - a string, alone or as an array element, has the bytes "%", ",",
+//     control characters (C0, DEL, C1) and invalid UTF-8 percent-encoded
+//     (RFC 3986 style, only those bytes) and everything else as is. "%"
+//     always counts, so the encoding is one-to-one: "admin\x00" becomes
+//     "admin%00" and "admin%00" becomes "admin%2500"; and "," always
+//     counts, so the string "editor,admin" ("editor%2Cadmin") never reads
+//     like the array ["editor","admin"] ("editor,admin");
+//   - a number is written with exactly the digits it holds: a float64, or a
+//     json.Number that a float64 holds exactly, in its shortest form as
+//     JSON and JavaScript write it (3, 1.5, 1e+21); any other json.Number
+//     (1234567890123456789) as written;
 //   - a bool is "true" or "false", and null is the empty string;
-//   - an array is its elements joined with ",", where in every element the
-//     bytes ",", "%", control characters and invalid UTF-8 are
-//     percent-encoded (RFC 3986 style, only those bytes), so a value can
-//     neither split into two elements nor smuggle a line break. Nested
-//     arrays and objects are written as compact JSON and then encoded the
-//     same way; null elements are empty;
+//   - an array is its elements joined with ",". Nested arrays and objects
+//     are written as compact JSON and then encoded as a string; null
+//     elements are empty;
 //   - an object is compact JSON, as FormatHeaderJSON writes it.
 //
 // The result never contains CR, LF, NUL or any other control byte, so it can
@@ -32,10 +35,7 @@ func FormatHeaderValue(v any) string {
 	case nil:
 		return ""
 	case string:
-		if !needsEscape(x, false) {
-			return x
-		}
-		return string(appendEscaped(nil, x, false))
+		return EscapeHeaderString(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case []any:
@@ -43,8 +43,8 @@ func FormatHeaderValue(v any) string {
 	case map[string]any:
 		return formatJSON(x)
 	}
-	if f, ok := toFloat(v); ok {
-		return string(appendNumber(nil, f))
+	if b, ok := appendExactNumber(nil, v); ok {
+		return string(b)
 	}
 	return formatJSON(v)
 }
@@ -66,14 +66,14 @@ func appendElement(b []byte, e any) []byte {
 	case nil:
 		return b
 	case string:
-		return appendEscaped(b, x, true)
+		return appendEscaped(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	}
-	if f, ok := toFloat(e); ok {
-		return appendNumber(b, f)
+	if out, ok := appendExactNumber(b, e); ok {
+		return out
 	}
-	return appendEscaped(b, formatJSON(e), true)
+	return appendEscaped(b, formatJSON(e))
 }
 
 // FormatHeaderJSON renders a claim value as compact JSON for a header
@@ -98,7 +98,7 @@ func formatJSON(v any) string {
 // escapeJSONControls rewrites DEL and C1 characters in JSON text as \u00XX.
 // They can only occur inside JSON strings, where the escape means the same.
 func escapeJSONControls(b []byte) []byte {
-	if !needsEscape(string(b), false) {
+	if !hasControl(string(b)) {
 		return b
 	}
 	const hex = "0123456789abcdef"
@@ -136,14 +136,24 @@ func appendNumber(b []byte, f float64) []byte {
 	return b
 }
 
-// needsEscape reports whether s holds a byte that appendEscaped rewrites.
-// In list context "," and "%" always count; for a scalar only control
-// characters and invalid UTF-8 do.
-func needsEscape(s string, list bool) bool {
+// EscapeHeaderString percent-encodes "%", ",", control characters and
+// invalid UTF-8 in s, as FormatHeaderValue does for every string; s is
+// returned as is when it holds none of them. Subjects reach headers and
+// placeholders through it.
+func EscapeHeaderString(s string) string {
+	if !needsEscape(s, true) {
+		return s
+	}
+	return string(appendEscaped(nil, s))
+}
+
+// needsEscape reports whether s holds a byte that appendEscaped rewrites;
+// with delims false only control characters and invalid UTF-8 count.
+func needsEscape(s string, delims bool) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f || (list && (c == ',' || c == '%')) {
+			if c < 0x20 || c == 0x7f || (delims && (c == ',' || c == '%')) {
 				return true
 			}
 			i++
@@ -158,17 +168,19 @@ func needsEscape(s string, list bool) bool {
 	return false
 }
 
-// appendEscaped appends s with control characters, invalid UTF-8 and "%"
-// percent-encoded, and "," too in list context. A scalar with nothing to
-// escape is appended unchanged ("50%" stays "50%").
-func appendEscaped(b []byte, s string, list bool) []byte {
-	if !needsEscape(s, list) {
+// hasControl reports whether s holds a control character or invalid UTF-8.
+func hasControl(s string) bool { return needsEscape(s, false) }
+
+// appendEscaped appends s with "%", ",", control characters and invalid
+// UTF-8 percent-encoded.
+func appendEscaped(b []byte, s string) []byte {
+	if !needsEscape(s, true) {
 		return append(b, s...)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f || c == ',' && list || c == '%' {
+			if c < 0x20 || c == 0x7f || c == ',' || c == '%' {
 				b = appendPercent(b, c)
 			} else {
 				b = append(b, c)

@@ -14,8 +14,9 @@ func TestFormatHeaderValue(t *testing.T) {
 		want string
 	}{
 		{"a string is used as is", "alice", "alice"},
-		{"a scalar string keeps its commas", "a,b", "a,b"},
-		{"a scalar string without control characters keeps its percent signs", "50%", "50%"},
+		{"a comma in a scalar string is encoded, so it never reads as an array", "a,b", "a%2Cb"},
+		{"a percent sign in a scalar string is always encoded", "50%", "50%25"},
+		{"an encoded-looking string differs from the control character", "admin%00", "admin%2500"},
 		{"a CRLF header injection is encoded", "evil\r\nX-Admin: 1", "evil%0D%0AX-Admin: 1"},
 		{"once a scalar is encoded its percent signs are too", "a%\n", "a%25%0A"},
 		{"NUL is encoded", "nul\x00", "nul%00"},

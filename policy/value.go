@@ -1,23 +1,24 @@
 package policy
 
 import (
-	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/authgate/authgate/internal/jsonnum"
 )
 
 // ParseLiteral reads a validator operand as written in a Caddyfile token.
 // An unquoted token that parses as JSON is that JSON value (true, 3, null,
 // ["a"], {"k":1}); a quoted token, and any token that is not JSON, is a
 // string. So `has_value 3` compares against the number 3 and
-// `has_value "3"` against the string "3". Numbers become float64, as
-// encoding/json decodes claims.
+// `has_value "3"` against the string "3". Numbers become json.Number, as
+// claims are decoded, so they keep every digit.
 func ParseLiteral(tok string, quoted bool) any {
 	if quoted {
 		return tok
 	}
 	var v any
-	if err := json.Unmarshal([]byte(tok), &v); err != nil {
+	if err := jsonnum.Unmarshal([]byte(tok), &v); err != nil {
 		return tok
 	}
 	return v
@@ -41,7 +42,7 @@ func Unwrap(v any) (value any, fetched time.Time, shaped bool) {
 	if !ok {
 		return v, time.Time{}, false
 	}
-	ms, ok := toFloat(m["t"])
+	ms, ok := jsonnum.Float(m["t"])
 	if !ok || math.IsNaN(ms) || math.Abs(ms) > maxClaimMillis {
 		return v, time.Time{}, false
 	}
@@ -50,35 +51,12 @@ func Unwrap(v any) (value any, fetched time.Time, shaped bool) {
 	return inner, time.Unix(int64(sec), int64(nsec)), true
 }
 
-// toFloat returns v as a float64 when it is a JSON number in any of the Go
-// representations a decoder or a Go caller may produce.
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
 // jsonEqual compares two decoded JSON values type-exactly: a string never
 // equals a number or a bool, a scalar never equals an array holding it, and
-// numbers compare by value (1 == 1.0). Arrays compare element by element in
-// order; objects compare by their key sets and values.
+// numbers compare exactly by decimal value (1 == 1.0, but two integers
+// above 2^53 that round to one float64 still differ). Arrays compare
+// element by element in order; objects compare by their key sets and
+// values.
 func jsonEqual(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
@@ -96,12 +74,8 @@ func jsonEqual(a, b any) bool {
 		y, ok := b.(map[string]any)
 		return ok && objectsEqual(x, y)
 	}
-	x, ok := toFloat(a)
-	if !ok {
-		return false
-	}
-	y, ok := toFloat(b)
-	return ok && x == y
+	equal, _ := numbersEqual(a, b)
+	return equal
 }
 
 func arraysEqual(a, b []any) bool {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/authgate/authgate/internal/jsonnum"
 )
 
 // answer is what an introspection answer says, once read.
@@ -95,6 +97,9 @@ func (v *IntrospectVerifier) lookup(doc map[string]any, path string) any {
 
 // parseTime reads unix seconds or, when allowed, an RFC 3339 string.
 func parseTime(raw any, allowString bool) (time.Time, error) {
+	if f, ok := jsonnum.Float(raw); ok {
+		raw = f
+	}
 	switch t := raw.(type) {
 	case float64:
 		if t < 0 || t > maxNumericDate || math.IsNaN(t) {
@@ -122,6 +127,11 @@ func (v *IntrospectVerifier) result(a answer) introspection {
 	if !a.active || a.subject == "" || (!a.expires.IsZero() && !now.Before(a.expires)) {
 		return v.inactive()
 	}
+	if !ValidSubject(a.subject) {
+		bad := v.inactive()
+		bad.badSubject = true
+		return bad
+	}
 	until := now.Add(v.cfg.CacheTTL)
 	if !a.expires.IsZero() && a.expires.Before(until) {
 		until = a.expires
@@ -133,7 +143,7 @@ func (v *IntrospectVerifier) result(a answer) introspection {
 		IssuedAt:   now, // the claims are as fresh as this answer
 		ExpiresAt:  a.expires,
 		ValidUntil: until,
-		Claims:     a.claims,
+		Claims:     CapClaimTimes(a.claims, now),
 	}
 	return introspection{id: id, expires: until}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/internal/redact"
 )
 
@@ -122,7 +123,7 @@ func (v *IntrospectVerifier) readAnswer(r io.Reader) (map[string]any, error) {
 		return nil, fmt.Errorf("reading introspection answer: larger than %d bytes", v.cfg.MaxBodyBytes)
 	}
 	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := jsonnum.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decoding introspection answer: %w", err)
 	}
 	if doc == nil {

@@ -27,9 +27,15 @@ const negativeCost = 96
 type introspection struct {
 	id      *Identity // nil: inactive
 	expires time.Time
+	// badSubject marks an active answer whose subject holds control
+	// characters: refused as malformed, never inactive.
+	badSubject bool
 }
 
 func (r introspection) outcome() (*Identity, error) {
+	if r.badSubject {
+		return nil, Reject(ReasonMalformed, errors.New("introspection subject holds control characters"))
+	}
 	if r.id == nil {
 		return nil, Reject(ReasonInactive, errInactive)
 	}

@@ -189,13 +189,16 @@ func checkAlgorithms(algs []string, keys KeySource) error {
 }
 
 // newParser builds the one parser used for every token: explicit algorithm
-// allow-list, strict base64, and no claim validation, which runs afterwards
-// with the validator of the verifier the token was routed to.
+// allow-list, strict base64, numbers kept exact (json.Number: an id above
+// 2^53 must not compare equal to its neighbours), and no claim validation,
+// which runs afterwards with the validator of the verifier the token was
+// routed to.
 func newParser(algs []string) *jwt.Parser {
 	return jwt.NewParser(
 		jwt.WithValidMethods(algs),
 		jwt.WithoutClaimsValidation(),
 		jwt.WithStrictDecoding(),
+		jwt.WithJSONNumber(),
 	)
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/internal/jsonnum"
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z. Larger dates are refused as
@@ -61,8 +63,8 @@ func (v *JWTVerifier) checkShape(c jwt.MapClaims) error {
 		return Reject(ReasonTooLarge, errors.New("claims exceed the size or nesting limit"))
 	}
 	sub, ok := c["sub"].(string)
-	if !ok || sub == "" {
-		return Reject(ReasonMalformed, errors.New("sub claim must be a non-empty string"))
+	if !ok || !ValidSubject(sub) {
+		return Reject(ReasonMalformed, errors.New("sub claim must be a non-empty string without control characters"))
 	}
 	if jti, ok := c["jti"]; ok {
 		if _, isString := jti.(string); !isString {
@@ -72,7 +74,7 @@ func (v *JWTVerifier) checkShape(c jwt.MapClaims) error {
 	if !validAudience(c["aud"]) {
 		return Reject(ReasonMalformed, errors.New("aud claim must be a string or an array of strings"))
 	}
-	if exp, ok := c["exp"].(float64); !ok || exp <= 0 {
+	if exp, ok := jsonnum.Float(c["exp"]); !ok || exp <= 0 {
 		return Reject(ReasonMalformed, errors.New("exp claim is required and must be a positive number"))
 	}
 	for _, name := range []string{"exp", "nbf", "iat"} {
@@ -105,7 +107,7 @@ func validNumericDate(c jwt.MapClaims, name string) bool {
 	if !ok {
 		return true
 	}
-	f, ok := raw.(float64)
+	f, ok := jsonnum.Float(raw)
 	return ok && f >= 0 && f <= maxNumericDate
 }
 

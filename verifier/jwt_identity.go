@@ -35,14 +35,15 @@ func (v *JWTVerifier) identity(c jwt.MapClaims) *Identity {
 	sub, _ := c["sub"].(string)
 	jti, _ := c["jti"].(string)
 	aud, _ := c.GetAudience()
+	iat := dateOf(c.GetIssuedAt())
 	id := &Identity{
 		Verifier: v.cfg.Name,
 		Subject:  v.subject(sub),
 		Issuer:   v.cfg.Issuer,
 		Audience: []string(aud),
 		TokenID:  jti,
-		IssuedAt: dateOf(c.GetIssuedAt()),
-		Claims:   map[string]any(c),
+		IssuedAt: iat,
+		Claims:   CapClaimTimes(map[string]any(c), iat),
 	}
 	id.ExpiresAt = dateOf(c.GetExpirationTime())
 	id.ValidUntil = id.ExpiresAt

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier/session"
 	"github.com/authgate/authgate/verifier/session/storetest"
 )
@@ -112,7 +113,7 @@ func (s *mapStore) SetClaim(_ context.Context, id, name string, value any) error
 		return err
 	}
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := jsonnum.Unmarshal(raw, &v); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier/session"
 )
 
@@ -166,7 +167,7 @@ func loadSession(tx *bolt.Tx, id []byte) (*session.Session, error) {
 		return nil, session.ErrNotFound
 	}
 	var ses session.Session
-	if err := json.Unmarshal(rec, &ses); err != nil {
+	if err := jsonnum.Unmarshal(rec, &ses); err != nil {
 		return nil, fmt.Errorf("decoding session: %w", err)
 	}
 	return &ses, nil
@@ -211,7 +212,7 @@ func (s *Store) SetClaim(_ context.Context, id, name string, value any) error {
 		return fmt.Errorf("encoding claim %q: %w", name, err)
 	}
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := jsonnum.Unmarshal(raw, &v); err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier/session"
 )
 
@@ -94,7 +95,7 @@ func decode(m map[string]string) (*session.Session, error) {
 		return nil, session.ErrNotFound
 	}
 	var ses session.Session
-	if err := json.Unmarshal([]byte(rec), &ses); err != nil {
+	if err := jsonnum.Unmarshal([]byte(rec), &ses); err != nil {
 		return nil, fmt.Errorf("decoding session: %w", err)
 	}
 	ses.LastSeen, ses.IdleExpires, ses.PurgeAt = msField(m["ls"]), msField(m["ie"]), msField(m["pa"])
@@ -104,7 +105,7 @@ func decode(m map[string]string) (*session.Session, error) {
 			continue
 		}
 		var v any
-		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		if err := jsonnum.Unmarshal([]byte(raw), &v); err != nil {
 			return nil, fmt.Errorf("decoding claim %q: %w", name, err)
 		}
 		if ses.Claims == nil {

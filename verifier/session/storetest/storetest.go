@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -55,7 +56,7 @@ func fixture(user string, n int) (*session.Session, string) {
 	now := base.Add(time.Duration(n) * time.Second)
 	return &session.Session{
 		ID: fmt.Sprintf("ses_%s_%d_%d", user, n, now.UnixNano()), TokenHash: h, UserID: user,
-		Claims:   map[string]any{"email": user + "@example.com", "roles": []any{"a", "b"}, "mfa": map[string]any{"v": true, "t": float64(1700000000000)}},
+		Claims:   map[string]any{"email": user + "@example.com", "roles": []any{"a", "b"}, "mfa": map[string]any{"v": true, "t": json.Number("1700000000000")}},
 		Verifier: "corp", SourceJTI: "jti-" + user,
 		Created: now, LastSeen: now, IdleExpires: now.Add(time.Hour), Expires: now.Add(2 * time.Hour),
 		PurgeAt: now.Add(3 * time.Hour),
@@ -183,8 +184,9 @@ func testSetClaim(t *testing.T, s session.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ses.Claims["mfa"] = map[string]any{"v": false, "t": float64(5)}
-	ses.Claims["level"] = float64(2)
+	// Stores decode numbers exactly, as json.Number.
+	ses.Claims["mfa"] = map[string]any{"v": false, "t": json.Number("5")}
+	ses.Claims["level"] = json.Number("2")
 	wantSame(t, got, ses)
 }
 
