@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 
@@ -60,7 +61,24 @@ func parseRequire(d *caddyfile.Dispenser) (RequireConfig, error) {
 	for _, t := range values {
 		rc.Values = append(rc.Values, mustJSON(policy.ParseLiteral(t.Text, t.Quoted())))
 	}
+	if slices.ContainsFunc(rc.Values, loosesDigits) {
+		for _, raw := range rc.Values {
+			rc.ValuesText = append(rc.ValuesText, string(raw))
+		}
+		rc.Values = nil
+	}
 	return rc, nil
+}
+
+// loosesDigits reports whether raw changes when decoded with float64
+// numbers and encoded again, as Caddy's adapter does with handler JSON.
+func loosesDigits(raw json.RawMessage) bool {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return true
+	}
+	again, err := json.Marshal(v)
+	return err != nil || !bytes.Equal(again, raw)
 }
 
 // parseRequireTail strips trailing "max_age D" and "id NAME" pairs.

@@ -147,6 +147,12 @@ type RequireConfig struct {
 	Op string `json:"op,omitempty"`
 	// Values are the operands as JSON values.
 	Values []json.RawMessage `json:"values,omitempty"`
+	// ValuesText are further operands, each JSON text in a string. Numbers
+	// keep every digit here: Caddy's Caddyfile adapter decodes handler JSON
+	// with float64, which would turn 1234567890123456789 in Values into
+	// 1234567890123456800, so the Caddyfile writes an operand list holding
+	// such a number here instead.
+	ValuesText []string `json:"values_text,omitempty"`
 	// MaxAge makes the validator refetch (or fail as expired) values older
 	// than this. 0 means every request. Default: the claim source's.
 	MaxAge *caddy.Duration `json:"max_age,omitempty"`
@@ -158,6 +164,13 @@ func (rc RequireConfig) spec() (policy.Spec, error) {
 		var v any
 		if err := jsonnum.Unmarshal(raw, &v); err != nil {
 			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, raw, err)
+		}
+		s.Values = append(s.Values, v)
+	}
+	for _, text := range rc.ValuesText {
+		var v any
+		if err := jsonnum.Unmarshal([]byte(text), &v); err != nil {
+			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, text, err)
 		}
 		s.Values = append(s.Values, v)
 	}
