@@ -56,10 +56,12 @@ func TestFormatHeaderValue(t *testing.T) {
 }
 
 // FuzzFormatHeaderValue pins the header invariants: no control byte ever
-// reaches the header, and an array of strings round-trips exactly through
-// splitting on "," and percent-decoding.
+// reaches the header, a string round-trips exactly through percent-decoding
+// (so two strings never share a header value), and an array of strings
+// round-trips exactly through splitting on "," and percent-decoding.
 func FuzzFormatHeaderValue(f *testing.F) {
-	for _, s := range []string{"", "a", "a,b", "%", "%2C", "\r\n", "é", "\x85", "\xc2\x85", "\x00"} {
+	for _, s := range []string{"", "a", "a,b", "%", "%2C", "\r\n", "é", "\x85", "\xc2\x85", "\x00",
+		"admin\x00", "admin%00", "editor,admin", "cn=a,dc=b", "%25", "50%"} {
 		f.Add(s, "x")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
@@ -67,6 +69,12 @@ func FuzzFormatHeaderValue(f *testing.F) {
 			if out := FormatHeaderValue(v); strings.ContainsFunc(out, isControl) {
 				t.Fatalf("FormatHeaderValue(%q) = %q holds a control character", v, out)
 			}
+		}
+		// A scalar string decodes back to itself and never holds a ",".
+		if out := FormatHeaderValue(a); strings.Contains(out, ",") {
+			t.Fatalf("string %q formatted with a raw comma: %q", a, out)
+		} else if got, err := url.PathUnescape(out); err != nil || got != a {
+			t.Fatalf("string %q formatted as %q decodes to %q, %v", a, out, got, err)
 		}
 		parts := strings.Split(FormatHeaderValue([]any{a, b}), ",")
 		if len(parts) != 2 {

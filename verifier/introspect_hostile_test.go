@@ -46,6 +46,8 @@ func TestHostileAnswersNeverPass(t *testing.T) {
 		{"a session that is a string", raw(`{"session":"user_id"}`), verifier.ReasonInactive},
 		{"an expiry beyond year 9999", raw(`{"session":{"user_id":"u","expires_at":1e300}}`), verifier.ReasonIntrospectionUnavailable},
 		{"a negative expiry", raw(`{"session":{"user_id":"u","expires_at":-1}}`), verifier.ReasonIntrospectionUnavailable},
+		{"a subject with CR LF", raw(`{"session":{"user_id":"u\r\nX-Admin: 1"}}`), verifier.ReasonMalformed},
+		{"a subject with NUL", raw(`{"session":{"user_id":"u\u0000"}}`), verifier.ReasonMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
