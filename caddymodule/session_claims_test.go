@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestExchangedClaimTimesNeverPassTheTokensIat(t *testing.T) {
 	got := customClaims(in, iat)
 	want := map[string]any{
 		"email":  "a@example.com",
-		"future": map[string]any{"v": []any{"admin"}, "t": float64(iat.UnixMilli())},
+		"future": map[string]any{"v": []any{"admin"}, "t": json.Number("1700000000000")},
 		"older":  map[string]any{"v": true, "t": float64(iat.Add(-time.Hour).UnixMilli())},
 	}
 	if !reflect.DeepEqual(got, want) {
