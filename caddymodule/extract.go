@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -14,92 +15,189 @@ type sourceRoute struct {
 	verify verifier.Verifier
 }
 
-// extract returns the first credential present in r, trying the route's
-// sources in order, and the verifier for it. It never reads the body or the
-// query string. ok is false when the request carries no credential.
-func extract(r *http.Request, routes []sourceRoute) (verifier.Credential, verifier.Verifier, bool) {
+// extract returns the credential of the first source present in r, trying
+// the route's sources in order, and the verifier for it. Every source the
+// route reads is checked first, whichever one is used: two stacks behind the
+// gateway can pick different copies of a duplicated credential, and an
+// upstream must never see a value the gateway did not verify. A credential
+// header sent more than once, a header value in the source's scheme that is
+// not exactly "scheme SP token", a cookie sent more than once and a cookie
+// value net/http cannot parse are malformed. It never reads the body or the
+// query string, and returns verifier.ErrNoCredential when no source holds a
+// credential.
+func extract(r *http.Request, routes []sourceRoute) (verifier.Credential, verifier.Verifier, error) {
+	var found *sourceRoute
+	var value string
+	var duplicate error // a duplicated non-__Host- cookie; a hard error wins
 	for i := range routes {
-		if v, ok := readSource(r, routes[i].source); ok {
-			return verifier.Credential{Source: routes[i].source, Value: v}, routes[i].verify, true
+		v, present, err := readSource(r, routes[i].source)
+		var dup *duplicateCookieError
+		switch {
+		case errors.As(err, &dup):
+			if duplicate == nil {
+				duplicate = err
+			}
+		case err != nil:
+			return verifier.Credential{}, nil, err
+		case present && found == nil:
+			found, value = &routes[i], v
 		}
 	}
-	return verifier.Credential{}, nil, false
+	if duplicate != nil {
+		return verifier.Credential{}, nil, duplicate
+	}
+	if found == nil {
+		return verifier.Credential{}, nil, verifier.ErrNoCredential
+	}
+	return verifier.Credential{Source: found.source, Value: value}, found.verify, nil
 }
 
-// readSource reads one source. A header with another scheme than the one
-// expected (Basic instead of Bearer) is not this source's credential.
-func readSource(r *http.Request, s verifier.Source) (string, bool) {
+// readSource reads one source. present is false when the source holds no
+// credential: no such header or cookie, an empty cookie, or a header value
+// in another scheme than the one expected (Basic for a Bearer source).
+func readSource(r *http.Request, s verifier.Source) (value string, present bool, err error) {
 	switch s.Kind {
 	case verifier.SourceHeader:
-		return readHeader(r.Header.Get(s.Name), s.Scheme)
+		return readHeaderSource(r.Header, s)
 	case verifier.SourceCookie:
-		c, err := r.Cookie(s.Name)
-		if err != nil || c.Value == "" {
-			return "", false
-		}
-		return c.Value, true
+		return readCookieSource(r, s.Name)
 	}
-	return "", false
+	return "", false, nil
 }
 
-func readHeader(value, scheme string) (string, bool) {
-	if value == "" {
-		return "", false
+// malformed rejects a credential whose framing is wrong; why is a fixed
+// text, never a value from the request.
+func malformed(why string) error {
+	return verifier.Reject(verifier.ReasonMalformed, errors.New(why))
+}
+
+func readHeaderSource(h http.Header, s verifier.Source) (string, bool, error) {
+	if foldedVariant(h, s.Name) {
+		// X_Api_Token reaches CGI, WSGI and PHP apps as X-Api-Token.
+		return "", false, malformed("credential header sent in another spelling")
 	}
+	values := h.Values(s.Name)
+	switch {
+	case len(values) == 0:
+		return "", false, nil
+	case len(values) > 1:
+		// Authorization is a singleton field (RFC 9110); so is any
+		// header carrying one credential.
+		return "", false, malformed("credential header sent more than once")
+	}
+	tok, ours, ok := parseCredentialHeader(values[0], s.Scheme)
+	switch {
+	case !ours:
+		return "", false, nil
+	case !ok:
+		return "", false, malformed("credential header is not scheme SP token")
+	}
+	return tok, true, nil
+}
+
+// foldedVariant reports whether h holds name in a spelling that folds to
+// it (see foldByte) but is not its canonical form.
+func foldedVariant(h http.Header, name string) bool {
+	canonical := http.CanonicalHeaderKey(name)
+	for k := range h {
+		if k != canonical && foldEqual(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCredentialHeader reads one header value. ours is false for a value
+// in another scheme, which is not this source's credential. A value that
+// starts with the scheme (case-insensitive) followed by anything but a
+// token character is ours, and ok only when it is exactly the scheme, one
+// space and a token. Without a scheme, the whole value must be a token.
+// An empty value is ours and not ok.
+func parseCredentialHeader(value, scheme string) (tok string, ours, ok bool) {
+	value = strings.Trim(value, " \t")
 	if scheme == "" {
-		return strings.TrimSpace(value), true
+		return value, true, isCredentialToken(value)
 	}
-	if len(value) <= len(scheme) || value[len(scheme)] != ' ' || !strings.EqualFold(value[:len(scheme)], scheme) {
-		return "", false
+	if !hasScheme(value, scheme) {
+		return "", false, false
 	}
-	tok := strings.TrimSpace(value[len(scheme)+1:])
-	return tok, tok != ""
+	if len(value) <= len(scheme) {
+		return "", true, false
+	}
+	rest := value[len(scheme):]
+	if len(rest) < 2 || rest[0] != ' ' || !isCredentialToken(rest[1:]) {
+		return "", true, false
+	}
+	return rest[1:], true, true
 }
 
-// stripCredentials removes the route's credential headers and cookies from
-// the upstream request, so legacy apps never see tokens.
-func stripCredentials(r *http.Request, routes []sourceRoute) {
-	cookies := map[string]struct{}{}
-	for _, sr := range routes {
-		switch sr.source.Kind {
-		case verifier.SourceHeader:
-			r.Header.Del(sr.source.Name)
-		case verifier.SourceCookie:
-			cookies[sr.source.Name] = struct{}{}
+// hasScheme reports whether value is in scheme: it starts with the scheme
+// and the scheme's name ends there. The empty value counts as ours.
+func hasScheme(value, scheme string) bool {
+	if value == "" {
+		return true
+	}
+	if len(value) < len(scheme) || !strings.EqualFold(value[:len(scheme)], scheme) {
+		return false
+	}
+	return len(value) == len(scheme) || !isTokenChar(value[len(scheme)])
+}
+
+// isCredentialToken reports whether tok is one credential: non-empty,
+// visible ASCII, and no comma (which would make it a list).
+func isCredentialToken(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f || c == ',' {
+			return false
 		}
 	}
-	if len(cookies) > 0 {
-		removeCookies(r, func(name string) bool { _, drop := cookies[name]; return drop })
-	}
+	return true
 }
 
-// removeCookies deletes the request cookies whose name drop reports. It
-// edits the Cookie header as text: the app's other cookies pass exactly as
-// sent, even ones net/http would not parse.
-func removeCookies(r *http.Request, drop func(name string) bool) {
-	lines := r.Header.Values("Cookie")
-	kept := make([]string, 0, len(lines))
-	changed := false
-	for _, line := range lines {
-		parts := strings.Split(line, ";")
-		out := parts[:0]
-		for _, part := range parts {
-			name, _, _ := strings.Cut(part, "=")
-			if drop(strings.TrimSpace(name)) {
-				changed = true
-				continue
+// isTokenChar reports whether c may appear in an RFC 9110 token, such as
+// an authentication scheme's name.
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// readCookieSource reads the route's cookie. More than one cookie-pair of
+// that name, over all Cookie lines, is malformed: for a __Host- name no
+// legitimate browser state holds two; other names get a duplicateCookieError
+// so browsers can be sent to log in again.
+func readCookieSource(r *http.Request, name string) (string, bool, error) {
+	switch n := countCookies(r.Header, name); {
+	case n == 0:
+		return "", false, nil
+	case n > 1 && strings.HasPrefix(name, "__Host-"):
+		return "", false, malformed("__Host- cookie sent more than once")
+	case n > 1:
+		return "", false, verifier.Reject(verifier.ReasonMalformed, &duplicateCookieError{name: name})
+	}
+	c, err := r.Cookie(name)
+	if err != nil {
+		return "", false, malformed("credential cookie value is not valid")
+	}
+	return c.Value, c.Value != "", nil
+}
+
+// countCookies counts the cookie-pairs named name in every Cookie line,
+// splitting them the way net/http does.
+func countCookies(h http.Header, name string) int {
+	n := 0
+	for _, line := range h["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			k, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if strings.TrimSpace(k) == name {
+				n++
 			}
-			out = append(out, part)
-		}
-		if v := strings.TrimSpace(strings.Join(out, ";")); v != "" {
-			kept = append(kept, v)
 		}
 	}
-	if !changed {
-		return
-	}
-	r.Header.Del("Cookie")
-	for _, v := range kept {
-		r.Header.Add("Cookie", v)
-	}
+	return n
 }

@@ -62,7 +62,10 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 	var denial *policy.Denial
 	var rejected *verifier.RejectedError
 	var unavailable *verifier.UnavailableError
+	var duplicate *duplicateCookieError
 	switch {
+	case errors.As(err, &duplicate):
+		return h.refuseDuplicateCookie(w, r, duplicate)
 	case errors.Is(err, verifier.ErrNoCredential):
 		return h.unauthorized(w, r, verifier.ReasonMissingCredential)
 	case errors.As(err, &rejected):
@@ -86,18 +89,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 		es.clearCookie(w) // a dead session cookie is only ever refused again
 	}
 	if (h.LoginURL != "" || h.login != nil) && loginReasons[reason] && isBrowserNavigation(r) {
-		if h.login != nil {
-			if h.atCallback(r) {
-				// A callback on a route with endpoints off: starting
-				// another login from it would loop through the provider.
-				return h.loginFailed(w, r, http.StatusNotFound, reasonInvalidState, nil)
-			}
-			if h.login.codec.recentLogins(r) >= maxLoopLogins {
-				return h.loginLoop(w, r)
-			}
-			return h.login.startLogin(h, w, r, returnURL(r))
-		}
-		return h.redirect(w, r, h.loginRedirect(r), string(reason))
+		return h.sendToLogin(w, r, reason)
 	}
 	challenge := `Bearer realm="authgate"`
 	if reason != verifier.ReasonMissingCredential {
@@ -106,6 +98,23 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 	w.Header().Set("WWW-Authenticate", challenge)
 	return writeJSON(w, r, http.StatusUnauthorized, string(reason),
 		`{"error":"unauthorized","reason":"`+string(reason)+`"}`)
+}
+
+// sendToLogin redirects a browser navigation to the route's login: the
+// login_url, or a login at its OpenID provider.
+func (h *Handler) sendToLogin(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
+	if h.login == nil {
+		return h.redirect(w, r, h.loginRedirect(r), string(reason))
+	}
+	if h.atCallback(r) {
+		// A callback on a route with endpoints off: starting
+		// another login from it would loop through the provider.
+		return h.loginFailed(w, r, http.StatusNotFound, reasonInvalidState, nil)
+	}
+	if h.login.codec.recentLogins(r) >= maxLoopLogins {
+		return h.loginLoop(w, r)
+	}
+	return h.login.startLogin(h, w, r, returnURL(r))
 }
 
 func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.Denial) error {

@@ -24,10 +24,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return ep(h, w, r)
 	}
 	if h.AllowPreflight && isPreflight(r) {
+		keepOnlyAccepted(r, h.routes, nil)
 		return next.ServeHTTP(w, r)
 	}
 	id, err := h.authenticate(r)
 	if errors.Is(err, verifier.ErrNoCredential) && h.Optional {
+		keepOnlyAccepted(r, h.routes, nil)
 		return next.ServeHTTP(w, r)
 	}
 	if err != nil {
@@ -46,9 +48,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // authenticate extracts the request's credential and verifies it.
 func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
-	cred, v, ok := extract(r, h.routes)
-	if !ok {
-		return nil, verifier.ErrNoCredential
+	cred, v, err := extract(r, h.routes)
+	if err != nil {
+		return nil, err
 	}
 	if len(cred.Value) > h.app.MaxTokenSize {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
@@ -66,6 +68,8 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	applyHeaders(r.Header, h.app.headers, id)
 	if h.StripCredentials {
 		stripCredentials(r, h.routes)
+	} else {
+		keepOnlyAccepted(r, h.routes, acceptedSource(r, h.routes))
 	}
 	if len(h.app.oidc) > 0 {
 		stripLoginCookies(r)

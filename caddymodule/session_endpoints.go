@@ -175,8 +175,9 @@ func (h *Handler) verifyExchanged(r *http.Request, tok string) (*verifier.Identi
 // header or a JSON body {"id_token": "…"} of bounded size. An HTML form
 // can send neither, which is what keeps cross-site forms out.
 func exchangeCredential(r *http.Request, maxSize int) (string, error) {
-	if tok, ok := readHeader(r.Header.Get("Authorization"), "Bearer"); ok {
-		return tok, nil
+	bearer := verifier.Source{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}
+	if tok, present, err := readHeaderSource(r.Header, bearer); err != nil || present {
+		return tok, err
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {

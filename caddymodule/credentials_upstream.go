@@ -1,0 +1,118 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authgate/authgate/verifier"
+)
+
+// The gateway never forwards a value from a credential source the route
+// reads unless it accepted that value. The app behind it may read the
+// same header or cookie itself (a legacy session check, a framework's own
+// JWT middleware) and would then trust a token nobody verified: the
+// alg:none token in a second Authorization header, a forged cookie next to
+// a valid Bearer token, a credential on an optional route that passed
+// anonymously. Values in another scheme (Basic on a Bearer route) are not
+// the route's credential and pass untouched.
+
+// keepOnlyAccepted removes from the upstream request every value of the
+// route's credential sources except the one accepted from source accepted
+// (nil: none was accepted).
+func keepOnlyAccepted(r *http.Request, routes []sourceRoute, accepted *verifier.Source) {
+	cookies := map[string]struct{}{}
+	for _, sr := range routes {
+		s := sr.source
+		if accepted != nil && s == *accepted {
+			continue
+		}
+		switch s.Kind {
+		case verifier.SourceHeader:
+			if accepted != nil && accepted.Kind == verifier.SourceHeader && foldEqual(s.Name, accepted.Name) {
+				continue // the one value of this header is the accepted one
+			}
+			dropHeaderSource(r.Header, s)
+		case verifier.SourceCookie:
+			if accepted == nil || accepted.Kind != verifier.SourceCookie || accepted.Name != s.Name {
+				cookies[s.Name] = struct{}{}
+			}
+		}
+	}
+	if len(cookies) > 0 {
+		removeCookies(r, func(name string) bool { _, drop := cookies[name]; return drop })
+	}
+}
+
+// dropHeaderSource deletes the header of s, in every spelling that folds
+// to its name, when any of its values is in the source's scheme.
+func dropHeaderSource(h http.Header, s verifier.Source) {
+	for name, values := range h {
+		if !foldEqual(name, s.Name) {
+			continue
+		}
+		for _, v := range values {
+			if _, ours, _ := parseCredentialHeader(v, s.Scheme); ours {
+				delete(h, name)
+				break
+			}
+		}
+	}
+}
+
+// acceptedSource is the source whose credential authenticated r: the
+// first present one, as extract chose it.
+func acceptedSource(r *http.Request, routes []sourceRoute) *verifier.Source {
+	cred, _, err := extract(r, routes)
+	if err != nil {
+		return nil
+	}
+	return &cred.Source
+}
+
+// stripCredentials removes the route's credential headers and cookies from
+// the upstream request, so legacy apps never see tokens.
+func stripCredentials(r *http.Request, routes []sourceRoute) {
+	cookies := map[string]struct{}{}
+	for _, sr := range routes {
+		switch sr.source.Kind {
+		case verifier.SourceHeader:
+			r.Header.Del(sr.source.Name)
+		case verifier.SourceCookie:
+			cookies[sr.source.Name] = struct{}{}
+		}
+	}
+	if len(cookies) > 0 {
+		removeCookies(r, func(name string) bool { _, drop := cookies[name]; return drop })
+	}
+}
+
+// removeCookies deletes the request cookies whose name drop reports. It
+// edits the Cookie header as text: the app's other cookies pass exactly as
+// sent, even ones net/http would not parse.
+func removeCookies(r *http.Request, drop func(name string) bool) {
+	lines := r.Header.Values("Cookie")
+	kept := make([]string, 0, len(lines))
+	changed := false
+	for _, line := range lines {
+		parts := strings.Split(line, ";")
+		out := parts[:0]
+		for _, part := range parts {
+			name, _, _ := strings.Cut(part, "=")
+			if drop(strings.TrimSpace(name)) {
+				changed = true
+				continue
+			}
+			out = append(out, part)
+		}
+		if v := strings.TrimSpace(strings.Join(out, ";")); v != "" {
+			kept = append(kept, v)
+		}
+	}
+	if !changed {
+		return
+	}
+	r.Header.Del("Cookie")
+	for _, v := range kept {
+		r.Header.Add("Cookie", v)
+	}
+}
