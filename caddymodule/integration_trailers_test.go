@@ -213,4 +213,3 @@ func TestIdentityTrailersNeverReachUpstreamOverHTTP2(t *testing.T) {
 		})
 	}
 }
-
