@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
@@ -102,6 +103,7 @@ type App struct {
 	global    *policy.Policy
 	poolKeys  []string
 	logger    *zap.Logger
+	warnings  *logthrottle.Limiter // bounds repeated per-request warnings
 
 	sessions    *edgeSessions            // edge sessions (session.go); nil: off
 	oidc        map[string]*oidcProvider // browser login providers by name
@@ -139,6 +141,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // on an identity provider for more than a few seconds.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	a.warnings = newWarnLimiter()
 	a.setDefaults()
 	if err := a.checkSubjects(nil); err != nil {
 		return err

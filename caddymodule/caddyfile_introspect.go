@@ -33,6 +33,11 @@ import (
 //		max_concurrent     <n>
 //		rate_limit         <calls per second>
 //		cache_size         <bytes>
+//		token_pattern      <regexp>
+//		min_token_length   <bytes>
+//		max_token_length   <bytes>
+//		client_rate_limit  <calls per second> | off
+//		client_burst       <calls>
 //	}
 //
 // A jwt block names it with `recheck <name>` (and `recheck_expired`) to
@@ -95,6 +100,16 @@ func (ic *IntrospectConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error 
 		return int64Arg(d, &ic.CacheSize)
 	case "max_concurrent":
 		return intArg(d, &ic.MaxConcurrent)
+	case "token_pattern":
+		return singleArg(d, &ic.TokenPattern)
+	case "min_token_length":
+		return intArg(d, &ic.MinTokenLength)
+	case "max_token_length":
+		return intArg(d, &ic.MaxTokenLength)
+	case "client_rate_limit":
+		return ic.parseClientRate(d)
+	case "client_burst":
+		return intArg(d, &ic.ClientBurst)
 	case "rate_limit":
 		return intArg(d, &ic.RateLimit)
 	case "from":
@@ -179,5 +194,23 @@ func int64Arg(d *caddyfile.Dispenser, dst *int64) error {
 		return err
 	}
 	*dst = int64(n)
+	return nil
+}
+
+// parseClientRate parses `client_rate_limit <calls per second> | off`.
+func (ic *IntrospectConfig) parseClientRate(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 1 {
+		return d.ArgErr()
+	}
+	if args[0] == "off" {
+		ic.ClientRateLimit = -1
+		return nil
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n <= 0 {
+		return d.Errf("client_rate_limit: expected a positive integer or off, got %q", args[0])
+	}
+	ic.ClientRateLimit = n
 	return nil
 }

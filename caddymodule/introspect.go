@@ -114,6 +114,28 @@ type IntrospectConfig struct {
 	// CacheSize bounds this verifier's answer cache, in bytes.
 	// Default: 16777216.
 	CacheSize int64 `json:"cache_size,omitempty"`
+
+	// TokenPattern is a regular expression (RE2) a credential must match
+	// in full to be sent to the service; others are refused as malformed
+	// without a call. Re-checks of verified JWTs skip it. Default: none.
+	TokenPattern string `json:"token_pattern,omitempty"`
+
+	// MinTokenLength and MaxTokenLength bound a credential's length in
+	// bytes; a shorter one is malformed, a longer one too_large, both
+	// without a call. Defaults: 8, and the app's max_token_size.
+	MinTokenLength int `json:"min_token_length,omitempty"`
+	MaxTokenLength int `json:"max_token_length,omitempty"`
+
+	// ClientRateLimit is each client's budget of calls per second (per IP
+	// as Caddy resolves it, honouring trusted_proxies; IPv6 per /64). A
+	// call that finds an active session is given back, so only junk and
+	// dead tokens spend it; a client over its budget gets 429 rate_limited
+	// with Retry-After. -1 turns it off. Default: rate_limit/10, at least 1.
+	ClientRateLimit int `json:"client_rate_limit,omitempty"`
+
+	// ClientBurst is how many calls a client may spend at once.
+	// Default: twice client_rate_limit.
+	ClientBurst int `json:"client_burst,omitempty"`
 }
 
 // provisionIntrospection builds the introspection verifiers. It runs before
@@ -183,6 +205,7 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		Timeout:          time.Duration(ic.Timeout),
 		MaxBodyBytes:     ic.MaxBodySize,
 		MaxTokenBytes:    a.MaxTokenSize,
+		MinTokenBytes:    defaultMinTokenLength,
 		MaxConcurrent:    ic.MaxConcurrent,
 		RateLimit:        float64(ic.RateLimit),
 		MaxClaims:        a.MaxClaims,
@@ -192,6 +215,9 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		// {file.*} and {env.*} expand to "" when the file or variable is
 		// missing: calling without the secret would only fail later, as 503s.
 		return cfg, errors.New("client_secret is empty once expanded (missing file or variable?)")
+	}
+	if err := ic.shapeAndBudget(&cfg); err != nil {
+		return cfg, err
 	}
 	if ic.Forward != nil {
 		s, err := ic.Forward.source()

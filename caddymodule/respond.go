@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +71,8 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 		return h.unauthorized(w, r, rejected.Reason)
 	case errors.As(err, &denial):
 		return h.forbidden(w, r, denial)
+	case errors.As(err, &unavailable) && unavailable.Reason == verifier.ReasonRateLimited:
+		return h.tooManyRequests(w, r, unavailable.RetryAfter)
 	case errors.As(err, &unavailable):
 		return h.unavailable(w, r, unavailable.Reason, unavailable.RetryAfter, err)
 	case errors.Is(err, policy.ErrRefreshUnavailable):
@@ -133,12 +134,14 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.De
 
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason verifier.Reason, after time.Duration, cause error) error {
 	if ce := h.logger.Check(zapcore.WarnLevel, "authgate dependency unavailable"); ce != nil {
-		ce.Write(zap.String("reason", string(reason)), zap.Error(redact.Error(cause)))
+		if ok, dropped := h.app.warnings.Allow("unavailable " + string(reason)); ok {
+			ce.Write(zap.String("reason", string(reason)), zap.Error(redact.Error(cause)), zap.Int("suppressed", dropped))
+		}
 	}
 	if after <= 0 {
 		after = defaultRetryAfter
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
+	setRetryAfter(w, after)
 	return writeJSON(w, r, http.StatusServiceUnavailable, string(reason),
 		`{"error":"unavailable","reason":"`+string(reason)+`"}`)
 }

@@ -47,6 +47,11 @@ const (
 	ReasonIntrospectionUnavailable Reason = "introspection_unavailable"
 )
 
+// ReasonRateLimited reports a client over its own budget (HTTP 429): it is
+// carried by an *UnavailableError, because no decision was reached, but the
+// fault is the client's, not a dependency's.
+const ReasonRateLimited Reason = "rate_limited"
+
 // RejectedError reports a credential that was present, addressed to the
 // verifier, and invalid. It maps to HTTP 401.
 type RejectedError struct {

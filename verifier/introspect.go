@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
+	"github.com/authgate/authgate/internal/clientlimit"
 	"github.com/authgate/authgate/internal/safecache"
 )
 
@@ -99,6 +101,20 @@ type IntrospectConfig struct {
 	// MaxTokenBytes caps the token; longer ones are refused without a call
 	// (too_large). Default: 8192.
 	MaxTokenBytes int
+	// MinTokenBytes and TokenPattern describe what a credential of the
+	// service looks like: a shorter one, or one the pattern does not match
+	// in full, is refused as malformed without a call. Re-checks of
+	// verified JWTs skip both. Defaults: 0 and nil, no check.
+	MinTokenBytes int
+	TokenPattern  *regexp.Regexp
+	// ClientRate and ClientBurst are each client's budget of calls, per
+	// second and in a burst, for credentials (not re-checks) of requests
+	// whose context names the client (WithClient). A call that finds an
+	// active session is given back, so only junk and dead tokens spend it.
+	// A client over its budget gets ReasonRateLimited without a call.
+	// Default: 0, no per-client budget.
+	ClientRate  float64
+	ClientBurst int
 	// MaxConcurrent caps the calls in flight at once. Default: 64.
 	MaxConcurrent int
 	// RateLimit caps the calls started per second (bursts of as many).
@@ -125,7 +141,9 @@ type IntrospectVerifier struct {
 	flights singleflight.Group
 	slots   chan struct{}
 	limiter *rate.Limiter
-	auth    string // Authorization header value for client credentials
+	clients *clientlimit.Table // nil: no per-client budget
+	charged sync.Map           // keys of calls charged to a client and not yet done
+	auth    string             // Authorization header value for client credentials
 
 	// closing guards cache writes against Close: ristretto's Wait on a
 	// closed cache would block forever.
@@ -150,6 +168,9 @@ func NewIntrospectVerifier(cfg IntrospectConfig) (*IntrospectVerifier, error) {
 		cache:   cache,
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
 		limiter: rate.NewLimiter(rate.Limit(cfg.RateLimit), max(int(cfg.RateLimit), 1)),
+	}
+	if cfg.ClientRate > 0 {
+		v.clients = clientlimit.New(cfg.ClientRate, max(cfg.ClientBurst, 1), 0, cfg.Now)
 	}
 	if cfg.ClientID != "" {
 		pair := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
@@ -229,6 +250,8 @@ func (c IntrospectConfig) validate() error {
 		"forward header Authorization conflicts with client credentials")
 	add(c.CacheTTL >= 0 && c.NegativeCacheTTL >= 0 && c.Timeout > 0, "durations must not be negative")
 	add(c.CacheSize > 0 && c.MaxBodyBytes > 0 && c.MaxTokenBytes > 0, "sizes must be positive")
+	add(c.MinTokenBytes >= 0 && c.MinTokenBytes <= c.MaxTokenBytes, "the minimum token length must lie between 0 and the maximum")
+	add(c.ClientRate >= 0 && c.ClientBurst >= 0, "the client budget must not be negative")
 	add(c.MaxConcurrent > 0 && c.RateLimit > 0 && c.MaxClaims > 0 && c.MaxDepth > 0, "limits must be positive")
 	return errors.Join(errs...)
 }

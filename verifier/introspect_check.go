@@ -51,15 +51,19 @@ func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection],
 }
 
 // Verify checks an opaque credential with the session service. A credential
-// that cannot be a token of the service (empty, or bytes outside visible
-// ASCII) is refused as malformed without a call, matching
-// ErrNotResponsible; an inactive answer is rejected as inactive; a service
-// that cannot be asked, or answers in a way that proves nothing, makes the
-// check unavailable. The returned Identity is read-only; its Subject is the
-// service's subject after SubjectTemplate, so equal subjects of two services
-// stay two users.
+// that cannot be a token of the service (empty, bytes outside visible
+// ASCII, outside the configured length or pattern) is refused as malformed
+// without a call, matching ErrNotResponsible; an inactive answer is
+// rejected as inactive; a client over its budget of calls gets
+// ReasonRateLimited; a service that cannot be asked, or answers in a way
+// that proves nothing, makes the check unavailable. The returned Identity
+// is read-only; its Subject is the service's subject after
+// SubjectTemplate, so equal subjects of two services stay two users.
 func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Identity, error) {
-	id, err := v.Recheck(ctx, cred.Value)
+	if err := v.checkShape(cred.Value); err != nil {
+		return nil, err
+	}
+	id, err := v.check(ctx, cred.Value, ClientOf(ctx))
 	if err != nil || v.cfg.SubjectTemplate == "{sub}" {
 		return id, err
 	}
@@ -68,9 +72,16 @@ func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Iden
 	return &c, nil
 }
 
-// Recheck implements Rechecker: the token (a JWT, for a re-check) is
-// checked exactly as an opaque credential would be, and shares its cache.
+// Recheck implements Rechecker: the token (a JWT whose signature the caller
+// has verified) is checked as an opaque credential would be, and shares its
+// cache, but is held to neither the credential shape nor a client budget.
 func (v *IntrospectVerifier) Recheck(ctx context.Context, token string) (*Identity, error) {
+	return v.check(ctx, token, "")
+}
+
+// check answers from the cache, or makes (or joins) a call charged to
+// client's budget.
+func (v *IntrospectVerifier) check(ctx context.Context, token, client string) (*Identity, error) {
 	if err := v.checkToken(token); err != nil {
 		return nil, err
 	}
@@ -78,10 +89,26 @@ func (v *IntrospectVerifier) Recheck(ctx context.Context, token string) (*Identi
 	if r, ok := v.cached(key); ok {
 		return r.outcome()
 	}
+	spent, err := v.spend(key, client)
+	if err != nil {
+		return nil, err
+	}
+	id, err := v.await(ctx, key, token)
+	if spent && err == nil {
+		v.refund(client)
+	}
+	return id, err
+}
+
+// await runs or joins the one flight for key and waits for its answer.
+func (v *IntrospectVerifier) await(ctx context.Context, key, token string) (*Identity, error) {
 	// The call runs detached from this request: a client hanging up must
 	// not fail the other requests waiting on the same flight.
 	detached := context.WithoutCancel(ctx)
-	ch := v.flights.DoChan(key, func() (any, error) { return v.introspect(detached, key, token) })
+	ch := v.flights.DoChan(key, func() (any, error) {
+		defer v.charged.Delete(key)
+		return v.introspect(detached, key, token)
+	})
 	select {
 	case res := <-ch:
 		if res.Err != nil {
