@@ -146,7 +146,6 @@ func randomToken(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-
 // TestIntrospectionRefusesMisshapenTokensWithoutACall sends credentials
 // that are too short or do not match token_pattern: each is 401 malformed
 // and the service is never asked.

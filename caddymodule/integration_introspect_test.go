@@ -241,7 +241,7 @@ func oauthIntrospect(f *fakeService, w http.ResponseWriter, r *http.Request) {
 			"exp": time.Now().Add(time.Hour).Unix()})
 	case "at-machine":
 		answerJSON(w, 200, map[string]any{"active": true, "client_id": "batch-job"})
-	case "at-slow":
+	case "at-slow-token":
 		<-r.Context().Done()
 	default:
 		answerJSON(w, 200, map[string]any{"active": false})
@@ -342,7 +342,7 @@ func TestSessionServiceTroubleIs503NeverAPass(t *testing.T) {
 	}{
 		{"a session service slower than the timeout", "Cookie: stytch_session=sess-slow", "5"},
 		{"a session service answering 500 with Retry-After", "Cookie: stytch_session=sess-boom", "3"},
-		{"an authorization server slower than the timeout", "Authorization: Bearer at-slow", "5"},
+		{"an authorization server slower than the timeout", "Authorization: Bearer at-slow-token", "5"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

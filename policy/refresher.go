@@ -55,6 +55,10 @@ type RefresherConfig struct {
 	// MaxInFlight bounds concurrent fetches over all claims and subjects.
 	// Default: DefaultMaxInFlight.
 	MaxInFlight int
+	// MaxInFlightPerSubject bounds concurrent fetches for one subject over
+	// all claims; a fetch over it fails at once. Default:
+	// DefaultMaxInFlightPerSubject.
+	MaxInFlightPerSubject int
 	// Writer, if set, receives every freshly fetched value for identities
 	// that carry a SessionID (edge sessions), so that other gateway
 	// instances see it. Default: nil, no write-back.
@@ -98,12 +102,18 @@ type ClaimRefresher struct {
 	// closing guards Close against concurrent cache use: ristretto panics
 	// on a Get or Set racing its Close, and a Wait during Close never
 	// returns.
-	closing  sync.RWMutex
-	closed   bool
-	slots    chan struct{}
-	writer   ClaimWriter
-	counters RefreshCounters
-	now      func() time.Time
+	closing sync.RWMutex
+	closed  bool
+	slots   chan struct{}
+	// freshMu guards fresh (max-age-0 fetches per key) and perSubject
+	// (fetches in flight per verifier and subject).
+	freshMu       sync.Mutex
+	fresh         map[string]*freshKey
+	perSubject    map[string]int
+	maxPerSubject int
+	writer        ClaimWriter
+	counters      RefreshCounters
+	now           func() time.Time
 	// systemClock is true when now is time.Now (RefresherConfig.Now
 	// unset): Evaluate's own reading of it may then stand in for now().
 	systemClock bool
@@ -134,6 +144,11 @@ func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
 		n = DefaultMaxInFlight
 	}
 	r.slots = make(chan struct{}, n)
+	r.fresh, r.perSubject = map[string]*freshKey{}, map[string]int{}
+	r.maxPerSubject = cfg.MaxInFlightPerSubject
+	if r.maxPerSubject <= 0 {
+		r.maxPerSubject = DefaultMaxInFlightPerSubject
+	}
 	cache, err := newClaimCache(cfg.CacheSize)
 	if err != nil {
 		return nil, err

@@ -88,11 +88,11 @@ func (r *ClaimRefresher) lookup(key claimKey) (cachedClaim, bool) {
 }
 
 // fetch gets a new value from c's source. Concurrent callers for one key
-// share one call, except with max age 0, where every request must see a
-// value fetched after it arrived and so makes its own call.
+// share one call; with max age 0, where every request must see a value
+// fetched after it arrived, they share the next call to start.
 func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
 	if maxAge == 0 {
-		return r.load(ctx, c, id, key, maxAge)
+		return r.fetchFresh(ctx, c, id, key)
 	}
 	ch := r.flight.DoChan(key.String(), func() (v any, err error) {
 		defer recoverFetch(&err)
@@ -137,6 +137,12 @@ func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier
 func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
+	release, err := r.subjectSlot(key)
+	if err != nil {
+		inc(r.counters.Errors)
+		return cachedClaim{}, err
+	}
+	defer release()
 	select {
 	case r.slots <- struct{}{}:
 		defer func() { <-r.slots }()

@@ -85,20 +85,6 @@ func TestClaimRefresherCoalescesConcurrentMisses(t *testing.T) {
 	}
 }
 
-func TestClaimRefresherMaxAgeZeroNeverShares(t *testing.T) {
-	clk := newFakeClock()
-	src := &scriptedSource{value: constant(true), delay: 10 * time.Millisecond}
-	r := refresherFor(t, clk, nil, ClaimSourceConfig{Source: src, MaxAge: 0})
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() { mustRefresh(t, r, user("idp", "alice"), 0) })
-	}
-	wg.Wait()
-	if got := src.calls.Load(); got != 8 {
-		t.Errorf("8 concurrent max-age-0 refreshes made %d calls; want exactly 8", got)
-	}
-}
-
 func TestClaimRefresherStaleIfError(t *testing.T) {
 	down := errors.New("connection refused")
 	tests := []struct {
