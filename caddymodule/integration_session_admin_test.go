@@ -74,6 +74,7 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 		{"a call with a body but without JSON content type is refused", "POST", "/authgate/sessions", `{"user_id":"x"}`, nil, 415},
 		{"a call with an Origin header is refused", "GET", "/authgate/sessions?user_id=bob", "", []string{jsonCT, "Origin: http://evil.example"}, 403},
 		{"listing needs a user", "GET", "/authgate/sessions", "", []string{jsonCT}, 400},
+		{"a user_id with a line break is refused", "POST", "/authgate/sessions", `{"user_id":"x\r\nX-Admin: 1"}`, []string{jsonCT}, 400},
 		{"a bad ttl is refused", "POST", "/authgate/sessions", `{"user_id":"x","ttl":"soon"}`, []string{jsonCT}, 400},
 		{"integer seconds are a ttl", "POST", "/authgate/sessions", `{"user_id":"x","ttl":60}`, []string{jsonCT}, 201},
 		{"a revocation needs until", "POST", "/authgate/revocations", `{"jti":"j"}`, []string{jsonCT}, 400},
