@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -169,4 +170,36 @@ func TestIntrospectionRefusesMisshapenTokensWithoutACall(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Fatalf("%d calls for one well-shaped token, want 1", calls.Load())
 	}
+}
+
+// TestIntrospectionBudgetCountsTrustedClientIPsPerIPv6Slash64 puts the
+// gateway behind a trusted proxy (127.0.0.1, X-Forwarded-For): junk from
+// ever-changing addresses of one IPv6 /64 spends one budget, while a
+// client of another /64 behind the same proxy keeps its own.
+func TestIntrospectionBudgetCountsTrustedClientIPsPerIPv6Slash64(t *testing.T) {
+	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Token string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if strings.HasPrefix(body.Token, "legit-") {
+			answerJSON(w, http.StatusOK, map[string]any{"sub": "someone"})
+			return
+		}
+		answerJSON(w, http.StatusUnauthorized, nil)
+	}))
+	t.Cleanup(service.Close)
+	site := strings.NewReplacer("{LOG}", "servers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t\tclient_ip_headers X-Forwarded-For\n\t}",
+		"{SERVICE}", service.URL).Replace(floodSite)
+	g := startGateway(t, site)
+	limited := 0
+	for i := range 40 {
+		xff := fmt.Sprintf("X-Forwarded-For: 2001:db8:0:1:%x::%x", i, i+1)
+		if r := g.do("GET", "/", "X-Session-Token: "+randomToken("junk-"), xff); r.status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited < 20 {
+		t.Errorf("only %d of 40 junk requests from one /64 were throttled", limited)
+	}
+	r := g.do("GET", "/", "X-Session-Token: "+randomToken("legit-"), "X-Forwarded-For: 2001:db8:0:2::7")
+	wantStatus(t, r, http.StatusOK)
 }
