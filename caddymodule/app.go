@@ -249,20 +249,21 @@ func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (
 		return nil, err
 	}
 	v, err := verifier.NewJWTVerifier(verifier.JWTConfig{
-		Name:            jc.Name,
-		Issuer:          repl.ReplaceKnown(jc.Issuer, ""),
-		Audiences:       audiences(jc.Audience),
-		AnyAudience:     anyAudience(jc.Audience),
-		Algorithms:      algs,
-		Types:           jc.Types,
-		Leeway:          time.Duration(jc.Leeway),
-		MaxAge:          time.Duration(jc.MaxAge),
-		Recheck:         recheck,
-		RecheckExpired:  jc.RecheckExpired,
-		SubjectTemplate: jc.SubjectTemplate,
-		Keys:            keys,
-		MaxClaims:       a.MaxClaims,
-		MaxDepth:        a.MaxClaimDepth,
+		Name:             jc.Name,
+		Issuer:           repl.ReplaceKnown(jc.Issuer, ""),
+		Audiences:        audiences(jc.Audience),
+		AnyAudience:      anyAudience(jc.Audience),
+		Algorithms:       algs,
+		Types:            jc.Types,
+		Leeway:           time.Duration(jc.Leeway),
+		MaxAge:           time.Duration(jc.MaxAge),
+		Recheck:          recheck,
+		RecheckExpired:   jc.RecheckExpired,
+		SubjectTemplate:  jc.SubjectTemplate,
+		Keys:             keys,
+		AllowBoundTokens: jc.AllowBoundTokens,
+		MaxClaims:        a.MaxClaims,
+		MaxDepth:         a.MaxClaimDepth,
 	})
 	if err != nil {
 		return nil, err

@@ -36,6 +36,7 @@ func init() {
 //			unknown_kid_cooldown <duration>
 //			recheck <introspect name>
 //			recheck_expired
+//			allow_bound_tokens
 //		}
 //		introspect <name> { … }   (see caddyfile_introspect.go)
 //		claim <name> { … }        (see claims.go)

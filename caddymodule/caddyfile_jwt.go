@@ -54,6 +54,8 @@ func (jc *JWTConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		}
 		jc.RecheckExpired = true
 		return nil
+	case "allow_bound_tokens":
+		return flag(d, &jc.AllowBoundTokens)
 	case "cache_ttl":
 		return durationArg(d, &jc.CacheTTL)
 	case "jwks_refresh_interval":

@@ -99,6 +99,12 @@ type JWTConfig struct {
 	// caused by unknown "kid" values. The first unknown kid refreshes at
 	// once. Default: 1m.
 	UnknownKIDCooldown caddy.Duration `json:"unknown_kid_cooldown,omitempty"`
+
+	// AllowBoundTokens accepts tokens carrying a "cnf" claim (DPoP, RFC
+	// 9449; mTLS-bound, RFC 8705) as plain bearer tokens, although the
+	// gateway cannot check the proof of possession they require. Default:
+	// false (such tokens get 401 unsupported_binding).
+	AllowBoundTokens bool `json:"allow_bound_tokens,omitempty"`
 }
 
 // SourceConfig names one place a credential is read from. Exactly one of

@@ -41,6 +41,9 @@ var descriptions = map[verifier.Reason]string{
 	verifier.ReasonSessionExpired:  "the session has expired",
 	verifier.ReasonInactive:        "the credential is not active",
 	reasonTokenReused:              "the token has already been exchanged",
+
+	// A token with a cnf claim is valid only with a proof of possession.
+	verifier.ReasonUnsupportedBinding: "the token is bound to a key and needs a proof the gateway cannot check",
 }
 
 // loginReasons are the failures for which a browser navigation is sent to

@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -155,13 +153,11 @@ func (h *Handler) verifyExchanged(r *http.Request, tok string) (*verifier.Identi
 	if denied {
 		return nil, verifier.Reject(verifier.ReasonTokenRevoked, nil)
 	}
-	// Once per jti until exp; tokens without jti are keyed by their hash.
-	key := id.TokenID
+	key := exchangeKey(id)
 	if key == "" {
-		sum := sha256.Sum256([]byte(tok))
-		key = "#" + hex.EncodeToString(sum[:])
+		return nil, verifier.Reject(verifier.ReasonMalformed, errors.New("exchanged token has neither jti nor digest"))
 	}
-	first, err := es.manager.UseIssued(r.Context(), "x|"+id.Verifier+"|"+key, id.IssuedAt, id.ExpiresAt)
+	first, err := es.manager.UseIssued(r.Context(), key, id.IssuedAt, id.ExpiresAt)
 	if err != nil {
 		return nil, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}

@@ -40,6 +40,10 @@ const (
 	ReasonInactive          Reason = "inactive"
 )
 
+// ReasonUnsupportedBinding (HTTP 401) refuses a sender-constrained token
+// (one with a cnf claim) presented as a plain bearer token.
+const ReasonUnsupportedBinding Reason = "unsupported_binding"
+
 // Reason codes for technical failures (HTTP 503).
 const (
 	ReasonKeysUnavailable          Reason = "keys_unavailable"

@@ -22,6 +22,11 @@ type Identity struct {
 	Audience []string
 	// TokenID is the "jti" of a JWT credential, if any.
 	TokenID string
+	// TokenDigest is the hex SHA-256 of a JWT credential's signing input
+	// (header.payload), if any: the same for every signature encoding of
+	// one token, so replay markers and deny-list entries keyed on it
+	// cannot be dodged by rewriting the signature.
+	TokenDigest string
 	// SessionID identifies a gateway-issued session, if the credential was one.
 	SessionID string
 	// IssuedAt is the token's "iat" or the session's last refresh; zero when

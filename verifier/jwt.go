@@ -68,6 +68,11 @@ type JWTConfig struct {
 	SubjectTemplate string
 	// Keys finds the verification key. Required.
 	Keys KeySource
+	// AllowBoundTokens accepts tokens carrying a "cnf" claim
+	// (sender-constrained: DPoP, RFC 9449; mTLS, RFC 8705) as plain bearer
+	// tokens, without the proof of possession they require. Default: false
+	// (such tokens are refused, reason unsupported_binding).
+	AllowBoundTokens bool
 	// MaxClaims caps the number of claim values, nested ones included
 	// (reason too_large). Default: 256.
 	MaxClaims int

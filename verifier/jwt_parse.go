@@ -33,7 +33,12 @@ func verifyToken(ctx context.Context, parser *jwt.Parser, token string, pick fun
 	if err != nil {
 		return nil, vf.classify(tok, claims, err)
 	}
-	return vf.chosen.finish(ctx, token, claims)
+	id, err := vf.chosen.finish(ctx, token, claims)
+	if err != nil {
+		return nil, err
+	}
+	id.TokenDigest = signingDigest(token)
+	return id, nil
 }
 
 func (vf *verification) keyfunc(t *jwt.Token) (any, error) {
@@ -120,6 +125,9 @@ func ownError(err error) error {
 func (v *JWTVerifier) finish(ctx context.Context, token string, claims jwt.MapClaims) (*Identity, error) {
 	expired, err := v.validateClaims(claims)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.checkBinding(claims); err != nil {
 		return nil, err
 	}
 	ageErr := v.checkAge(claims)
