@@ -177,10 +177,11 @@ func reservedClaim(name string) bool {
 	return false
 }
 
-// token returns a signed assertion for id, reused while more than half of
-// its lifetime is left: signing on every request would dominate the cost.
-func (s *assertionSigner) token(id *verifier.Identity, now time.Time) string {
-	key := s.cacheKey(id)
+// token returns a signed assertion of id for the app aud, reused while more
+// than half of its lifetime is left: signing on every request would
+// dominate the cost.
+func (s *assertionSigner) token(id *verifier.Identity, aud string, now time.Time) string {
+	key := s.cacheKey(id, aud)
 	if hit, ok := s.cache.Get(key); ok && now.Before(hit.renewAt) {
 		return hit.token
 	}
@@ -188,7 +189,7 @@ func (s *assertionSigner) token(id *verifier.Identity, now time.Time) string {
 	if !id.ExpiresAt.IsZero() && id.ExpiresAt.Before(exp) {
 		exp = id.ExpiresAt
 	}
-	claims := jwt.MapClaims{"iss": s.issuer, "sub": id.Subject, "iat": now.Unix(), "exp": exp.Unix()}
+	claims := jwt.MapClaims{"iss": s.issuer, "sub": id.Subject, "aud": aud, "iat": now.Unix(), "exp": exp.Unix()}
 	if id.SessionID != "" {
 		claims["sid"] = id.SessionID
 	}
@@ -208,11 +209,11 @@ func (s *assertionSigner) token(id *verifier.Identity, now time.Time) string {
 	return signed
 }
 
-// cacheKey identifies what an assertion says: the subject, the session and
-// every forwarded claim value.
-func (s *assertionSigner) cacheKey(id *verifier.Identity) string {
+// cacheKey identifies what an assertion says: its audience, the subject,
+// the session and every forwarded claim value.
+func (s *assertionSigner) cacheKey(id *verifier.Identity, aud string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d", id.Verifier, id.Subject, id.SessionID, id.ExpiresAt.Unix())
+	fmt.Fprintf(h, "%d:%s\x00%s\x00%s\x00%s\x00%d", len(aud), aud, id.Verifier, id.Subject, id.SessionID, id.ExpiresAt.Unix())
 	for _, name := range s.claims {
 		v, _ := json.Marshal(id.Claims[name])
 		h.Write([]byte{0})

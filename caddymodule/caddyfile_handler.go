@@ -25,6 +25,7 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		login_param <name>
 //		verifiers <name…>          (jwt, introspect or oidc blocks, dev, session)
 //		redirect_allow <origin…>
+//		assertion_audience <aud>
 //		optional
 //		allow_preflight
 //		strip_credentials
@@ -82,6 +83,8 @@ func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		h.LoginOIDC = args[1]
 	case "login_param":
 		return singleArg(d, &h.LoginParam)
+	case "assertion_audience":
+		return singleArg(d, &h.AssertionAudience)
 	case "optional":
 		return flag(d, &h.Optional)
 	case "allow_preflight":

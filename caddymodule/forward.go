@@ -122,13 +122,14 @@ func joinLiterals(parts []templatePart) string {
 	return b.String()
 }
 
-// render returns the header value for id, or "" when it has no value.
-func (m *headerMapping) render(id *verifier.Identity) string {
+// render returns the header value for id, or "" when it has no value. An
+// assertion is made for audience aud.
+func (m *headerMapping) render(id *verifier.Identity, aud string) string {
 	if m.assertion {
 		if m.signer == nil {
 			return ""
 		}
-		return m.signer.token(id, time.Now())
+		return m.signer.token(id, aud, time.Now())
 	}
 	if len(m.parts) == 1 {
 		return m.renderPart(&m.parts[0], id)
@@ -266,10 +267,11 @@ func (hp headerPolicy) filterConnection(values []string) []string {
 	return out
 }
 
-// applyHeaders sets the mapped identity headers on the upstream request.
-func applyHeaders(h http.Header, mappings []headerMapping, id *verifier.Identity) {
+// applyHeaders sets the mapped identity headers on the upstream request;
+// an assertion is made for audience aud (the route's assertion_audience).
+func applyHeaders(h http.Header, mappings []headerMapping, id *verifier.Identity, aud string) {
 	for i := range mappings {
-		if v := mappings[i].render(id); v != "" {
+		if v := mappings[i].render(id, aud); v != "" {
 			h[mappings[i].name] = []string{v}
 		}
 	}

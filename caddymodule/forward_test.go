@@ -96,7 +96,7 @@ func TestApplyHeadersRendersTemplates(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.cfg.Name, func(t *testing.T) {
 			h := http.Header{}
-			applyHeaders(h, mustHeaders(t, []HeaderConfig{tc.cfg}), id)
+			applyHeaders(h, mustHeaders(t, []HeaderConfig{tc.cfg}), id, "")
 			if got := h.Get(tc.cfg.Name); got != tc.want {
 				t.Fatalf("%s = %q, want %q", tc.cfg.Name, got, tc.want)
 			}

@@ -76,12 +76,19 @@ type Handler struct {
 	// redirects may name besides same-origin paths.
 	RedirectAllow []string `json:"redirect_allow,omitempty"`
 
+	// AssertionAudience is the "aud" of the signed assertions forwarded on
+	// this route: the app behind it, which checks it. Required when the app
+	// forwards an assertion (`header NAME assertion`); never taken from the
+	// request. Placeholders such as {env.*} are expanded at load.
+	AssertionAudience string `json:"assertion_audience,omitempty"`
+
 	app       *App
 	routes    []sourceRoute
 	policy    *policy.Policy
 	headers   headerPolicy
 	onFailure map[string]string
 	login     *oidcProvider // from LoginOIDC; nil: none
+	assertAud string        // AssertionAudience, expanded
 	logger    *zap.Logger
 }
 
@@ -128,6 +135,9 @@ func (h *Handler) provisionWithApp() error {
 		return err
 	}
 	h.headers = newHeaderPolicy(h.app.headers, h.credentialHeaders())
+	if err := h.provisionAssertionAudience(); err != nil {
+		return err
+	}
 	return h.provisionOnFailure()
 }
 

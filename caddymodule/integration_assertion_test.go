@@ -31,7 +31,9 @@ const assertionSite = `{
 	}
 }
 http://127.0.0.1:{PORT} {
-	authgate
+	authgate {
+		assertion_audience https://app.example
+	}
 	reverse_proxy {UPSTREAM}
 }
 `

@@ -65,7 +65,7 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 
 // forward publishes the identity to the upstream request and placeholders.
 func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
-	applyHeaders(r.Header, h.app.headers, id)
+	applyHeaders(r.Header, h.app.headers, id, h.assertAud)
 	if h.StripCredentials {
 		stripCredentials(r, h.routes)
 	} else {
