@@ -149,13 +149,16 @@ func (a *adminCall) claim(id, name string) error {
 	return a.reply(http.StatusNoContent, nil)
 }
 
-// revocations serves POST /authgate/revocations {"jti"|"sub", "until"}.
+// revocations serves POST /authgate/revocations {"jti"|"sub", "until"},
+// with an optional "iss" next to "jti": the token with that jti from that
+// issuer only (a jti alone matches every issuer).
 func (a *adminCall) revocations() error {
 	if a.r.Method != http.MethodPost {
 		return methodError("POST")
 	}
 	var body struct {
 		JTI   string `json:"jti"`
+		Iss   string `json:"iss"`
 		Sub   string `json:"sub"`
 		Until string `json:"until"`
 	}
@@ -165,11 +168,18 @@ func (a *adminCall) revocations() error {
 	if (body.JTI == "") == (body.Sub == "") {
 		return apiError(http.StatusBadRequest, "exactly one of jti and sub is required")
 	}
+	if body.Iss != "" && body.JTI == "" {
+		return apiError(http.StatusBadRequest, "iss goes with jti only")
+	}
 	until, err := time.Parse(time.RFC3339, body.Until)
 	if err != nil || !until.After(time.Now()) {
 		return apiError(http.StatusBadRequest, "until must be an RFC 3339 time in the future")
 	}
-	n, err := a.es.manager.Deny(a.r.Context(), session.Denial{JTI: body.JTI, Subject: body.Sub, Until: until})
+	d := session.Denial{JTI: body.JTI, Subject: body.Sub, Until: until}
+	if body.Iss != "" {
+		d = session.Denial{Token: session.IssuerJTIKey(body.Iss, body.JTI), Until: until}
+	}
+	n, err := a.es.manager.Deny(a.r.Context(), d)
 	if err != nil {
 		return storeError(err)
 	}

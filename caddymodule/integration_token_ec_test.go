@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -17,11 +18,12 @@ import (
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 
-// ecSite trusts three key-file issuers: ES256, ES384, and a third that
-// accepts sender-constrained tokens. Tokens of the first two can be
-// exchanged for sessions. {ROUTE} adds handler options.
+// ecSite trusts three key-file issuers: ES256 (from the Authorization
+// header or an id_token cookie), ES384, and a third that accepts
+// sender-constrained tokens. Tokens of the first two can be exchanged for
+// sessions in {STORE}. {ROUTE} adds handler options.
 const ecSite = `{
-	admin off
+	admin {ADMIN}
 	storage file_system {STORAGE}
 	authgate {
 		jwt es256 {
@@ -43,10 +45,10 @@ const ecSite = `{
 			key_file {KEYBOUND}
 			audience app
 			subject_template bound:{sub}
-
+			allow_bound_tokens
 		}
 		session {
-			store bolt {STORAGE}/sessions.db
+			store {STORE}
 			exchange es256 es384
 		}
 	}
@@ -78,10 +80,19 @@ func (e ecIssuer) mint(claims map[string]any) string {
 
 type ecFixture struct {
 	g                 *gateway
+	admin             string // the admin API's base URL, if on
 	es256, es384, bnd ecIssuer
 }
 
+// startECGateway starts ecSite with a bolt store and no admin API.
 func startECGateway(t *testing.T, route string) *ecFixture {
+	t.Helper()
+	return startECGatewayOn(t, route, "bolt {STORAGE}/sessions.db", false)
+}
+
+// startECGatewayOn starts ecSite on the given session store, with the
+// admin API on a loopback port when admin is set.
+func startECGatewayOn(t *testing.T, route, store string, admin bool) *ecFixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &ecFixture{
@@ -90,7 +101,12 @@ func startECGateway(t *testing.T, route string) *ecFixture {
 		bnd:   ecIssuer{alg: "ES256", iss: "https://bound.example/", key: newECDSA(t, elliptic.P256())},
 	}
 	up := echoUpstream(t)
-	cf := strings.NewReplacer(
+	adminAddr := "off"
+	if admin {
+		adminAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		f.admin = "http://" + adminAddr
+	}
+	cf := strings.NewReplacer("{STORE}", store, "{ADMIN}", adminAddr,
 		"{KEY256}", writePublicPEM(t, dir, "es256.pem", f.es256.key),
 		"{KEY384}", writePublicPEM(t, dir, "es384.pem", f.es384.key),
 		"{KEYBOUND}", writePublicPEM(t, dir, "bound.pem", f.bnd.key),

@@ -54,7 +54,11 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 		}
 	}
+	if err := h.denyOnLogout(r, ended); err != nil {
+		return h.respond(w, r, err)
+	}
 	es.clearCookie(w)
+	h.clearCredentialCookies(w, r)
 	if len(h.app.oidc) > 0 {
 		forgetLogins(w)
 	}
@@ -116,7 +120,8 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) error {
 		// The store refuses such ids; that is the token's fault, not a 503.
 		return h.respond(w, r, verifier.Reject(verifier.ReasonMalformed, nil))
 	}
-	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt}
+	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt,
+		SourceKey: session.TokenKey(id), SourceExpires: id.ExpiresAt}
 	if es.cfg.BindHost {
 		ns.Host = requestHost(r.Context())
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -106,9 +107,10 @@ func (c *cache) close() {
 
 func tokenKey(h Hash) string { return string(h[:]) }
 
-// denyKey hashes the deny-list key so every cache key is a SHA-256 sum.
-func denyKey(jti, subject string) string {
-	sum := sha256.Sum256([]byte("deny\x00" + jti + "\x00" + subject))
+// denyKey hashes the deny-list query so every cache key is a SHA-256 sum;
+// the parts are length-prefixed, so no two queries share a key.
+func denyKey(q DenyQuery) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "deny\x00%d:%s%d:%s%s", len(q.Token), q.Token, len(q.Subject), q.Subject, q.JTI))
 	return string(sum[:])
 }
 

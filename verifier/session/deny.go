@@ -9,12 +9,13 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
-// Deny deny-lists identity-provider JWTs until d.Until: one token by jti,
-// or every token of a subject issued before d.At (default: now). Denying a
-// subject also revokes that user's sessions.
+// Deny deny-lists identity-provider JWTs until d.Until: tokens by jti
+// (any issuer), one token by its key, or every token of a subject issued
+// before d.At (default: now). Denying a subject also revokes that user's
+// sessions; denying a token ends the sessions exchanged from it.
 func (m *Manager) Deny(ctx context.Context, d Denial) (revoked int, err error) {
-	if (d.JTI == "") == (d.Subject == "") {
-		return 0, errors.New("denying tokens: exactly one of jti and sub is required")
+	if set := btoi(d.JTI != "") + btoi(d.Token != "") + btoi(d.Subject != ""); set != 1 {
+		return 0, errors.New("denying tokens: exactly one of jti, token and sub is required")
 	}
 	now := m.cfg.Now()
 	if d.At.IsZero() {
@@ -35,32 +36,32 @@ func (m *Manager) Deny(ctx context.Context, d Denial) (revoked int, err error) {
 }
 
 // Denied implements verifier.DenyList: it reports whether id's token was
-// deny-listed by jti, or by subject with an iat before the revocation. A
-// token without iat cannot be shown to predate a revocation of its
-// subject, so it is denied.
+// deny-listed by jti, by its key, or by subject with an iat before the
+// revocation. A token without iat cannot be shown to predate a revocation
+// of its subject, so it is denied.
 func (m *Manager) Denied(ctx context.Context, id *verifier.Identity) (bool, error) {
-	st, err := m.denyState(ctx, id.TokenID, id.Subject)
+	st, err := m.denyState(ctx, DenyQuery{JTI: id.TokenID, Token: TokenKey(id), Subject: id.Subject})
 	if err != nil {
 		return false, err
 	}
-	if st.JTI {
+	if st.JTI || st.Token {
 		return true, nil
 	}
 	return !st.SubjectBefore.IsZero() && (id.IssuedAt.IsZero() || id.IssuedAt.Before(st.SubjectBefore)), nil
 }
 
-func (m *Manager) denyState(ctx context.Context, jti, subject string) (DenyState, error) {
-	key := denyKey(jti, subject)
+func (m *Manager) denyState(ctx context.Context, q DenyQuery) (DenyState, error) {
+	key := denyKey(q)
 	now := m.cfg.Now()
 	if e, ok := m.cache.get(key, now); ok {
 		return e.deny, nil
 	}
 	gen := m.cache.generation()
-	st, err := m.store.Denied(ctx, jti, subject)
+	st, err := m.store.Denied(ctx, q)
 	if err != nil {
 		return DenyState{}, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}
-	m.cache.set(key, cacheEntry{deny: st}, gen, now, int64(96+len(jti)+len(subject)))
+	m.cache.set(key, cacheEntry{deny: st}, gen, now, int64(96+len(q.JTI)+len(q.Token)+len(q.Subject)))
 	return st, nil
 }
 

@@ -103,16 +103,16 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) 
 }
 
 // checkSource refuses sessions minted from a token that was deny-listed
-// since (by jti, or by subject before the session was created).
+// since (by jti, by its key, or by subject before the session was created).
 func (m *Manager) checkSource(ctx context.Context, s *Session) error {
 	if s.Verifier == "" {
 		return nil
 	}
-	st, err := m.denyState(ctx, s.SourceJTI, s.UserID)
+	st, err := m.denyState(ctx, DenyQuery{JTI: s.SourceJTI, Token: s.SourceKey, Subject: s.UserID})
 	if err != nil {
 		return err
 	}
-	if st.JTI || !st.SubjectBefore.IsZero() && !s.Created.After(st.SubjectBefore) {
+	if st.JTI || st.Token || !st.SubjectBefore.IsZero() && !s.Created.After(st.SubjectBefore) {
 		return verifier.Reject(verifier.ReasonSessionRevoked, errDenied)
 	}
 	return nil

@@ -143,6 +143,10 @@ type NewSession struct {
 	Claims    map[string]any
 	Verifier  string
 	SourceJTI string
+	// SourceKey and SourceExpires describe the exchanged token (see
+	// Session).
+	SourceKey     string
+	SourceExpires time.Time
 	// ClaimsAt is the exchanged token's iat. Default: now.
 	ClaimsAt time.Time
 	Host     string
@@ -177,6 +181,7 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 	s := &Session{
 		ID: newID(), TokenHash: h, UserID: ns.UserID, Claims: ns.Claims,
 		Verifier: ns.Verifier, SourceJTI: ns.SourceJTI, Host: ns.Host,
+		SourceKey: ns.SourceKey, SourceExpires: ms(ns.SourceExpires),
 		Provider: ns.Provider, ProviderSID: ns.ProviderSID, IDToken: ns.IDToken,
 		Created: now, LastSeen: now, Expires: now.Add(life), ClaimsAt: now,
 	}

@@ -149,7 +149,7 @@ func (s *mapStore) DeleteUser(ctx context.Context, user string) ([]*session.Sess
 func (s *mapStore) Deny(_ context.Context, d session.Denial) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := d.JTI + "\x00" + d.Subject
+	key := d.JTI + "\x00" + d.Subject + "\x00" + d.Token
 	if old, ok := s.deny[key]; ok {
 		// Entries keep the latest revocation time and the latest expiry.
 		d.At, d.Until = later(old.At, d.At), later(old.Until, d.Until)
@@ -158,15 +158,18 @@ func (s *mapStore) Deny(_ context.Context, d session.Denial) error {
 	return nil
 }
 
-func (s *mapStore) Denied(_ context.Context, jti, sub string) (session.DenyState, error) {
+func (s *mapStore) Denied(_ context.Context, q session.DenyQuery) (session.DenyState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st session.DenyState
 	now := time.Now()
-	if d, ok := s.deny[jti+"\x00"]; ok && jti != "" && now.Before(d.Until) {
+	if d, ok := s.deny[q.JTI+"\x00\x00"]; ok && q.JTI != "" && now.Before(d.Until) {
 		st.JTI = true
 	}
-	if d, ok := s.deny["\x00"+sub]; ok && sub != "" && now.Before(d.Until) {
+	if d, ok := s.deny["\x00\x00"+q.Token]; ok && q.Token != "" && now.Before(d.Until) {
+		st.Token = true
+	}
+	if d, ok := s.deny["\x00"+q.Subject+"\x00"]; ok && q.Subject != "" && now.Before(d.Until) {
 		st.SubjectBefore = d.At
 	}
 	return st, nil

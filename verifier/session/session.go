@@ -103,6 +103,11 @@ type Session struct {
 	Verifier string `json:"verifier,omitempty"`
 	// SourceJTI is the "jti" of that token, if any.
 	SourceJTI string `json:"source_jti,omitempty"`
+	// SourceKey is the deny-list key of that token (TokenKey), so that
+	// denying the token ends the session; SourceExpires is the token's
+	// exp, until which logout deny-lists it.
+	SourceKey     string    `json:"source_key,omitempty"`
+	SourceExpires time.Time `json:"source_expires,omitempty"`
 	// Host binds the session to one site (bind_host); empty: any site.
 	Host string `json:"host,omitempty"`
 	// Provider names the oidc block whose login created the session; empty

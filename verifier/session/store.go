@@ -32,8 +32,9 @@ type Store interface {
 	// Deny records a deny-list entry; entries for the same key keep the
 	// latest revocation time and the latest expiry.
 	Deny(ctx context.Context, d Denial) error
-	// Denied returns the deny-list state of a token id and a subject.
-	Denied(ctx context.Context, jti, subject string) (DenyState, error)
+	// Denied returns the deny-list state of a token: its jti, its token
+	// key and its subject (empty fields are not looked up).
+	Denied(ctx context.Context, q DenyQuery) (DenyState, error)
 	// Once records key until the given time and reports whether it was not
 	// recorded already (true the first time).
 	Once(ctx context.Context, key string, until time.Time) (bool, error)
@@ -48,10 +49,12 @@ type Store interface {
 }
 
 // Denial is one deny-list entry for identity-provider JWTs. Exactly one of
-// JTI and Subject is set.
+// JTI, Token and Subject is set.
 type Denial struct {
-	// JTI denies the token with this "jti".
+	// JTI denies the tokens with this "jti", of every issuer.
 	JTI string
+	// Token denies one token by its key (see TokenKey and IssuerJTIKey).
+	Token string
 	// Subject denies every token of this canonical subject issued before At.
 	Subject string
 	// At is the revocation time (for Subject).
@@ -61,10 +64,22 @@ type Denial struct {
 	Until time.Time
 }
 
+// DenyQuery names a token for a deny-list lookup.
+type DenyQuery struct {
+	// JTI is the token's "jti" (entries that hold for every issuer).
+	JTI string
+	// Token is the token's key (TokenKey).
+	Token string
+	// Subject is the canonical subject.
+	Subject string
+}
+
 // DenyState is what the deny-list holds for a token.
 type DenyState struct {
 	// JTI is true when the token id is denied.
 	JTI bool
+	// Token is true when the token's key is denied.
+	Token bool
 	// SubjectBefore is the subject's latest revocation time; tokens issued
 	// before it are denied. Zero: none.
 	SubjectBefore time.Time

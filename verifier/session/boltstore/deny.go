@@ -14,8 +14,11 @@ import (
 // Deny implements session.Store.
 func (s *Store) Deny(_ context.Context, d session.Denial) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if d.JTI != "" {
+		switch {
+		case d.JTI != "":
 			return putExpiring(tx, bDenyJTI, kDenyJTI, []byte(d.JTI), time.Time{}, d.Until)
+		case d.Token != "":
+			return putExpiring(tx, bDenyTok, kDenyTok, []byte(d.Token), time.Time{}, d.Until)
 		}
 		return putExpiring(tx, bDenySub, kDenySub, []byte(d.Subject), d.At, d.Until)
 	})
@@ -57,18 +60,14 @@ func decodeTimes(v []byte) (until, at time.Time) {
 }
 
 // Denied implements session.Store.
-func (s *Store) Denied(_ context.Context, jti, subject string) (session.DenyState, error) {
+func (s *Store) Denied(_ context.Context, q session.DenyQuery) (session.DenyState, error) {
 	var st session.DenyState
 	now := time.Now()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if jti != "" {
-			if v := tx.Bucket(bDenyJTI).Get([]byte(jti)); v != nil {
-				until, _ := decodeTimes(v)
-				st.JTI = now.Before(until)
-			}
-		}
-		if subject != "" {
-			if v := tx.Bucket(bDenySub).Get([]byte(subject)); v != nil {
+		st.JTI = liveEntry(tx.Bucket(bDenyJTI), q.JTI, now)
+		st.Token = liveEntry(tx.Bucket(bDenyTok), q.Token, now)
+		if q.Subject != "" {
+			if v := tx.Bucket(bDenySub).Get([]byte(q.Subject)); v != nil {
 				if until, at := decodeTimes(v); now.Before(until) {
 					st.SubjectBefore = at.UTC()
 				}
@@ -77,6 +76,19 @@ func (s *Store) Denied(_ context.Context, jti, subject string) (session.DenyStat
 		return nil
 	})
 	return st, err
+}
+
+// liveEntry reports whether b holds key with an expiry after now.
+func liveEntry(b *bolt.Bucket, key string, now time.Time) bool {
+	if key == "" {
+		return false
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return false
+	}
+	until, _ := decodeTimes(v)
+	return now.Before(until)
 }
 
 // Once implements session.Store.

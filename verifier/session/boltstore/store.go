@@ -24,6 +24,7 @@ var (
 	bExpiry   = []byte("expiry")   // be64(purge ms) kind key → nil
 	bDenyJTI  = []byte("deny_jti") // jti → be64(until ms)
 	bDenySub  = []byte("deny_sub") // sub → be64(at ms) be64(until ms)
+	bDenyTok  = []byte("deny_tok") // token key → be64(until ms)
 	bOnce     = []byte("once")     // key → be64(until ms)
 	bLinks    = []byte("links")    // key → be64(until ms) value
 )
@@ -33,6 +34,7 @@ const (
 	kSession byte = 's'
 	kDenyJTI byte = 'j'
 	kDenySub byte = 'u'
+	kDenyTok byte = 't'
 	kOnce    byte = 'o'
 	kLink    byte = 'l'
 )
@@ -76,7 +78,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("opening session store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSessions, bTokens, bUsers, bExpiry, bDenyJTI, bDenySub, bOnce, bLinks} {
+		for _, b := range [][]byte{bSessions, bTokens, bUsers, bExpiry, bDenyJTI, bDenySub, bDenyTok, bOnce, bLinks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -80,6 +80,8 @@ func purge(tx *bolt.Tx, kind byte, key []byte) error {
 		return tx.Bucket(bDenyJTI).Delete(key)
 	case kDenySub:
 		return tx.Bucket(bDenySub).Delete(key)
+	case kDenyTok:
+		return tx.Bucket(bDenyTok).Delete(key)
 	case kOnce:
 		return tx.Bucket(bOnce).Delete(key)
 	case kLink:

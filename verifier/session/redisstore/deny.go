@@ -38,7 +38,10 @@ func (s *Store) denyKeys(member string) []string {
 // kept in memory too (see denyMirror).
 func (s *Store) Deny(ctx context.Context, d session.Denial) error {
 	member, val := "dj:"+d.JTI, d.Until.UnixMilli()
-	if d.JTI == "" {
+	switch {
+	case d.Token != "":
+		member = "dt:" + d.Token
+	case d.JTI == "":
 		member, val = "ds:"+d.Subject, d.At.UnixMilli()
 	}
 	s.mirror.put(member, val, d.Until.UnixMilli())
@@ -54,9 +57,10 @@ func (s *Store) Deny(ctx context.Context, d session.Denial) error {
 // Denied implements session.Store: one round trip, which also reads the
 // generation marker (a loss is found on the first lookup after it). The
 // in-memory deny-list is merged in, so entries Redis lost still count.
-func (s *Store) Denied(ctx context.Context, jti, subject string) (session.DenyState, error) {
+func (s *Store) Denied(ctx context.Context, q session.DenyQuery) (session.DenyState, error) {
+	jti, subject := q.JTI, q.Subject
 	var st session.DenyState
-	vals, err := s.rdb.MGet(ctx, s.prefix+"dj:"+jti, s.prefix+"ds:"+subject, s.genKey()).Result()
+	vals, err := s.rdb.MGet(ctx, s.prefix+"dj:"+jti, s.prefix+"ds:"+subject, s.genKey(), s.prefix+"dt:"+q.Token).Result()
 	if err != nil {
 		return st, fmt.Errorf("reading deny-list: %w", err)
 	}
@@ -66,6 +70,8 @@ func (s *Store) Denied(ctx context.Context, jti, subject string) (session.DenySt
 	now := time.Now()
 	_, memJTI := s.mirror.get("dj:"+jti, now)
 	st.JTI = jti != "" && (vals[0] != nil || memJTI)
+	_, memTok := s.mirror.get("dt:"+q.Token, now)
+	st.Token = q.Token != "" && (vals[3] != nil || memTok)
 	if subject == "" {
 		return st, nil
 	}

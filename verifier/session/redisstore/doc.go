@@ -12,9 +12,10 @@
 //	u:<user id>         sorted set: session ids scored by creation (unix ms)
 //	dj:<jti>            string: until (unix ms)
 //	ds:<subject>        string: revocation time (unix ms)
+//	dt:<token key>      string: until (unix ms); one token (session.TokenKey)
 //	o:<key>             string: one-time marker
 //	l:<key>             string: link value (e.g. a provider session's user), expiring at its until
-//	dx                  sorted set: deny-list entries ("dj:<jti>", "ds:<subject>") scored by until (unix ms)
+//	dx                  sorted set: deny-list entries ("dj:<jti>", "ds:<subject>", "dt:<token key>") scored by until (unix ms)
 //	dv                  string: deny-list version, bumped by every deny-list write
 //	gen                 string: generation marker (random id); missing or changed means Redis lost the data
 //	events              pub/sub channel: "*" (drop everything) or hex token hashes separated by ","

@@ -11,8 +11,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// maxMirror bounds the in-memory deny-list. Entries are written by admins
-// and identity providers, not by clients; past the bound, expired entries
+// maxMirror bounds the in-memory deny-list. Entries are written by admins,
+// identity providers and logouts (one per validly signed token presented,
+// so a client adds no more entries than it holds tokens); past the bound, expired entries
 // are dropped first, then new ones are not kept in memory (Redis still
 // holds them).
 const maxMirror = 1 << 20
@@ -23,12 +24,12 @@ const maxMirror = 1 << 20
 // written back, so an empty Redis cannot reopen a revoked token.
 type denyMirror struct {
 	mu      sync.RWMutex
-	entries map[string]mirrorEntry // key below the prefix: dj:<jti>, ds:<subject>
+	entries map[string]mirrorEntry // key below the prefix: dj:<jti>, ds:<subject>, dt:<token key>
 	ver     string                 // deny-list version last loaded
 }
 
 type mirrorEntry struct {
-	val   int64 // dj: until, ds: revocation time (unix ms)
+	val   int64 // dj:, dt: until; ds: revocation time (unix ms)
 	until int64 // unix ms
 }
 

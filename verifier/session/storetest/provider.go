@@ -17,6 +17,7 @@ func testProviderFields(t *testing.T, s session.Store) {
 	ses, tok := fixture("olga", 0)
 	ses.Provider, ses.ProviderSID = "corp", "sid-08a5019c-17e1-4977-8f42-65a12843ea02"
 	ses.IDToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGdhIn0.c2lnbmF0dXJl"
+	ses.SourceKey, ses.SourceExpires = "j:0a1b", ses.Expires.Add(time.Hour)
 	mustCreate(t, s, ses)
 	check := func(step string) {
 		t.Helper()

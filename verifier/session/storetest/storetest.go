@@ -234,12 +234,14 @@ func testDeleteUser(t *testing.T, s session.Store) {
 func testDeny(t *testing.T, s session.Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	st, err := s.Denied(ctx, "j1", "sub1")
-	if err != nil || st.JTI || !st.SubjectBefore.IsZero() {
+	q := session.DenyQuery{JTI: "j1", Token: "j:t1", Subject: "sub1"}
+	st, err := s.Denied(ctx, q)
+	if err != nil || st.JTI || st.Token || !st.SubjectBefore.IsZero() {
 		t.Fatalf("Denied before any entry = %+v, %v", st, err)
 	}
 	for _, d := range []session.Denial{
 		{JTI: "j1", Until: now.Add(time.Hour)},
+		{Token: "j:t1", Until: now.Add(time.Hour)},
 		{Subject: "sub1", At: now, Until: now.Add(time.Hour)},
 		{Subject: "sub1", At: now.Add(-time.Minute), Until: now.Add(time.Minute)},
 	} {
@@ -247,14 +249,18 @@ func testDeny(t *testing.T, s session.Store) {
 			t.Fatalf("Deny(%+v): %v", d, err)
 		}
 	}
-	st, err = s.Denied(ctx, "j1", "sub1")
-	if err != nil || !st.JTI || !st.SubjectBefore.Equal(now) {
-		t.Fatalf("Denied = %+v, %v; want jti and subject before %v", st, err, now)
+	st, err = s.Denied(ctx, q)
+	if err != nil || !st.JTI || !st.Token || !st.SubjectBefore.Equal(now) {
+		t.Fatalf("Denied = %+v, %v; want jti, token and subject before %v", st, err, now)
 	}
-	if st, _ := s.Denied(ctx, "j2", "sub2"); st.JTI || !st.SubjectBefore.IsZero() {
+	// The three kinds are separate: a token key is not a jti, nor a subject.
+	if st, _ := s.Denied(ctx, session.DenyQuery{JTI: "j:t1", Token: "j1", Subject: "j:t1"}); st.JTI || st.Token || !st.SubjectBefore.IsZero() {
+		t.Fatalf("Denied(crossed kinds) = %+v", st)
+	}
+	if st, _ := s.Denied(ctx, session.DenyQuery{JTI: "j2", Token: "j:t2", Subject: "sub2"}); st.JTI || st.Token || !st.SubjectBefore.IsZero() {
 		t.Fatalf("Denied(other) = %+v", st)
 	}
-	if st, _ := s.Denied(ctx, "", ""); st.JTI || !st.SubjectBefore.IsZero() {
+	if st, _ := s.Denied(ctx, session.DenyQuery{}); st.JTI || st.Token || !st.SubjectBefore.IsZero() {
 		t.Fatalf("Denied(empty) = %+v", st)
 	}
 }
@@ -283,12 +289,13 @@ func testPurge(t *testing.T, s session.Store) {
 		t.Fatalf("expired session before its purge time: %v", err)
 	}
 	_ = s.Deny(ctx, session.Denial{JTI: "short", Until: now.Add(300 * time.Millisecond)})
+	_ = s.Deny(ctx, session.Denial{Token: "d:short", Until: now.Add(300 * time.Millisecond)})
 	_, _ = s.Once(ctx, "short", now.Add(300*time.Millisecond))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, err := s.ByToken(ctx, session.HashToken(tok))
-		st, _ := s.Denied(ctx, "short", "")
-		if errors.Is(err, session.ErrNotFound) && !st.JTI {
+		st, _ := s.Denied(ctx, session.DenyQuery{JTI: "short", Token: "d:short"})
+		if errors.Is(err, session.ErrNotFound) && !st.JTI && !st.Token {
 			break
 		}
 		if time.Now().After(deadline) {
