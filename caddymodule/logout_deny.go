@@ -31,9 +31,9 @@ func (h *Handler) denyOnLogout(r *http.Request, ended *session.Session) error {
 		if sr.source.Kind == verifier.SourceCookie && sr.source.Name == es.cookie {
 			continue
 		}
-		value, ok := readSource(r, sr.source)
-		if !ok || len(value) > h.app.MaxTokenSize {
-			continue
+		value, ok, err := readSource(r, sr.source)
+		if err != nil || !ok || len(value) > h.app.MaxTokenSize {
+			continue // absent or malformed (sent twice, say): nothing to end
 		}
 		id, err := sr.verify.Verify(r.Context(), verifier.Credential{Source: sr.source, Value: value})
 		var unavailable *verifier.UnavailableError
