@@ -53,7 +53,10 @@ func TestCacheIsInertAfterClose(t *testing.T) {
 // channel" within a few iterations.
 func TestCloseRacingUsersDoesNotPanic(t *testing.T) {
 	defer func(g time.Duration) { closeGrace = g }(closeGrace)
-	closeGrace = 20 * time.Millisecond
+	// The grace period must outlast any descheduling between a caller's
+	// closed check and its ristretto call; under -race on a loaded machine
+	// 20 ms did not (production waits 30 s).
+	closeGrace = 500 * time.Millisecond
 	for round := 0; round < 50; round++ {
 		c := newCache(t)
 		var wg sync.WaitGroup
@@ -78,5 +81,5 @@ func TestCloseRacingUsersDoesNotPanic(t *testing.T) {
 		close(stop)
 		wg.Wait()
 	}
-	time.Sleep(50 * time.Millisecond) // let the delayed closes run
+	time.Sleep(closeGrace + 100*time.Millisecond) // let the delayed closes run
 }
