@@ -33,7 +33,9 @@ func init() {
 //			cache_ttl    <duration>
 //			jwks_refresh_interval <duration>
 //			jwks_timeout <duration>
-//			unknown_kid_cooldown <duration>
+//			unknown_kid_burst  <n>
+//			unknown_kid_refill <duration>
+//			unknown_kid_cooldown <duration>   (deprecated: unknown_kid_refill)
 //			recheck <introspect name>
 //			recheck_expired
 //			allow_bound_tokens

@@ -62,8 +62,12 @@ func (jc *JWTConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return durationArg(d, &jc.JWKSRefreshInterval)
 	case "jwks_timeout":
 		return durationArg(d, &jc.JWKSTimeout)
-	case "unknown_kid_cooldown":
-		return durationArg(d, &jc.UnknownKIDCooldown)
+	case "unknown_kid_burst":
+		return intArg(d, &jc.UnknownKIDBurst)
+	case "unknown_kid_refill", "unknown_kid_cooldown":
+		// unknown_kid_cooldown is the deprecated name of the refill
+		// interval: the single cooldown became a token bucket.
+		return durationArg(d, &jc.UnknownKIDRefill)
 	case "from":
 		sc, err := parseFrom(d)
 		if err != nil {

@@ -95,9 +95,18 @@ type JWTConfig struct {
 	// JWKSTimeout bounds each key set fetch. Default: 5s.
 	JWKSTimeout caddy.Duration `json:"jwks_timeout,omitempty"`
 
-	// UnknownKIDCooldown is the least time between two key set refreshes
-	// caused by unknown "kid" values. The first unknown kid refreshes at
-	// once. Default: 1m.
+	// UnknownKIDBurst is how many key set refreshes unknown "kid" values
+	// may cause at once; the bucket refills one per UnknownKIDRefill. Any
+	// refresh loads a rotated key, so junk kids keep it out for at most one
+	// refill interval. Default: 3.
+	UnknownKIDBurst int `json:"unknown_kid_burst,omitempty"`
+
+	// UnknownKIDRefill is the time to earn one more unknown-kid refresh.
+	// Default: 5s.
+	UnknownKIDRefill caddy.Duration `json:"unknown_kid_refill,omitempty"`
+
+	// UnknownKIDCooldown is the deprecated name of UnknownKIDRefill, used
+	// when that is unset (the single cooldown became a token bucket).
 	UnknownKIDCooldown caddy.Duration `json:"unknown_kid_cooldown,omitempty"`
 
 	// AllowBoundTokens accepts tokens carrying a "cnf" claim (DPoP, RFC

@@ -189,8 +189,10 @@ func TestUnknownKidFloodCausesBoundedJWKSFetches(t *testing.T) {
 		tok := verifiertest.NewEdKey(fmt.Sprintf("flood-%d", i)).Mint(validClaims("https://a.example/"))
 		wantReason(t, f.g.do("GET", "/", "Authorization: Bearer "+tok), http.StatusUnauthorized, "unknown_key")
 	}
-	if extra := f.a.Fetches() - before; extra > 1 {
-		t.Fatalf("50 unknown kids caused %d JWKS fetches, want at most 1 per cooldown", extra)
+	// idp_a sets the deprecated unknown_kid_cooldown 1m: the refill
+	// interval, so only the burst of 3 is spent here.
+	if extra := f.a.Fetches() - before; extra > 3 {
+		t.Fatalf("50 unknown kids caused %d JWKS fetches, want at most the burst of 3", extra)
 	}
 }
 

@@ -34,14 +34,21 @@ func (p *pooledKeys) Destruct() error {
 // loadRemoteKeys returns the shared key source for jc's JWKS URL and the
 // pool key the caller must release in Cleanup.
 func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *JWTConfig, url string) (verifier.KeySource, string, error) {
-	opts := verifier.RemoteKeyOptions{
-		URL:                url,
-		HTTPTimeout:        time.Duration(jc.JWKSTimeout),
-		RefreshInterval:    time.Duration(jc.JWKSRefreshInterval),
-		UnknownKIDCooldown: time.Duration(jc.UnknownKIDCooldown),
-		RateLimitWaitMax:   time.Second,
+	refill := jc.UnknownKIDRefill
+	if refill == 0 && jc.UnknownKIDCooldown > 0 {
+		logger.Warn("unknown_kid_cooldown is deprecated: it sets unknown_kid_refill",
+			zap.String("jwt", jc.Name), zap.Duration("unknown_kid_refill", time.Duration(jc.UnknownKIDCooldown)))
+		refill = jc.UnknownKIDCooldown
 	}
-	key := fmt.Sprintf("%s|%d|%d|%d", url, opts.HTTPTimeout, opts.RefreshInterval, opts.UnknownKIDCooldown)
+	opts := verifier.RemoteKeyOptions{
+		URL:              url,
+		HTTPTimeout:      time.Duration(jc.JWKSTimeout),
+		RefreshInterval:  time.Duration(jc.JWKSRefreshInterval),
+		UnknownKIDBurst:  jc.UnknownKIDBurst,
+		UnknownKIDRefill: time.Duration(refill),
+		RateLimitWaitMax: time.Second,
+	}
+	key := fmt.Sprintf("%s|%d|%d|%d|%d", url, opts.HTTPTimeout, opts.RefreshInterval, opts.UnknownKIDBurst, opts.UnknownKIDRefill)
 	val, _, err := keyPool.LoadOrNew(key, func() (caddy.Destructor, error) {
 		// The refresh loop outlives any single config, so it gets its own
 		// context, cancelled by Destruct when the last user lets go.

@@ -20,9 +20,9 @@ import (
 const maxProviderBody = 1 << 20
 
 // oidcKeySet verifies ID and logout token signatures for go-oidc with the
-// gateway's own key source (keyPool): unknown kids refresh at once and then
-// at most once per cooldown, no request waits on that for more than about a
-// second, bodies are capped, and keys keep working while the JWKS endpoint
+// gateway's own key source (keyPool): unknown kids refresh from a small
+// token bucket (burst 3, one refill per 5 s), no request waits on that for
+// more than about a second, bodies are capped, and keys keep working while the JWKS endpoint
 // is down (SPEC section 7). go-oidc's own RemoteKeySet refetches the keys
 // for every token whose signature fails, which anyone posting to the
 // back-channel logout endpoint could trigger at will.

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 )
 
 // RemoteKeyOptions configures a RemoteKeySource.
@@ -23,11 +23,15 @@ type RemoteKeyOptions struct {
 	// RefreshInterval is how often the set is fetched in the background,
 	// off the request path. Default: 1h.
 	RefreshInterval time.Duration
-	// UnknownKIDCooldown rate-limits refreshes caused by tokens naming an
-	// unknown kid: the first refreshes at once (so rotations are picked up
-	// immediately), further ones at most once per cooldown, so a flood of
-	// made-up kids cannot be amplified onto the IdP. Default: 1m.
-	UnknownKIDCooldown time.Duration
+	// UnknownKIDBurst and UnknownKIDRefill size the token bucket that
+	// rate-limits refreshes caused by tokens naming an unknown kid: up to
+	// UnknownKIDBurst refresh at once (so rotations are picked up
+	// immediately), then one per UnknownKIDRefill. Any refresh loads a
+	// rotated key, so a burst of made-up kids keeps it out for at most one
+	// refill interval, and a flood costs the IdP one fetch per interval.
+	// Defaults: 3 and 5s.
+	UnknownKIDBurst  int
+	UnknownKIDRefill time.Duration
 	// RateLimitWaitMax is the longest a request waits on that limiter and on
 	// the unknown-kid fetch it triggers (background fetches use
 	// HTTPTimeout). Default: 1s.
@@ -47,64 +51,41 @@ type RemoteKeyOptions struct {
 // background and on unknown kids. The last good set keeps working while the
 // endpoint is down: a failed fetch never replaces it.
 type RemoteKeySource struct {
-	url string
+	url     string
+	waitMax time.Duration
 	// store is the fetched set alone; reading it never triggers a refresh.
 	store jwkset.Storage
-	// client is store wrapped with jwkset's rate-limited unknown-kid refresh.
-	client jwkset.Storage
-	// bootstrap refreshes store while it holds no key at all (the endpoint
-	// was down at start): then every token is unverifiable, and waiting a
-	// whole unknown-kid cooldown after the endpoint recovers would keep the
-	// gateway answering 503. It is limited to one fetch per second.
-	bootstrap jwkset.Storage
 
 	mu       sync.Mutex
-	inflight chan struct{} // closed when the running unknown-kid refresh ends
+	inflight chan struct{} // closed when the running refresh (or the first fetch) ends
+	// fetch is nil until the first fetch has ended (see start).
+	fetch *refreshers
 }
 
-// NewRemoteKeySource fetches the set once (bounded by HTTPTimeout; a failure
-// is reported to OnRefreshError, not returned, so an IdP that is down at start
-// does not stop the gateway) and starts the background refresh, which lives
+// NewRemoteKeySource returns at once: the first fetch (bounded by
+// HTTPTimeout) runs in the background, so a slow or hung IdP never holds up
+// the gateway's start. Until keys arrive, tokens are keys_unavailable (a
+// request waits at most RateLimitWaitMax for the first fetch); a failed fetch
+// is reported to OnRefreshError, never returned. The background refresh lives
 // until ctx is cancelled.
 func NewRemoteKeySource(ctx context.Context, opts RemoteKeyOptions) (*RemoteKeySource, error) {
 	if opts.URL == "" {
 		return nil, errors.New("creating JWKS key source: URL is required")
 	}
+	if _, err := url.ParseRequestURI(opts.URL); err != nil {
+		return nil, fmt.Errorf("creating JWKS key source: %w", err)
+	}
 	opts = opts.withDefaults()
-	store, err := jwkset.NewStorageFromHTTP(opts.URL, jwkset.HTTPClientStorageOptions{
-		Client:                    jwksClient(opts.Client, opts.HTTPTimeout, opts.MaxBodyBytes),
-		Ctx:                       ctx,
-		HTTPTimeout:               opts.HTTPTimeout,
-		NoErrorReturnFirstHTTPReq: true,
-		RefreshErrorHandler:       opts.refreshErrorHandler(),
-		RefreshInterval:           opts.RefreshInterval,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
-	}
-	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-		HTTPURLs:          map[string]jwkset.Storage{opts.URL: store},
-		RateLimitWaitMax:  opts.RateLimitWaitMax,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(opts.UnknownKIDCooldown), 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
-	}
-	bootstrap, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-		HTTPURLs:          map[string]jwkset.Storage{opts.URL: store},
-		RateLimitWaitMax:  opts.RateLimitWaitMax,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Second), 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating JWKS key source for %q: %w", opts.URL, err)
-	}
-	return &RemoteKeySource{url: opts.URL, store: store, client: client, bootstrap: bootstrap}, nil
+	s := &RemoteKeySource{url: opts.URL, waitMax: opts.RateLimitWaitMax, store: jwkset.NewMemoryStorage(), inflight: make(chan struct{})}
+	go s.start(ctx, opts)
+	return s, nil
 }
 
 func (o RemoteKeyOptions) withDefaults() RemoteKeyOptions {
 	setDefault(&o.HTTPTimeout, 5*time.Second)
 	setDefault(&o.RefreshInterval, time.Hour)
-	setDefault(&o.UnknownKIDCooldown, time.Minute)
+	setDefault(&o.UnknownKIDBurst, 3)
+	setDefault(&o.UnknownKIDRefill, 5*time.Second)
 	setDefault(&o.RateLimitWaitMax, time.Second)
 	setDefault(&o.MaxBodyBytes, 1<<20)
 	return o
@@ -119,7 +100,7 @@ func (o RemoteKeyOptions) refreshErrorHandler() func(context.Context, error) {
 }
 
 // setDefault sets *v to def when it is zero or negative.
-func setDefault[T int64 | time.Duration](v *T, def T) {
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
@@ -164,10 +145,12 @@ func (s *RemoteKeySource) refreshUnknown(ctx context.Context, kid string) {
 	s.mu.Lock()
 	if wait := s.inflight; wait != nil {
 		s.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-		}
+		s.join(ctx, wait)
+		return
+	}
+	fetch := s.fetch
+	if fetch == nil { // the first fetch could not even start
+		s.mu.Unlock()
 		return
 	}
 	done := make(chan struct{})
@@ -176,9 +159,9 @@ func (s *RemoteKeySource) refreshUnknown(ctx context.Context, kid string) {
 
 	// Others depend on this refresh, so one caller going away must not abort
 	// it; jwkset bounds it by RateLimitWaitMax. Errors reach OnRefreshError.
-	client := s.client
+	client := fetch.unknown
 	if s.empty(ctx) {
-		client = s.bootstrap
+		client = fetch.bootstrap
 	}
 	_, _ = client.KeyRead(context.WithoutCancel(ctx), kid)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -136,36 +137,39 @@ func TestRemoteKeySourcePicksUpRotationAtOnce(t *testing.T) {
 	wantReason(t, verifyWith(t, v, old), verifier.ReasonUnknownKey)
 }
 
-func TestUnknownKIDFloodIsBoundedByTheCooldown(t *testing.T) {
+func TestUnknownKIDFloodIsBoundedByTheBucket(t *testing.T) {
 	srv := verifiertest.NewServer()
 	t.Cleanup(srv.Close)
-	const cooldown = 300 * time.Millisecond
-	v := remoteVerifier(t, verifier.RemoteKeyOptions{URL: srv.URL, UnknownKIDCooldown: cooldown, RateLimitWaitMax: 50 * time.Millisecond})
+	const refill = 300 * time.Millisecond
+	v := remoteVerifier(t, verifier.RemoteKeyOptions{URL: srv.URL, UnknownKIDBurst: 3, UnknownKIDRefill: refill, RateLimitWaitMax: 50 * time.Millisecond})
+	if err := verifyWith(t, v, srv.Key("ES256").Mint(std(corpIss))); err != nil {
+		t.Fatal(err)
+	}
 	attacker := verifiertest.NewECKey("x")
 	flood := func(n int) {
-		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() {
-				tok := attacker.MintHeader(map[string]any{"kid": "made-up-" + strconv.Itoa(i)}, std(corpIss))
-				if reason := verifier.ReasonOf(verifyWith(t, v, tok)); reason != verifier.ReasonUnknownKey {
-					t.Errorf("got reason %q, want unknown_key", reason)
-				}
-			})
+			tok := attacker.MintHeader(map[string]any{"kid": "made-up-" + strconv.Itoa(i)}, std(corpIss))
+			wantReason(t, verifyWith(t, v, tok), verifier.ReasonUnknownKey)
 		}
-		wg.Wait()
 	}
 	start := time.Now()
 	flood(50)
-	if got := srv.Fetches(); got != 2 {
-		t.Fatalf("after a flood of 50 unknown kids got %d fetches, want 2 (first + one refresh)", got)
+	if got := srv.Fetches(); got != 1+3 {
+		t.Fatalf("after a flood of 50 unknown kids got %d fetches, want 4 (first + the burst of 3)", got)
 	}
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("flood took %v; requests must not queue on the limiter", took)
 	}
-	time.Sleep(cooldown + 50*time.Millisecond)
-	flood(20)
-	if got := srv.Fetches(); got != 3 {
-		t.Fatalf("after the cooldown got %d fetches, want exactly one more", got)
+
+	// A rotation right after the burst: the next refill loads the new key.
+	srv.Rotate()
+	rotated := srv.Key("ES256").Mint(std(corpIss))
+	rotatedAt := time.Now()
+	if !eventually(t, refill+time.Second, func() bool { return verifyWith(t, v, rotated) == nil }) {
+		t.Fatalf("rotated key refused %v after the rotation: %v", time.Since(rotatedAt), verifyWith(t, v, rotated))
+	}
+	if took := time.Since(rotatedAt); took > refill+200*time.Millisecond {
+		t.Fatalf("rotated key accepted after %v, want within one refill (%v)", took, refill)
 	}
 }
 
@@ -174,6 +178,10 @@ func TestKeysKeepWorkingWhileTheJWKSIsDown(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var log errLog
 	v := remoteVerifier(t, verifier.RemoteKeyOptions{URL: srv.URL, RefreshInterval: 20 * time.Millisecond, OnRefreshError: log.add})
+	// The first fetch runs in the background: let it load the keys.
+	if err := verifyWith(t, v, srv.Key("RS256").Mint(std(corpIss))); err != nil {
+		t.Fatal(err)
+	}
 	srv.Down(true)
 	if !eventually(t, 2*time.Second, func() bool { return log.count() >= 2 }) {
 		t.Fatal("background refresh errors were not reported")
@@ -194,13 +202,14 @@ func TestJWKSDownFromStartIsUnavailableUntilItRecovers(t *testing.T) {
 	srv.Down(true)
 	var log errLog
 	start := time.Now()
-	// A cooldown of an hour: recovery must not wait for it while no key
-	// has ever loaded (the empty set is retried once per second).
-	v := remoteVerifier(t, verifier.RemoteKeyOptions{URL: srv.URL, UnknownKIDCooldown: time.Hour, OnRefreshError: log.add})
+	// A refill of an hour and a burst of one, spent on the first token:
+	// recovery must not wait for the bucket while no key has ever loaded
+	// (the empty set is retried once per second).
+	v := remoteVerifier(t, verifier.RemoteKeyOptions{URL: srv.URL, UnknownKIDBurst: 1, UnknownKIDRefill: time.Hour, OnRefreshError: log.add})
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("start took %v with the JWKS down", took)
 	}
-	if log.count() == 0 {
+	if !eventually(t, 2*time.Second, func() bool { return log.count() > 0 }) {
 		t.Fatal("the failed first fetch was not reported")
 	}
 	token := srv.Key("ES256").Mint(std(corpIss))
@@ -229,19 +238,42 @@ func TestJWKSBodyOverTheCapIsRefused(t *testing.T) {
 }
 
 func TestSlowJWKSDoesNotHoldUpStart(t *testing.T) {
+	keys := verifiertest.NewServer()
+	t.Cleanup(keys.Close)
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
+			return
 		}
+		resp, err := http.Get(keys.URL)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(w, resp.Body)
 	}))
 	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open)
+
 	start := time.Now()
-	newRemote(t, verifier.RemoteKeyOptions{URL: srv.URL, HTTPTimeout: 100 * time.Millisecond})
-	if took := time.Since(start); took > time.Second {
-		t.Fatalf("start took %v, want about the HTTP timeout", took)
+	v := remoteVerifier(t, verifier.RemoteKeyOptions{URL: srv.URL, HTTPTimeout: 10 * time.Second})
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Fatalf("start took %v with the JWKS hanging, want no wait", took)
+	}
+	token := keys.Key("ES256").Mint(std(corpIss))
+	asked := time.Now()
+	wantReason(t, verifyWith(t, v, token), verifier.ReasonKeysUnavailable)
+	if took := time.Since(asked); took > 2*time.Second {
+		t.Fatalf("a request waited %v for the first fetch, want about RateLimitWaitMax", took)
+	}
+	open()
+	if !eventually(t, 3*time.Second, func() bool { return verifyWith(t, v, token) == nil }) {
+		t.Fatalf("keys never loaded once the endpoint answered: %v", verifyWith(t, v, token))
 	}
 }
 
