@@ -30,6 +30,8 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		allow_preflight
 //		strip_credentials
 //		endpoints on|off
+//		reject_paths <rule…>   (encoded_nul encoded_slash encoded_backslash
+//		                        backslash trailing_dot_space semicolon)
 //	}
 //
 // With no block the handler accepts every verifier of the app and runs the
@@ -61,6 +63,8 @@ func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return appendArgs(d, &h.Verifiers)
 	case "redirect_allow":
 		return appendArgs(d, &h.RedirectAllow)
+	case "reject_paths":
+		return appendArgs(d, &h.RejectPaths)
 	case "on_failure":
 		args := d.RemainingArgs()
 		if len(args) != 3 || args[1] != "redirect" {

@@ -72,6 +72,12 @@ type Handler struct {
 	// app's endpoint prefix) on this route. Caddyfile: `endpoints off`.
 	DisableEndpoints bool `json:"disable_endpoints,omitempty"`
 
+	// RejectPaths turns on request-firewall rules, each refusing a path
+	// spelling with 400 path_<rule> before anything else runs:
+	// encoded_nul, encoded_slash, encoded_backslash, backslash,
+	// trailing_dot_space, semicolon. Default: none.
+	RejectPaths []string `json:"reject_paths,omitempty"`
+
 	// RedirectAllow lists origins (https://host[:port]) that on_failure
 	// redirects may name besides same-origin paths.
 	RedirectAllow []string `json:"redirect_allow,omitempty"`
@@ -251,6 +257,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.LoginURL != "" && h.LoginOIDC != "" {
 		return fmt.Errorf("login_url and login oidc cannot both be set")
+	}
+	if err := checkPathRules(h.RejectPaths); err != nil {
+		return err
 	}
 	for _, origin := range h.RedirectAllow {
 		if err := checkOrigin(origin); err != nil {

@@ -16,6 +16,9 @@ import (
 // forward, and writes the refusal itself when a step says no.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.headers.stripInbound(r.Header)
+	if rule := h.rejectedPath(r); rule != "" {
+		return h.refusePath(w, r, rule)
+	}
 	if h.announcesProtectedTrailer(r) {
 		return h.refuseTrailer(w, r)
 	}
