@@ -32,9 +32,9 @@ type RemoteKeyOptions struct {
 	// Defaults: 3 and 5s.
 	UnknownKIDBurst  int
 	UnknownKIDRefill time.Duration
-	// RateLimitWaitMax is the longest a request waits on that limiter and on
-	// the unknown-kid fetch it triggers (background fetches use
-	// HTTPTimeout). Default: 1s.
+	// RateLimitWaitMax is the longest a request waits, in all, for a
+	// refill and the unknown-kid fetch it triggers; the fetch itself goes on
+	// for up to HTTPTimeout and serves the requests after it. Default: 1s.
 	RateLimitWaitMax time.Duration
 	// MaxBodyBytes caps the JWKS response body. Default: 1 MiB.
 	MaxBodyBytes int64
@@ -137,38 +137,23 @@ func (s *RemoteKeySource) lookup(ctx context.Context, kid string) (jwkset.JWK, e
 	return s.store.KeyRead(ctx, kid)
 }
 
-// refreshUnknown runs one rate-limited refresh; requests arriving while it
-// runs wait for it instead of queueing on the limiter (go-oidc's joined
-// in-flight fetch), so a burst of tokens signed with a freshly rotated key
-// all pass after one fetch.
+// refreshUnknown starts one rate-limited refresh, or joins the one
+// running, and waits for it at most RateLimitWaitMax. Requests arriving
+// while a refresh runs wait for it instead of queueing on the limiter
+// (go-oidc's joined in-flight fetch), so a burst of tokens signed with a
+// freshly rotated key all pass after one fetch.
 func (s *RemoteKeySource) refreshUnknown(ctx context.Context, kid string) {
 	s.mu.Lock()
-	if wait := s.inflight; wait != nil {
-		s.mu.Unlock()
+	wait := s.inflight
+	if wait == nil && s.fetch != nil { // nil fetch: the first fetch could not even start
+		wait = make(chan struct{})
+		s.inflight = wait
+		go s.refresh(s.fetch, s.empty(ctx), kid, wait)
+	}
+	s.mu.Unlock()
+	if wait != nil {
 		s.join(ctx, wait)
-		return
 	}
-	fetch := s.fetch
-	if fetch == nil { // the first fetch could not even start
-		s.mu.Unlock()
-		return
-	}
-	done := make(chan struct{})
-	s.inflight = done
-	s.mu.Unlock()
-
-	// Others depend on this refresh, so one caller going away must not abort
-	// it; jwkset bounds it by RateLimitWaitMax. Errors reach OnRefreshError.
-	client := fetch.unknown
-	if s.empty(ctx) {
-		client = fetch.bootstrap
-	}
-	_, _ = client.KeyRead(context.WithoutCancel(ctx), kid)
-
-	s.mu.Lock()
-	s.inflight = nil
-	s.mu.Unlock()
-	close(done)
 }
 
 // empty reports whether no key has been loaded yet.

@@ -9,17 +9,22 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// refreshers are the two rate-limited ways a request can make a
-// RemoteKeySource fetch its set again.
+// refreshers are what a request needs to make a RemoteKeySource fetch its
+// set again: the fetching client and the limiters that ration it.
 type refreshers struct {
-	// unknown refreshes on an unknown kid from a token bucket of
-	// UnknownKIDBurst fetches refilled once per UnknownKIDRefill.
-	unknown jwkset.Storage
-	// bootstrap refreshes while the store holds no key at all (the endpoint
-	// was down or slow at start): every token is unverifiable then, so
-	// recovery must not wait for the bucket. It fetches at most once per
-	// second.
-	bootstrap jwkset.Storage
+	ctx         context.Context // the source's lifetime
+	httpTimeout time.Duration
+	// client fetches without limiting: the limiters below are waited on
+	// separately, so waiting for a token never eats into the fetch's time.
+	client jwkset.Storage
+	// bucket rations refreshes on an unknown kid: UnknownKIDBurst at once,
+	// refilled one per UnknownKIDRefill.
+	bucket *rate.Limiter
+	// bootstrap rations refreshes while the store holds no key at all (the
+	// endpoint was down or slow at start): every token is unverifiable
+	// then, so recovery must not wait for the bucket. One per second.
+	bootstrap *rate.Limiter
+	report    func(error)
 }
 
 // start runs the first fetch and then hands requests the refreshers. Until
@@ -59,22 +64,52 @@ func newRefreshers(ctx context.Context, opts RemoteKeyOptions, store jwkset.Stor
 	if err != nil {
 		return nil, err
 	}
-	limited := func(limiter *rate.Limiter) (jwkset.Storage, error) {
-		return jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-			HTTPURLs:          map[string]jwkset.Storage{opts.URL: remote},
-			RateLimitWaitMax:  opts.RateLimitWaitMax,
-			RefreshUnknownKID: limiter,
-		})
-	}
-	unknown, err := limited(rate.NewLimiter(rate.Every(opts.UnknownKIDRefill), opts.UnknownKIDBurst))
+	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{opts.URL: remote},
+		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+	})
 	if err != nil {
 		return nil, err
 	}
-	bootstrap, err := limited(rate.NewLimiter(rate.Every(time.Second), 1))
-	if err != nil {
-		return nil, err
+	return &refreshers{
+		ctx:         ctx,
+		httpTimeout: opts.HTTPTimeout,
+		client:      client,
+		bucket:      rate.NewLimiter(rate.Every(opts.UnknownKIDRefill), opts.UnknownKIDBurst),
+		bootstrap:   rate.NewLimiter(rate.Every(time.Second), 1),
+		report:      opts.OnRefreshError,
+	}, nil
+}
+
+// refresh takes a token (from the bootstrap limiter while no key is
+// loaded), waiting at most RateLimitWaitMax for one, then fetches the set
+// within HTTPTimeout, and finally closes done. It runs detached from the
+// request that started it: that request waits at most RateLimitWaitMax in
+// all (join), and a fetch that spent a token always gets its full time, so
+// a slow answer still loads the keys for the requests after it.
+func (s *RemoteKeySource) refresh(f *refreshers, empty bool, kid string, done chan struct{}) {
+	defer func() {
+		if p := recover(); p != nil && f.report != nil {
+			f.report(fmt.Errorf("refreshing JWKS %q: panic: %v", s.url, p))
+		}
+		s.mu.Lock()
+		s.inflight = nil
+		s.mu.Unlock()
+		close(done)
+	}()
+	limiter := f.bucket
+	if empty {
+		limiter = f.bootstrap
 	}
-	return &refreshers{unknown: unknown, bootstrap: bootstrap}, nil
+	waitCtx, cancel := context.WithTimeout(f.ctx, s.waitMax)
+	err := limiter.Wait(waitCtx) // fails at once when no token comes within waitMax
+	cancel()
+	if err != nil {
+		return
+	}
+	fetchCtx, cancel := context.WithTimeout(f.ctx, f.httpTimeout)
+	defer cancel()
+	_, _ = f.client.KeyRead(fetchCtx, kid) // errors reach OnRefreshError through jwkset
 }
 
 // join waits for a refresh another request started, for at most waitMax:
