@@ -52,7 +52,8 @@ func checkPathRules(rules []string) error {
 
 // rejectedPath returns the first enabled rule the request's path breaks,
 // or "". It reads the path as the client sent it (before Caddy's rewrites
-// and before percent-decoding) and the current one, which goes upstream.
+// and before percent-decoding) and the current one, which goes upstream,
+// each with every further decoding pathLayers finds in it.
 func (h *Handler) rejectedPath(r *http.Request) string {
 	if len(h.RejectPaths) == 0 {
 		return ""
@@ -66,8 +67,12 @@ func (h *Handler) rejectedPath(r *http.Request) string {
 			continue
 		}
 		for _, raw := range raws {
-			if pathBreaks(rule, raw) {
-				return rule
+			for i, layer := range pathLayers(raw) {
+				// A raw "\" in a decoded layer was %5C in the one
+				// before: encoded_backslash's case, not backslash's.
+				if (i == 0 || rule != ruleBackslash) && pathBreaks(rule, layer) {
+					return rule
+				}
 			}
 		}
 	}
