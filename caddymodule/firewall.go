@@ -95,8 +95,19 @@ func rawPath(r *http.Request) string {
 	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.RequestURI != "" {
 		target = or.RequestURI
 	}
-	if !strings.HasPrefix(target, "/") { // absolute-form or absent
-		return originalURL(r).EscapedPath()
+	if !strings.HasPrefix(target, "/") {
+		// Absolute-form ("GET http://host/admin\x"): the path as written
+		// starts at the first "/" after the authority. Go's URL would
+		// re-encode the raw "\" here too.
+		_, rest, ok := strings.Cut(target, "://")
+		if !ok {
+			return originalURL(r).EscapedPath() // "*", or absent
+		}
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			return "/"
+		}
+		target = rest[i:]
 	}
 	path, _, _ := strings.Cut(target, "?")
 	return path

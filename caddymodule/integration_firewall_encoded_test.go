@@ -61,3 +61,27 @@ func TestRequestFirewallSeesThroughDoubleEncodingAndOverlongUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestFirewallReadsAbsoluteFormTargets sends every confused and
+// disguised spelling as an absolute-form request target ("GET
+// http://host/admin\x HTTP/1.1", which HTTP/1.1 servers must accept):
+// each still breaks its rule. Go's URL re-encodes a raw "\" there, so the
+// backslash rule used to miss it.
+func TestRequestFirewallReadsAbsoluteFormTargets(t *testing.T) {
+	up := echoUpstream(t)
+	for _, rule := range pathRules {
+		t.Run(rule, func(t *testing.T) {
+			g := startGateway(t, policySite("", "\tauthgate {\n\t\toptional\n\t\treject_paths "+rule+
+				"\n\t}\n\treverse_proxy "+up.URL+"\n"))
+			for _, p := range append(append([]struct{ path, rule string }{}, confusedPaths...), disguisedPaths...) {
+				status, body := rawGet(t, g.base, g.base+p.path)
+				switch {
+				case p.rule == rule && (status != http.StatusBadRequest || reasonOf(body) != "path_"+rule):
+					t.Errorf("%s%s: %d %s, want 400 path_%s", g.base, p.path, status, body, rule)
+				case p.rule != rule && status != http.StatusOK:
+					t.Errorf("%s%s: %d %s, want 200 (rule %s is off)", g.base, p.path, status, body, p.rule)
+				}
+			}
+		})
+	}
+}
