@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -76,18 +77,34 @@ func startSecondInstance(t *testing.T, site string) string {
 	}
 	cmd := exec.Command(builtCaddy(t), "run", "--config", cfg, "--adapter", "caddyfile")
 	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+dir+"/data", "XDG_CONFIG_HOME="+dir+"/config", "HOME="+dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	sesWaitFor(t, 15*time.Second, "second instance up", func() bool {
+	// A loaded CI machine (two cores, -race, other packages' tests) can
+	// take long to start a process; the output says why it did not come up.
+	deadline := time.Now().Add(45 * time.Second)
+	for {
 		resp, err := http.Get(base + "/")
 		if err == nil {
 			resp.Body.Close()
+			break
 		}
-		return err == nil
-	})
+		select {
+		case <-exited:
+			t.Fatalf("second instance exited: %s", tail(out.String()))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("second instance up: not within 45s: %s", tail(out.String()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return base
 }
 
@@ -168,5 +185,13 @@ func jsonField(t *testing.T, body, name string) string {
 		t.Fatalf("body %s: %v", body, err)
 	}
 	s, _ := m[name].(string)
+	return s
+}
+
+// tail returns the last lines of a process's output for a failure message.
+func tail(s string) string {
+	if len(s) > 4000 {
+		s = s[len(s)-4000:]
+	}
 	return s
 }
