@@ -20,10 +20,13 @@ import (
 // A credential that does not verify (expired, revoked, garbage) is
 // skipped; a store or key source that cannot be reached is an error, so
 // that a logout that did not happen is never answered as done.
-func (h *Handler) denyOnLogout(r *http.Request, ended *session.Session) error {
+func (h *Handler) denyOnLogout(r *http.Request, ended []*session.Session) error {
 	es := h.app.sessions
-	if ended != nil && ended.SourceKey != "" {
-		if err := denyToken(r, es.manager, ended.SourceKey, ended.SourceExpires); err != nil {
+	for _, s := range ended {
+		if s.SourceKey == "" {
+			continue
+		}
+		if err := denyToken(r, es.manager, s.SourceKey, s.SourceExpires); err != nil {
 			return err
 		}
 	}
@@ -31,23 +34,34 @@ func (h *Handler) denyOnLogout(r *http.Request, ended *session.Session) error {
 		if sr.source.Kind == verifier.SourceCookie && sr.source.Name == es.cookie {
 			continue
 		}
-		value, ok, err := readSource(r, sr.source)
-		if err != nil || !ok || len(value) > h.app.MaxTokenSize {
-			continue // absent or malformed (sent twice, say): nothing to end
-		}
-		id, err := sr.verify.Verify(r.Context(), verifier.Credential{Source: sr.source, Value: value})
-		var unavailable *verifier.UnavailableError
-		if errors.As(err, &unavailable) {
+		values, err := sourceCopies(r, sr.source)
+		if err != nil {
 			return err
 		}
-		if err != nil || id.TokenDigest == "" {
-			continue // not a JWT that verifies: nothing to end
-		}
-		if err := denyToken(r, es.manager, session.TokenKey(id), id.ExpiresAt); err != nil {
-			return err
+		for _, value := range values {
+			if err := h.denyPresented(r, sr, value); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// denyPresented deny-lists value, a credential presented to logout from
+// route source sr, when it verifies as a JWT.
+func (h *Handler) denyPresented(r *http.Request, sr sourceRoute, value string) error {
+	if len(value) > h.app.MaxTokenSize {
+		return nil
+	}
+	id, err := sr.verify.Verify(r.Context(), verifier.Credential{Source: sr.source, Value: value})
+	var unavailable *verifier.UnavailableError
+	if errors.As(err, &unavailable) {
+		return err
+	}
+	if err != nil || id.TokenDigest == "" {
+		return nil // not a JWT that verifies: nothing to end
+	}
+	return denyToken(r, h.app.sessions.manager, session.TokenKey(id), id.ExpiresAt)
 }
 
 // denyToken deny-lists one token until it would expire anyway; a token

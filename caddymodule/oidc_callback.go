@@ -254,10 +254,12 @@ func (p *oidcProvider) createSession(h *Handler, w http.ResponseWriter, r *http.
 		// Empty, or with control characters that would reach headers.
 		return failLogin(http.StatusUnauthorized, string(verifier.ReasonMalformed), errors.New("unusable subject"))
 	}
-	if old := es.token(r); old != "" {
-		if _, err := es.manager.RevokeToken(r.Context(), old); err != nil {
+	if _, err := es.revokeCarried(r); err != nil {
+		var unavailable *verifier.UnavailableError
+		if errors.As(err, &unavailable) {
 			return failLogin(http.StatusServiceUnavailable, "store_unavailable", err)
 		}
+		return failLogin(http.StatusUnauthorized, string(verifier.ReasonMalformed), err)
 	}
 	jti, _ := li.claims["jti"].(string)
 	ns := session.NewSession{

@@ -46,16 +46,21 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	if crossSite(r) {
 		return forbiddenCrossSite(w, r)
 	}
-	var ended *session.Session
-	if tok := es.token(r); tok != "" {
-		// Expired sessions too: their provider session may still be alive.
-		var err error
-		if ended, err = es.manager.RevokeToken(r.Context(), tok); err != nil {
-			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
-		}
-	}
-	if err := h.denyOnLogout(r, ended); err != nil {
+	// Every copy of the cookie, expired sessions too: their provider
+	// session may still be alive.
+	endedAll, err := es.revokeCarried(r)
+	if err != nil {
 		return h.respond(w, r, err)
+	}
+	if err := h.denyOnLogout(r, endedAll); err != nil {
+		return h.respond(w, r, err)
+	}
+	var ended *session.Session
+	for _, s := range endedAll {
+		if s.Provider != "" {
+			ended = s
+			break
+		}
 	}
 	es.clearCookie(w)
 	h.clearCredentialCookies(w, r)
@@ -111,10 +116,8 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.respond(w, r, err)
 	}
-	if old := es.token(r); old != "" {
-		if _, err := es.manager.RevokeToken(r.Context(), old); err != nil {
-			return h.respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
-		}
+	if _, err := es.revokeCarried(r); err != nil {
+		return h.respond(w, r, err)
 	}
 	if strings.ContainsRune(id.Subject, 0) {
 		// The store refuses such ids; that is the token's fault, not a 503.
