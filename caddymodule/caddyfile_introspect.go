@@ -26,6 +26,7 @@ import (
 //		expires_path       <path>
 //		client_id          <id>
 //		client_secret      <secret>
+//		allow_bound_tokens
 //		cache_ttl          <duration>
 //		negative_cache_ttl <duration>
 //		timeout            <duration>
@@ -88,6 +89,8 @@ func (ic *IntrospectConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error 
 		return singleArg(d, &ic.ClientID)
 	case "client_secret":
 		return singleArg(d, &ic.ClientSecret)
+	case "allow_bound_tokens":
+		return flag(d, &ic.AllowBoundTokens)
 	case "cache_ttl":
 		return optionalDurationArg(d, &ic.CacheTTL)
 	case "negative_cache_ttl":

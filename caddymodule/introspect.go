@@ -97,6 +97,13 @@ type IntrospectConfig struct {
 	// caches one. Failures are never cached. Default: 5s.
 	NegativeCacheTTL *caddy.Duration `json:"negative_cache_ttl,omitempty"`
 
+	// AllowBoundTokens accepts, in rfc7662 mode, tokens the answer reports
+	// as sender-constrained (cnf, or token_type DPoP: RFC 8705, RFC 9449)
+	// as plain bearer tokens. Only for an authorization server whose
+	// clients send no proofs anyway. Default: false (such tokens get 401
+	// unsupported_binding).
+	AllowBoundTokens bool `json:"allow_bound_tokens,omitempty"`
+
 	// Timeout bounds each call, waiting for a free slot included.
 	// Default: 2s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
@@ -210,6 +217,7 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		RateLimit:        float64(ic.RateLimit),
 		MaxClaims:        a.MaxClaims,
 		MaxDepth:         a.MaxClaimDepth,
+		AllowBoundTokens: ic.AllowBoundTokens,
 	}
 	if ic.ClientSecret != "" && cfg.ClientSecret == "" {
 		// {file.*} and {env.*} expand to "" when the file or variable is

@@ -98,6 +98,11 @@ type IntrospectConfig struct {
 	Timeout time.Duration
 	// MaxBodyBytes caps the answer's body. Default: 256 KiB.
 	MaxBodyBytes int64
+	// AllowBoundTokens accepts, in rfc7662 mode, tokens the answer reports
+	// as sender-constrained (a cnf member, or token_type DPoP), whose
+	// proof of possession the gateway does not check. Default: false, such
+	// tokens are refused with ReasonUnsupportedBinding.
+	AllowBoundTokens bool
 	// MaxTokenBytes caps the token; longer ones are refused without a call
 	// (too_large). Default: 8192.
 	MaxTokenBytes int

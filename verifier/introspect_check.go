@@ -64,8 +64,14 @@ func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Iden
 		return nil, err
 	}
 	id, err := v.check(ctx, cred.Value, ClientOf(ctx))
-	if err != nil || v.cfg.SubjectTemplate == "{sub}" {
-		return id, err
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkIntrospectedBinding(id); err != nil {
+		return nil, err
+	}
+	if v.cfg.SubjectTemplate == "{sub}" {
+		return id, nil
 	}
 	c := *id // shallow: the claims stay shared and read-only
 	c.Subject = strings.ReplaceAll(v.cfg.SubjectTemplate, "{sub}", id.Subject)
