@@ -11,7 +11,8 @@ import (
 // upstream. A SuperTokens-shaped value {"v","t"} is unwrapped first. Then:
 //
 //   - a string, alone or as an array element, has the bytes "%", ",",
-//     control characters (C0, DEL, C1) and invalid UTF-8 percent-encoded
+//     control characters (C0, DEL, C1), invalid UTF-8 and a space at
+//     either end (which HTTP parsers and list splitters trim) percent-encoded
 //     (RFC 3986 style, only those bytes) and everything else as is. "%"
 //     always counts, so the encoding is one-to-one: "admin\x00" becomes
 //     "admin%00" and "admin%00" becomes "admin%2500"; and "," always
@@ -136,9 +137,9 @@ func appendNumber(b []byte, f float64) []byte {
 	return b
 }
 
-// EscapeHeaderString percent-encodes "%", ",", control characters and
-// invalid UTF-8 in s, as FormatHeaderValue does for every string; s is
-// returned as is when it holds none of them. Subjects reach headers and
+// EscapeHeaderString percent-encodes "%", ",", control characters,
+// invalid UTF-8 and a space at either end of s, as FormatHeaderValue does
+// for every string; s is returned as is when it holds none of them. Subjects reach headers and
 // placeholders through it.
 func EscapeHeaderString(s string) string {
 	if !needsEscape(s, true) {
@@ -150,6 +151,9 @@ func EscapeHeaderString(s string) string {
 // needsEscape reports whether s holds a byte that appendEscaped rewrites;
 // with delims false only control characters and invalid UTF-8 count.
 func needsEscape(s string, delims bool) bool {
+	if delims && edgeSpace(s) {
+		return true
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -171,8 +175,8 @@ func needsEscape(s string, delims bool) bool {
 // hasControl reports whether s holds a control character or invalid UTF-8.
 func hasControl(s string) bool { return needsEscape(s, false) }
 
-// appendEscaped appends s with "%", ",", control characters and invalid
-// UTF-8 percent-encoded.
+// appendEscaped appends s with "%", ",", control characters, invalid
+// UTF-8 and a space at either end percent-encoded.
 func appendEscaped(b []byte, s string) []byte {
 	if !needsEscape(s, true) {
 		return append(b, s...)
@@ -180,7 +184,7 @@ func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f || c == ',' || c == '%' {
+			if c < 0x20 || c == 0x7f || c == ',' || c == '%' || c == ' ' && (i == 0 || i == len(s)-1) {
 				b = appendPercent(b, c)
 			} else {
 				b = append(b, c)
@@ -199,6 +203,14 @@ func appendEscaped(b []byte, s string) []byte {
 		i += size
 	}
 	return b
+}
+
+// edgeSpace reports whether s starts or ends with a space. Every HTTP
+// parser drops the whitespace around a field value, and apps trim the
+// items of a list they split on ",": such a space is encoded, or "alice "
+// would reach the app as "alice".
+func edgeSpace(s string) bool {
+	return s != "" && (s[0] == ' ' || s[len(s)-1] == ' ')
 }
 
 func appendPercent(b []byte, c byte) []byte {
