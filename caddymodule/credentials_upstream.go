@@ -86,9 +86,10 @@ func stripCredentials(r *http.Request, routes []sourceRoute) {
 	}
 }
 
-// removeCookies deletes the request cookies whose name drop reports. It
-// edits the Cookie header as text: the app's other cookies pass exactly as
-// sent, even ones net/http would not parse.
+// removeCookies deletes the request cookies whose name drop reports, with
+// any pair that hides such a name after a "," (see pairNames). It edits
+// the Cookie header as text: the app's other cookies pass exactly as sent,
+// even ones net/http would not parse.
 func removeCookies(r *http.Request, drop func(name string) bool) {
 	lines := r.Header.Values("Cookie")
 	kept := make([]string, 0, len(lines))
@@ -97,8 +98,7 @@ func removeCookies(r *http.Request, drop func(name string) bool) {
 		parts := strings.Split(line, ";")
 		out := parts[:0]
 		for _, part := range parts {
-			name, _, _ := strings.Cut(part, "=")
-			if drop(strings.TrimSpace(name)) {
+			if pairNamed(part, drop) {
 				changed = true
 				continue
 			}

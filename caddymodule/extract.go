@@ -188,15 +188,18 @@ func readCookieSource(r *http.Request, name string) (string, bool, error) {
 }
 
 // countCookies counts the cookie-pairs named name in every Cookie line,
-// splitting them the way net/http does.
+// splitting them the way net/http does, and the pairs of that name hidden
+// after a "," (see pairNames).
 func countCookies(h http.Header, name string) int {
 	n := 0
 	for _, line := range h["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
-			k, _, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if strings.TrimSpace(k) == name {
-				n++
-			}
+			pairNames(part, func(k string) bool {
+				if k == name {
+					n++
+				}
+				return true
+			})
 		}
 	}
 	return n

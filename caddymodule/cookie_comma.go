@@ -1,0 +1,29 @@
+package caddymodule
+
+import "strings"
+
+// pairNames calls yield with the name of a cookie-pair (one ";"-separated
+// part of a Cookie line) and with the name of every ","-separated piece
+// after it. RFC 6265 allows no "," in a cookie value, and parsers in the
+// RFC 2965 tradition (Python's SimpleCookie, used by aiohttp and Bottle)
+// split on it: to them "theme=x, s=B" also sets s. Such a hidden pair is
+// a copy of s for counting, and is never forwarded when s must not be.
+func pairNames(part string, yield func(name string) bool) {
+	for piece := range strings.SplitSeq(part, ",") {
+		name, _, _ := strings.Cut(piece, "=")
+		if !yield(strings.TrimSpace(name)) {
+			return
+		}
+	}
+}
+
+// pairNamed reports whether part holds a pair named by match, itself or
+// hidden after a ",".
+func pairNamed(part string, match func(name string) bool) bool {
+	found := false
+	pairNames(part, func(name string) bool {
+		found = match(name)
+		return !found
+	})
+	return found
+}
