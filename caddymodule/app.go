@@ -104,6 +104,7 @@ type App struct {
 	poolKeys  []string
 	logger    *zap.Logger
 	warnings  *logthrottle.Limiter // bounds repeated per-request warnings
+	clientIP  *clientIPCheck       // warned about left-most client IPs
 
 	sessions    *edgeSessions            // edge sessions (session.go); nil: off
 	oidc        map[string]*oidcProvider // browser login providers by name
@@ -141,6 +142,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // on an identity provider for more than a few seconds.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	a.clientIP = new(clientIPCheck)
 	a.warnings = newWarnLimiter()
 	a.setDefaults()
 	if err := a.checkSubjects(nil); err != nil {

@@ -52,6 +52,7 @@ var loginPages = map[string]string{
 // fresh state, nonce and PKCE verifier are sealed, with the return URL, in
 // this login's own cookie.
 func (p *oidcProvider) startLogin(h *Handler, w http.ResponseWriter, r *http.Request, returnTo string) error {
+	p.app.noteClientIP(r)
 	if wait := p.limits.logins.take(clientKey(r)); wait > 0 {
 		return p.tooMany(h, w, r, "login_limit", wait)
 	}

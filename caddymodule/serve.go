@@ -58,6 +58,7 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 	if len(cred.Value) > h.app.MaxTokenSize {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
 	}
+	h.app.noteClientIP(r)
 	id, err := v.Verify(clientContext(r), cred)
 	var rejected *verifier.RejectedError
 	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {

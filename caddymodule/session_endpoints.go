@@ -143,6 +143,7 @@ func (h *Handler) verifyExchanged(r *http.Request, tok string) (*verifier.Identi
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
 	}
 	cred := verifier.Credential{Source: verifier.Source{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}, Value: tok}
+	h.app.noteClientIP(r)
 	id, err := es.exchange.Verify(clientContext(r), cred)
 	var rejected *verifier.RejectedError
 	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {
