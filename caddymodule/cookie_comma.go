@@ -27,3 +27,30 @@ func pairNamed(part string, match func(name string) bool) bool {
 	})
 	return found
 }
+
+// sameCookieName reports whether a cookie sent as got reaches an app as
+// the cookie want. Names are case-sensitive everywhere, but PHP turns " "
+// and "." in a cookie name into "_" ($_COOKIE["app_session"] is set by
+// "app.session=…"), so those spellings count as want too, as X_Auth_User_Id
+// counts as X-Auth-User-Id among headers.
+func sameCookieName(got, want string) bool {
+	if got == want {
+		return true
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for i := 0; i < len(got); i++ {
+		if phpCookieByte(got[i]) != phpCookieByte(want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func phpCookieByte(c byte) byte {
+	if c == ' ' || c == '.' {
+		return '_'
+	}
+	return c
+}

@@ -39,7 +39,20 @@ func keepOnlyAccepted(r *http.Request, routes []sourceRoute, accepted *verifier.
 		}
 	}
 	if len(cookies) > 0 {
-		removeCookies(r, func(name string) bool { _, drop := cookies[name]; return drop })
+		removeCookies(r, dropNamed(cookies))
+	}
+}
+
+// dropNamed reports the cookie names that reach an app as one of names
+// (see sameCookieName).
+func dropNamed(names map[string]struct{}) func(string) bool {
+	return func(got string) bool {
+		for name := range names {
+			if sameCookieName(got, name) {
+				return true
+			}
+		}
+		return false
 	}
 }
 
@@ -82,7 +95,7 @@ func stripCredentials(r *http.Request, routes []sourceRoute) {
 		}
 	}
 	if len(cookies) > 0 {
-		removeCookies(r, func(name string) bool { _, drop := cookies[name]; return drop })
+		removeCookies(r, dropNamed(cookies))
 	}
 }
 

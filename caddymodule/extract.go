@@ -189,13 +189,14 @@ func readCookieSource(r *http.Request, name string) (string, bool, error) {
 
 // countCookies counts the cookie-pairs named name in every Cookie line,
 // splitting them the way net/http does, and the pairs of that name hidden
-// after a "," (see pairNames).
+// after a "," (see pairNames) or spelled as PHP reads it (see
+// sameCookieName).
 func countCookies(h http.Header, name string) int {
 	n := 0
 	for _, line := range h["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
 			pairNames(part, func(k string) bool {
-				if k == name {
+				if sameCookieName(k, name) {
 					n++
 				}
 				return true

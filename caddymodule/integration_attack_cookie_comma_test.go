@@ -37,3 +37,40 @@ func TestCredentialCookieAfterACommaIsACopy(t *testing.T) {
 		}
 	})
 }
+
+// PHP turns " " and "." in cookie names into "_": to a PHP app,
+// "app.session=forged" is $_COOKIE["app_session"]. That spelling is a copy
+// of the credential cookie app_session, as X_Auth_User_Id is of
+// X-Auth-User-Id among headers.
+func TestCredentialCookieInPHPSpellingIsACopy(t *testing.T) {
+	g := startDuplicatesGateway(t, "insecure_cookie\n\t\t\tcookie app_session")
+	r := send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+g.mint("alice"))
+	wantStatus(t, r, http.StatusCreated)
+	tok := ""
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == "app_session" {
+			tok = c.Value
+		}
+	}
+	for _, tc := range []struct {
+		name, path string
+		headers    []string
+	}{
+		{"next to the accepted cookie", "/", []string{"Cookie: app_session=" + tok + "; app.session=forged-session-value"}},
+		{"with a space, next to the accepted cookie", "/", []string{"Cookie: app_session=" + tok + "; app session=forged-session-value"}},
+		{"next to an accepted Bearer token", "/", []string{"Authorization: Bearer " + g.mint("alice"), "Cookie: app.session=forged-session-value"}},
+		{"on an optional route", "/optional/x", []string{"Cookie: app.session=forged-session-value"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := g.rawGet(tc.path, append(tc.headers, "Accept: application/json")...)
+			wantReason(t, r, http.StatusUnauthorized, "malformed")
+		})
+	}
+	t.Run("other cookies pass", func(t *testing.T) {
+		r := g.rawGet("/", "Authorization: Bearer "+g.mint("alice"), "Cookie: app.theme=dark; app_sessionX=1")
+		wantStatus(t, r, http.StatusOK)
+		if got := r.upstream.Get("Cookie"); got != "app.theme=dark; app_sessionX=1" {
+			t.Errorf("Cookie = %q", got)
+		}
+	})
+}
