@@ -147,8 +147,10 @@ type IntrospectVerifier struct {
 	slots   chan struct{}
 	limiter *rate.Limiter
 	clients *clientlimit.Table // nil: no per-client budget
-	charged sync.Map           // keys of calls charged to a client and not yet done
-	auth    string             // Authorization header value for client credentials
+	// networks holds the budgets of IPv6 networks (clientlimit.Network).
+	networks *clientlimit.Table
+	charged  sync.Map // keys of calls charged to a client and not yet done
+	auth     string   // Authorization header value for client credentials
 
 	// closing guards cache writes against Close: ristretto's Wait on a
 	// closed cache would block forever.
@@ -176,6 +178,7 @@ func NewIntrospectVerifier(cfg IntrospectConfig) (*IntrospectVerifier, error) {
 	}
 	if cfg.ClientRate > 0 {
 		v.clients = clientlimit.New(cfg.ClientRate, max(cfg.ClientBurst, 1), 0, cfg.Now)
+		v.networks = clientlimit.New(cfg.ClientRate*clientlimit.NetworkFactor, max(cfg.ClientBurst, 1)*clientlimit.NetworkFactor, 0, cfg.Now)
 	}
 	if cfg.ClientID != "" {
 		pair := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)

@@ -3,6 +3,8 @@ package verifier
 import (
 	"errors"
 	"fmt"
+
+	"github.com/authgate/authgate/internal/clientlimit"
 )
 
 var errClientBudget = errors.New("client is over its budget of introspection calls")
@@ -36,6 +38,15 @@ func (v *IntrospectVerifier) spend(key, client string) (bool, error) {
 		v.charged.Delete(key)
 		return false, &UnavailableError{Reason: ReasonRateLimited, RetryAfter: wait, Err: errClientBudget}
 	}
+	// The client's network pays too: rotating through the /64s of one
+	// IPv6 /48 must not multiply the budget.
+	if network := clientlimit.Network(client); network != "" {
+		if ok, wait := v.networks.Take(network); !ok {
+			v.clients.Refund(client)
+			v.charged.Delete(key)
+			return false, &UnavailableError{Reason: ReasonRateLimited, RetryAfter: wait, Err: errClientBudget}
+		}
+	}
 	return true, nil
 }
 
@@ -45,5 +56,8 @@ func (v *IntrospectVerifier) spend(key, client string) (bool, error) {
 func (v *IntrospectVerifier) refund(client string) {
 	if v.clients != nil && client != "" {
 		v.clients.Refund(client)
+		if network := clientlimit.Network(client); network != "" {
+			v.networks.Refund(network)
+		}
 	}
 }

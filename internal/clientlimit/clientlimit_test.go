@@ -83,3 +83,16 @@ func TestFullTableForgetsRefilledClientsFirst(t *testing.T) {
 		t.Fatal("a client that had not refilled was forgotten, resetting its budget")
 	}
 }
+
+func TestNetworkIsTheSlash48OfAnIPv6Client(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{Key("2001:db8:1:2:3:4:5:6"), "2001:db8:1::/48"},
+		{Key("2001:db8:1:ffff::1"), "2001:db8:1::/48"},
+		{Key("192.0.2.7"), ""},
+		{"", ""},
+	} {
+		if got := Network(tc.in); got != tc.want {
+			t.Errorf("Network(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
