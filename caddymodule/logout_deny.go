@@ -61,7 +61,7 @@ func (h *Handler) denyPresented(r *http.Request, sr sourceRoute, value string) e
 	if err != nil || id.TokenDigest == "" {
 		return nil // not a JWT that verifies: nothing to end
 	}
-	return denyToken(r, h.app.sessions.manager, session.TokenKey(id), id.ExpiresAt)
+	return denyToken(r, h.app.sessions.manager, session.TokenKey(id), h.app.acceptedUntil(id.ExpiresAt))
 }
 
 // denyToken deny-lists one token until it would expire anyway; a token

@@ -124,7 +124,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) error {
 		return h.respond(w, r, verifier.Reject(verifier.ReasonMalformed, nil))
 	}
 	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt,
-		SourceKey: session.TokenKey(id), SourceExpires: id.ExpiresAt}
+		SourceKey: session.TokenKey(id), SourceExpires: h.app.acceptedUntil(id.ExpiresAt)}
 	if es.cfg.BindHost {
 		ns.Host = requestHost(r.Context())
 	}
@@ -166,7 +166,7 @@ func (h *Handler) verifyExchanged(r *http.Request, tok string) (*verifier.Identi
 	if key == "" {
 		return nil, verifier.Reject(verifier.ReasonMalformed, errors.New("exchanged token has neither jti nor digest"))
 	}
-	first, err := es.manager.UseIssued(r.Context(), key, id.IssuedAt, id.ExpiresAt)
+	first, err := es.manager.UseIssued(r.Context(), key, id.IssuedAt, h.app.acceptedUntil(id.ExpiresAt))
 	if err != nil {
 		return nil, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}
