@@ -40,7 +40,7 @@ func (p *oidcProvider) serveCallback(h *Handler, w http.ResponseWriter, r *http.
 	// A client past its failures gets 429 before anything else: before
 	// the store is written or the provider called.
 	p.app.noteClientIP(r)
-	if wait := p.limits.failures.blocked(clientKey(r)); wait > 0 {
+	if wait := p.limits.failuresBlocked(r); wait > 0 {
 		return p.tooMany(h, w, r, "failure_limit", wait)
 	}
 	q := r.URL.Query()

@@ -36,6 +36,7 @@ type oidcLimits struct {
 	logins   *clientLimiter // login starts
 	failures *clientLimiter // failed callbacks
 	log      *throttledLog  // rate-limited clients
+	networks networkLimits  // the same per IPv6 /48
 }
 
 // setLimitDefaults fills in the default limits and checks given ones.
@@ -61,6 +62,7 @@ func newOIDCLimits(oc *OIDCConfig) oidcLimits {
 		logins:   newClientLimiter(oc.LoginLimit.Events, time.Duration(oc.LoginLimit.Window)),
 		failures: newClientLimiter(oc.FailureLimit.Events, time.Duration(oc.FailureLimit.Window)),
 		log:      newThrottledLog(10*time.Second, 3),
+		networks: newNetworkLimits(oc),
 	}
 }
 
@@ -77,7 +79,7 @@ func (p *oidcProvider) tooMany(h *Handler, w http.ResponseWriter, r *http.Reques
 // failures, unless the failure is the gateway's or the provider's (5xx).
 func (p *oidcProvider) failed(h *Handler, w http.ResponseWriter, r *http.Request, err error) error {
 	if le, ok := err.(*loginError); !ok || le.status < 500 {
-		p.limits.failures.take(clientKey(r))
+		p.limits.takeFailure(r)
 	}
 	return h.loginFailedErr(w, r, err)
 }

@@ -53,7 +53,7 @@ var loginPages = map[string]string{
 // this login's own cookie.
 func (p *oidcProvider) startLogin(h *Handler, w http.ResponseWriter, r *http.Request, returnTo string) error {
 	p.app.noteClientIP(r)
-	if wait := p.limits.logins.take(clientKey(r)); wait > 0 {
+	if wait := p.limits.takeLogin(r); wait > 0 {
 		return p.tooMany(h, w, r, "login_limit", wait)
 	}
 	d, err := p.discovered(r.Context())
