@@ -1,7 +1,8 @@
 package caddymodule
 
 import (
-	"fmt"
+	"context"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -52,13 +53,13 @@ http://127.0.0.1:{PORT} {
 
 // timedDo sends one request without following redirects, giving up after
 // 4s; it returns the status (0 when the client gave up) and the time taken.
-func timedDo(jar http.CookieJar, method, rawURL string, headers ...string) (int, time.Duration) {
+func timedDo(jar http.CookieJar, tr http.RoundTripper, method, rawURL string, headers ...string) (int, time.Duration) {
 	req, _ := http.NewRequest(method, rawURL, nil)
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	c := &http.Client{Jar: jar, Timeout: 4 * time.Second,
+	c := &http.Client{Jar: jar, Transport: tr, Timeout: 4 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	start := time.Now()
 	resp, err := c.Do(req)
@@ -81,12 +82,18 @@ func TestHungRedisBoundsEveryStorePath(t *testing.T) {
 	}
 	rp := storetest.StartRedis(t)
 	p := oidctest.New(t, oidctest.Options{ClientID: "gateway", ClientSecret: "gw-secret"})
-	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	// The admin API listens on a unix socket: a free TCP port can be taken
+	// by another process before Caddy binds it.
+	sock := t.TempDir() + "/admin.sock"
+	admin := "unix/" + sock
+	adminTr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}
 	g := startGateway(t, strings.NewReplacer("{ADMIN}", admin, "{REDIS}", rp.URL(), "{ISSUER}", p.Issuer(),
 		"{UPSTREAM}", echoUpstream(t).URL).Replace(hungPathsSite))
 	p.AllowRedirect(g.base + "/.authgate/callback")
 	p.AutoLogin("alice")
-	adminBase := "http://" + admin
+	adminBase := "http://localhost"
 
 	ses := sesExchange(t, g, "hana")
 	cookie := "Cookie: " + sessionCookieName + "=" + ses
@@ -105,27 +112,28 @@ func TestHungRedisBoundsEveryStorePath(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		jar     http.CookieJar
+		tr      http.RoundTripper
 		method  string
 		url     string
 		headers []string
 		want    []int
 	}{
-		{"exchange", nil, "POST", g.base + "/.authgate/session", []string{"Authorization: Bearer " + g.mint("ivan")}, []int{503}},
-		{"new bearer on api", nil, "GET", g.base + "/api/x", []string{"Authorization: Bearer " + g.mint("jo")}, []int{503}},
-		{"session on api", nil, "GET", g.base + "/api/x", []string{cookie}, []int{503}},
-		{"logout by cookie", nil, "POST", g.base + "/.authgate/logout", []string{cookie}, []int{503}},
-		{"logout by bearer", nil, "POST", g.base + "/.authgate/logout", []string{"Authorization: Bearer " + g.mint("kim")}, []int{503}},
-		{"admin list", nil, "GET", adminBase + "/authgate/sessions?user_id=hana", nil, []int{503}},
-		{"admin delete", nil, "DELETE", adminBase + "/authgate/sessions/ses_x", nil, []int{503, 404}},
-		{"admin revoke user", nil, "DELETE", adminBase + "/authgate/sessions?user_id=hana", nil, []int{503}},
-		{"oidc login start", newJar(), "GET", g.base + "/y", nav, []int{302, 303, 503}},
-		{"oidc callback", b.jar, "GET", cbURL.String(), nav, []int{503}},
+		{"exchange", nil, nil, "POST", g.base + "/.authgate/session", []string{"Authorization: Bearer " + g.mint("ivan")}, []int{503}},
+		{"new bearer on api", nil, nil, "GET", g.base + "/api/x", []string{"Authorization: Bearer " + g.mint("jo")}, []int{503}},
+		{"session on api", nil, nil, "GET", g.base + "/api/x", []string{cookie}, []int{503}},
+		{"logout by cookie", nil, nil, "POST", g.base + "/.authgate/logout", []string{cookie}, []int{503}},
+		{"logout by bearer", nil, nil, "POST", g.base + "/.authgate/logout", []string{"Authorization: Bearer " + g.mint("kim")}, []int{503}},
+		{"admin list", nil, adminTr, "GET", adminBase + "/authgate/sessions?user_id=hana", nil, []int{503}},
+		{"admin delete", nil, adminTr, "DELETE", adminBase + "/authgate/sessions/ses_x", nil, []int{503, 404}},
+		{"admin revoke user", nil, adminTr, "DELETE", adminBase + "/authgate/sessions?user_id=hana", nil, []int{503}},
+		{"oidc login start", newJar(), nil, "GET", g.base + "/y", nav, []int{302, 303, 503}},
+		{"oidc callback", b.jar, nil, "GET", cbURL.String(), nav, []int{503}},
 	} {
 		for round := range 2 { // before and after the circuit opens
 			if round == 1 && c.name == "oidc callback" {
 				break // the refusal ended this login: its state cookie is gone
 			}
-			status, took := timedDo(c.jar, c.method, c.url, c.headers...)
+			status, took := timedDo(c.jar, c.tr, c.method, c.url, c.headers...)
 			t.Logf("%s (round %d): %d after %v", c.name, round, status, took.Round(time.Millisecond))
 			ok := false
 			for _, w := range c.want {
