@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 
@@ -11,7 +12,7 @@ import (
 
 // clientIPCheck remembers whether the app has warned that its per-client
 // limits count an address the client chooses.
-type clientIPCheck struct{ warned atomic.Bool }
+type clientIPCheck struct{ warned, unknown atomic.Bool }
 
 // noteClientIP warns, once per app, when a per-client limit is about to
 // count a client IP that Caddy read from the left of a forwarded header
@@ -20,9 +21,19 @@ type clientIPCheck struct{ warned atomic.Bool }
 // without trusted_proxies_strict (which reads from the right, skipping
 // trusted proxies) each request can name a new client and every
 // per-client budget (OIDC login_limit and failure_limit, an introspection
-// client budget) is void. The warning names no address.
+// client budget) is void. It also warns, once, when the client address is
+// not an IP at all (a unix socket listener): such clients cannot be told
+// apart. The warnings name no address.
 func (a *App) noteClientIP(r *http.Request) {
-	if a.clientIP == nil || a.clientIP.warned.Load() || len(a.OIDC)+len(a.Introspect) == 0 {
+	if a.clientIP == nil || a.clientIP.warned.Load() && a.clientIP.unknown.Load() || len(a.OIDC)+len(a.Introspect) == 0 {
+		return
+	}
+	if ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); !isIP(ip) {
+		if a.clientIP.unknown.CompareAndSwap(false, true) {
+			a.logger.Warn("per-client limits cannot tell clients apart: the client address is not an IP (a unix socket listener); " +
+				"introspection client budgets are off for such requests and OIDC login limits are shared by all of them. " +
+				"Behind a proxy on a unix socket, set trusted_proxies_unix in the servers options")
+		}
 		return
 	}
 	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
@@ -42,4 +53,9 @@ func (a *App) noteClientIP(r *http.Request) {
 	a.logger.Warn("per-client limits count the left-most address of a forwarded header, which the client chooses when a proxy appends to it; "+
 		"set trusted_proxies_strict in the servers options so Caddy reads it from the right",
 		zap.Strings("client_ip_headers", srv.ClientIPHeaders))
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
