@@ -62,14 +62,27 @@ func (es *edgeSessions) revokeCarried(r *http.Request) ([]*session.Session, erro
 }
 
 // sourceCopies returns the values of source s that logout should try to
-// end: every copy of a cookie, or the one well-framed header value.
+// end: every copy of a cookie, and every well-framed value of a header in
+// the source's scheme, in any folded spelling. A decoy placed in a first
+// copy must not let the real credential survive; logout ends them all
+// rather than refusing, so a user can always log out.
 func sourceCopies(r *http.Request, s verifier.Source) ([]string, error) {
 	if s.Kind == verifier.SourceCookie {
 		return cookieCopies(r, s.Name)
 	}
-	value, ok, err := readSource(r, s)
-	if err != nil || !ok {
-		return nil, nil // absent or malformed: nothing to end
+	var values []string
+	for name, lines := range r.Header {
+		if !foldEqual(name, s.Name) {
+			continue
+		}
+		for _, line := range lines {
+			if tok, ours, ok := parseCredentialHeader(line, s.Scheme); ours && ok {
+				values = append(values, tok)
+			}
+		}
+		if len(values) > maxCredentialCopies {
+			return nil, malformed("credential header sent too many times")
+		}
 	}
-	return []string{value}, nil
+	return values, nil
 }

@@ -48,3 +48,15 @@ func exchangeEC(t *testing.T, f *ecFixture, sub string) string {
 	wantStatus(t, r, http.StatusCreated)
 	return sesCookie(t, r).Value
 }
+
+// TestLogoutEndsEveryAuthorizationCopy: a decoy first Authorization header
+// must not let the real Bearer token survive a logout.
+func TestLogoutEndsEveryAuthorizationCopy(t *testing.T) {
+	f := startECGateway(t, "")
+	tok := f.es256.mint(map[string]any{"sub": uniqueSub("vic"), "jti": uniqueSub("jti")})
+	wantStatus(t, f.g.do("GET", "/app", "Authorization: Bearer "+tok), http.StatusOK)
+	out := send(t, f.g.base, "POST", "/.authgate/logout", "",
+		"Authorization: Bearer decoy-value", "Authorization: Bearer "+tok)
+	wantStatus(t, out, http.StatusNoContent)
+	wantReason(t, f.g.do("GET", "/app", "Authorization: Bearer "+tok), http.StatusUnauthorized, "token_revoked")
+}
