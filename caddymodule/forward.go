@@ -162,12 +162,13 @@ func (m *headerMapping) renderPart(p *templatePart, id *verifier.Identity) strin
 	return p.literal
 }
 
-// foldByte lowercases c and maps '_' to '-', the way CGI, WSGI and PHP fold
-// header names into one variable: X_Auth_User reaches such apps as
-// X-Auth-User, so both spellings must be stripped.
+// foldByte lowercases c and maps '_' and '.' to '-', the way CGI, WSGI and
+// PHP fold header names into one variable: X_Auth_User reaches such apps as
+// X-Auth-User, and PHP also turns the dots of X.Auth.User (HTTP_X.AUTH.USER
+// behind FastCGI) into underscores, so every spelling must be stripped.
 func foldByte(c byte) byte {
 	switch {
-	case c == '_':
+	case c == '_', c == '.':
 		return '-'
 	case 'A' <= c && c <= 'Z':
 		return c + ('a' - 'A')
