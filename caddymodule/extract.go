@@ -31,9 +31,8 @@ func extract(r *http.Request, routes []sourceRoute) (verifier.Credential, verifi
 	var duplicate error // a duplicated non-__Host- cookie; a hard error wins
 	for i := range routes {
 		v, present, err := readSource(r, routes[i].source)
-		var dup *duplicateCookieError
 		switch {
-		case errors.As(err, &dup):
+		case err != nil && isDuplicateCookie(err):
 			if duplicate == nil {
 				duplicate = err
 			}
@@ -105,6 +104,14 @@ func foldedVariant(h http.Header, name string) bool {
 		}
 	}
 	return false
+}
+
+// isDuplicateCookie reports whether err is a duplicated non-__Host- cookie.
+// It is asked only for errors: errors.As's target escapes to the heap, and
+// extract runs on every request.
+func isDuplicateCookie(err error) bool {
+	var dup *duplicateCookieError
+	return errors.As(err, &dup)
 }
 
 // parseCredentialHeader reads one header value. ours is false for a value
