@@ -109,7 +109,7 @@ type App struct {
 	sessions    *edgeSessions            // edge sessions (session.go); nil: off
 	oidc        map[string]*oidcProvider // browser login providers by name
 	callbacks   map[string]endpoint      // oidc callbacks by path
-	loginLog    *throttledLog            // failed logins, at a bounded rate
+	loginLog    *logthrottle.Limiter     // failed logins, at a bounded rate
 	denyList    verifier.DenyList        // revoked IdP JWTs (edge sessions); nil: none
 	refresher   policy.Refresher         // claim sources; nil: nothing refreshable
 	claimWriter policy.ClaimWriter       // writes refreshed claims into sessions; nil: none

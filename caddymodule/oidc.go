@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/authgate/authgate/internal/logthrottle"
 )
 
 // OIDC defaults.
@@ -137,7 +139,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	}
 	a.oidc = map[string]*oidcProvider{}
 	a.callbacks = map[string]endpoint{}
-	a.loginLog = newThrottledLog(10*time.Second, 5)
+	a.loginLog = logthrottle.New(10*time.Second, 5, nil)
 	repl := caddy.NewReplacer()
 	clients := map[string]bool{} // issuer and client_id
 	for _, oc := range a.OIDC {

@@ -8,6 +8,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
+
+	"github.com/authgate/authgate/internal/clientlimit"
+	"github.com/authgate/authgate/internal/logthrottle"
 )
 
 // reasonRateLimited: a client started too many logins, or failed too
@@ -33,10 +36,10 @@ type RateLimit struct {
 
 // oidcLimits are an oidc block's per-client limiters.
 type oidcLimits struct {
-	logins   *clientLimiter // login starts
-	failures *clientLimiter // failed callbacks
-	log      *throttledLog  // rate-limited clients
-	networks networkLimits  // the same per IPv6 /48
+	logins   *clientlimit.Table   // login starts
+	failures *clientlimit.Table   // failed callbacks
+	log      *logthrottle.Limiter // rate-limited clients
+	networks networkLimits        // the same per IPv6 /48
 }
 
 // setLimitDefaults fills in the default limits and checks given ones.
@@ -59,9 +62,9 @@ func (oc *OIDCConfig) setLimitDefaults() error {
 
 func newOIDCLimits(oc *OIDCConfig) oidcLimits {
 	return oidcLimits{
-		logins:   newClientLimiter(oc.LoginLimit.Events, time.Duration(oc.LoginLimit.Window)),
-		failures: newClientLimiter(oc.FailureLimit.Events, time.Duration(oc.FailureLimit.Window)),
-		log:      newThrottledLog(10*time.Second, 3),
+		logins:   newClientTable(oc.LoginLimit.Events, time.Duration(oc.LoginLimit.Window)),
+		failures: newClientTable(oc.FailureLimit.Events, time.Duration(oc.FailureLimit.Window)),
+		log:      logthrottle.New(10*time.Second, 3, nil),
 		networks: newNetworkLimits(oc),
 	}
 }
@@ -69,9 +72,9 @@ func newOIDCLimits(oc *OIDCConfig) oidcLimits {
 // tooMany answers a rate-limited login or callback: 429 with
 // Retry-After, before any store write or call to the provider.
 func (p *oidcProvider) tooMany(h *Handler, w http.ResponseWriter, r *http.Request, what string, wait time.Duration) error {
-	p.limits.log.warn(h.logger, "authgate oidc client rate-limited",
-		zap.String("oidc", p.cfg.Name), zap.String("limit", what), zap.String("client", clientKey(r).String()))
-	w.Header().Set("Retry-After", retryAfter(wait))
+	warnThrottled(p.limits.log, h.logger, "authgate oidc client rate-limited",
+		zap.String("oidc", p.cfg.Name), zap.String("limit", what), zap.String("client", clientKey(r)))
+	setRetryAfter(w, max(wait, time.Second))
 	return h.loginFailed(w, r, http.StatusTooManyRequests, reasonRateLimited, nil)
 }
 

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/authgate/authgate/internal/clientlimit"
@@ -14,24 +13,15 @@ import (
 // so rotating through the /64s of one /48 does not multiply them. IPv4
 // clients have no network.
 type networkLimits struct {
-	logins, failures *clientLimiter
+	logins, failures *clientlimit.Table
 }
 
 func newNetworkLimits(oc *OIDCConfig) networkLimits {
 	f := clientlimit.NetworkFactor
 	return networkLimits{
-		logins:   newClientLimiter(oc.LoginLimit.Events*f, time.Duration(oc.LoginLimit.Window)),
-		failures: newClientLimiter(oc.FailureLimit.Events*f, time.Duration(oc.FailureLimit.Window)),
+		logins:   newClientTable(oc.LoginLimit.Events*f, time.Duration(oc.LoginLimit.Window)),
+		failures: newClientTable(oc.FailureLimit.Events*f, time.Duration(oc.FailureLimit.Window)),
 	}
-}
-
-// networkOf returns the /48 around an IPv6 client key, or false.
-func networkOf(client netip.Prefix) (netip.Prefix, bool) {
-	if !client.IsValid() || !client.Addr().Is6() {
-		return netip.Prefix{}, false
-	}
-	n, err := client.Addr().Prefix(48)
-	return n, err == nil
 }
 
 // takeLogin spends one login of r's client and of its network; when
@@ -39,17 +29,19 @@ func networkOf(client netip.Prefix) (netip.Prefix, bool) {
 // budget is checked first, so a refused network costs the client nothing).
 func (l *oidcLimits) takeLogin(r *http.Request) time.Duration {
 	client := clientKey(r)
-	network, ok := networkOf(client)
-	if ok {
-		if wait := l.networks.logins.blocked(network); wait > 0 {
+	network := clientlimit.Network(client)
+	if network != "" {
+		if wait := l.networks.logins.Wait(network); wait > 0 {
 			return wait
 		}
 	}
-	if wait := l.logins.take(client); wait > 0 {
+	if ok, wait := l.logins.Take(client); !ok {
 		return wait
 	}
-	if ok {
-		return l.networks.logins.take(network)
+	if network != "" {
+		if ok, wait := l.networks.logins.Take(network); !ok {
+			return wait
+		}
 	}
 	return 0
 }
@@ -58,11 +50,11 @@ func (l *oidcLimits) takeLogin(r *http.Request) time.Duration {
 // fail a callback again: 0 when both may now.
 func (l *oidcLimits) failuresBlocked(r *http.Request) time.Duration {
 	client := clientKey(r)
-	if wait := l.failures.blocked(client); wait > 0 {
+	if wait := l.failures.Wait(client); wait > 0 {
 		return wait
 	}
-	if network, ok := networkOf(client); ok {
-		return l.networks.failures.blocked(network)
+	if network := clientlimit.Network(client); network != "" {
+		return l.networks.failures.Wait(network)
 	}
 	return 0
 }
@@ -70,8 +62,8 @@ func (l *oidcLimits) failuresBlocked(r *http.Request) time.Duration {
 // takeFailure spends one failed callback of r's client and its network.
 func (l *oidcLimits) takeFailure(r *http.Request) {
 	client := clientKey(r)
-	l.failures.take(client)
-	if network, ok := networkOf(client); ok {
-		l.networks.failures.take(network)
+	l.failures.Take(client)
+	if network := clientlimit.Network(client); network != "" {
+		l.networks.failures.Take(network)
 	}
 }

@@ -137,7 +137,7 @@ func (h *Handler) loginFailed(w http.ResponseWriter, r *http.Request, status int
 // going to retry, a same-origin path.
 func (h *Handler) loginFailedPage(w http.ResponseWriter, r *http.Request, status int, reason string, cause error, retry string) error {
 	if cause != nil {
-		h.app.loginLog.warn(h.logger, "authgate login failed", zap.String("reason", reason), zap.Error(redact.Error(cause)))
+		warnThrottled(h.app.loginLog, h.logger, "authgate login failed", zap.String("reason", reason), zap.Error(redact.Error(cause)))
 	} else {
 		h.logDenied(r, status, reason)
 	}

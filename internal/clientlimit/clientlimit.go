@@ -90,6 +90,18 @@ func (t *Table) Take(client string) (bool, time.Duration) {
 	return false, wait
 }
 
+// Wait returns how long until client has a unit to spend, without
+// spending any: 0 when it has one now.
+func (t *Table) Wait(client string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.bucket(client, t.now())
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration(math.Ceil((1 - b.tokens) / t.rate * float64(time.Second)))
+}
+
 // Refund gives back a unit Take spent, for a use that turned out to cost
 // nothing the budget protects.
 func (t *Table) Refund(client string) {

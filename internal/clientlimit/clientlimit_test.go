@@ -96,3 +96,22 @@ func TestNetworkIsTheSlash48OfAnIPv6Client(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitSpendsNothing(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	tb := New(1, 2, 0, c.now)
+	for range 5 {
+		if wait := tb.Wait("a"); wait != 0 {
+			t.Fatalf("Wait with a full budget = %v, want 0", wait)
+		}
+	}
+	tb.Take("a")
+	tb.Take("a")
+	if wait := tb.Wait("a"); wait <= 0 || wait > time.Second {
+		t.Fatalf("Wait with an empty budget = %v, want (0, 1s]", wait)
+	}
+	c.t = c.t.Add(time.Second)
+	if wait := tb.Wait("a"); wait != 0 {
+		t.Fatalf("Wait after a refill = %v, want 0", wait)
+	}
+}
