@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // sessions serves /authgate/sessions: POST creates, GET ?user_id lists,

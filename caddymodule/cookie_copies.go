@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // Every copy of a cookie counts where a credential is ended. A browser can

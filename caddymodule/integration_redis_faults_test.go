@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 // ownRedisSite is one gateway on a Redis the test owns (it stops, flushes
@@ -62,7 +62,7 @@ func timedGet(base, header string) (int, time.Duration) {
 // deadline, and once calls keep failing the circuit opens and requests get
 // their 503 at once; after SIGCONT the gateway recovers by itself.
 func TestHungRedisFailsFastAndRecovers(t *testing.T) {
-	rp := storetest.StartRedis(t)
+	rp := sessiontest.StartRedis(t)
 	up := echoUpstream(t)
 	logFile := t.TempDir() + "/caddy.log"
 	g := startGateway(t, strings.NewReplacer("{ADMIN}", "off", "{REDIS}", rp.URL(), "{UPSTREAM}", up.URL, "{LOG}", logFile).Replace(ownRedisSite))
@@ -139,7 +139,7 @@ func TestHungRedisFailsFastAndRecovers(t *testing.T) {
 // their in-memory deny-list and write it back, and refuse exchanges of
 // tokens issued before the loss was found.
 func TestEmptyRedisRestartKeepsRevocations(t *testing.T) {
-	rp := storetest.StartRedis(t)
+	rp := sessiontest.StartRedis(t)
 	up := echoUpstream(t)
 	dir := t.TempDir()
 	site := strings.NewReplacer("{REDIS}", rp.URL(), "{UPSTREAM}", up.URL).Replace(ownRedisSite)
@@ -189,7 +189,7 @@ func TestEmptyRedisRestartKeepsRevocations(t *testing.T) {
 // Any eviction policy but noeviction lets Redis drop revocations under
 // memory pressure: the gateway warns at start.
 func TestRedisEvictionPolicyWarnsAtStart(t *testing.T) {
-	rp := storetest.StartRedis(t, "--maxmemory-policy", "allkeys-lru")
+	rp := sessiontest.StartRedis(t, "--maxmemory-policy", "allkeys-lru")
 	logFile := t.TempDir() + "/caddy.log"
 	startGateway(t, strings.NewReplacer("{ADMIN}", "off", "{REDIS}", rp.URL(), "{UPSTREAM}", echoUpstream(t).URL, "{LOG}", logFile).Replace(ownRedisSite))
 	data, _ := os.ReadFile(logFile)

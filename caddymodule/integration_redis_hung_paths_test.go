@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/internal/oidctest"
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 // hungPathsSite is a gateway whose every store-touching path (exchange,
@@ -80,7 +80,7 @@ func TestHungRedisBoundsEveryStorePath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	rp := storetest.StartRedis(t)
+	rp := sessiontest.StartRedis(t)
 	p := oidctest.New(t, oidctest.Options{ClientID: "gateway", ClientSecret: "gw-secret"})
 	// The admin API listens on a unix socket: a free TCP port can be taken
 	// by another process before Caddy binds it.

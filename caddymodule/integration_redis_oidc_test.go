@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/authgate/authgate/internal/oidctest"
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 // A login begun before Redis lost its data has lost its one-time state
@@ -16,7 +16,7 @@ func TestOIDCCallbackBegunBeforeARedisLossIsRefused(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	rp := storetest.StartRedis(t)
+	rp := sessiontest.StartRedis(t)
 	p := oidctest.New(t, oidctest.Options{ClientID: "gateway", ClientSecret: "gw-secret"})
 	site := strings.NewReplacer("{ISSUER}", p.Issuer(), "{UPSTREAM}", echoUpstream(t).URL,
 		"store bolt {STORAGE}/sessions.db", "store redis "+rp.URL(), "{OIDC}", "", "{SESSION}", "", "{GLOBAL}", "").Replace(oidcSite)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 // sentinelSite is one gateway on a Sentinel-managed Redis whose
@@ -39,15 +39,15 @@ http://127.0.0.1:{PORT} {
 // sentinelSetup is a master, its replica and one sentinel with fast
 // failover settings, all on free ports.
 type sentinelSetup struct {
-	master, replica, sentinel *storetest.RedisProc
+	master, replica, sentinel *sessiontest.RedisProc
 	sc                        *redis.SentinelClient
 }
 
 func startSentinelSetup(t *testing.T) *sentinelSetup {
 	t.Helper()
-	s := &sentinelSetup{master: storetest.StartRedis(t)}
-	s.replica = storetest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(s.master.Port))
-	s.sentinel = storetest.StartSentinel(t,
+	s := &sentinelSetup{master: sessiontest.StartRedis(t)}
+	s.replica = sessiontest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(s.master.Port))
+	s.sentinel = sessiontest.StartSentinel(t,
 		fmt.Sprintf("sentinel monitor authgate-test 127.0.0.1 %d 1", s.master.Port),
 		"sentinel down-after-milliseconds authgate-test 500",
 		"sentinel failover-timeout authgate-test 3000",
@@ -125,7 +125,7 @@ func TestSentinelFailoverKeepsSessionsAndRevocations(t *testing.T) {
 	}
 	// A new replica joins: revocations work again and reach the other
 	// instance through the new master's pub/sub.
-	storetest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(rs.replica.Port))
+	sessiontest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(rs.replica.Port))
 	victim := "Authorization: Bearer " + a.mint("petra")
 	wantStatus(t, send(t, b, "GET", "/", "", victim), http.StatusOK)
 	sesWaitFor(t, 10*time.Second, "revocation acknowledged by the new replica", func() bool { return revoke("petra") == http.StatusCreated })

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
-// testRedisURL returns the Redis for tests (see storetest.RedisURL).
-func testRedisURL(t *testing.T) string { return storetest.RedisURL(t) }
+// testRedisURL returns the Redis for tests (see sessiontest.RedisURL).
+func testRedisURL(t *testing.T) string { return sessiontest.RedisURL(t) }
 
 var (
 	caddyBinOnce sync.Once

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // denyOnLogout ends the other credentials of the user logging out: revoking

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // routeVerifiers resolves the route's `verifiers` list into the verifiers

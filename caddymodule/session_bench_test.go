@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 

@@ -16,8 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/internal/redact"
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/redisstore"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/redisstore"
 )
 
 // RedisOptions are the settings of the redis session store beyond its URL.

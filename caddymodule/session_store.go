@@ -8,8 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/boltstore"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/boltstore"
 )
 
 // sessionStores shares open stores across config reloads, keyed by type

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/boltstore"
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/boltstore"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 func open(t *testing.T) *boltstore.Store {
@@ -20,7 +20,7 @@ func open(t *testing.T) *boltstore.Store {
 }
 
 func TestBoltStoreConforms(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) session.Store { return open(t) })
+	sessiontest.Run(t, func(t *testing.T) session.Store { return open(t) })
 }
 
 func TestSecondOpenOfALockedFileTimesOut(t *testing.T) {

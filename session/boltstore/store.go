@@ -14,7 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/authgate/authgate/internal/jsonnum"
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 )
 
 var (

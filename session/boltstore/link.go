@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 )
 
 // Link implements session.Store. Unlike deny-list entries, a new link

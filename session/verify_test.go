@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 func TestVerifierTakesOnlyItsCookie(t *testing.T) {

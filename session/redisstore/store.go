@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authgate/authgate/internal/jsonnum"
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 )
 
 // DefaultPrefix is the key prefix used when none is given.

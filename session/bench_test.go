@@ -11,9 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/boltstore"
-	"github.com/authgate/authgate/verifier/session/redisstore"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/boltstore"
+	"github.com/authgate/authgate/session/redisstore"
 )
 
 func benchBolt(b *testing.B) session.Store {

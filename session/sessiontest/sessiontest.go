@@ -1,4 +1,4 @@
-package storetest
+package sessiontest
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 )
 
 // Open returns a fresh, empty store for one test. The suite closes it.

@@ -6,7 +6,7 @@
 // The flow is Store (persistence: boltstore, redisstore) → Manager (policy:
 // expiry, touches, caps, a short in-process cache invalidated by the
 // store's events) → Verifier (verifier.Verifier over the session cookie).
-// storetest holds the conformance suite every Store must pass.
+// sessiontest holds the conformance suite every Store must pass.
 //
 // Like package verifier, it imports neither Caddy nor zap.
 package session

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/redisstore"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/redisstore"
 )
 
 // manager is one gateway instance: a Manager over a store on the shared

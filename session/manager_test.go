@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // clock is a settable time source.

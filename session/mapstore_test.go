@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/internal/jsonnum"
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 // mapStore is a minimal in-memory store for benchmarks and Manager tests.
@@ -39,7 +39,7 @@ func newMapStore() *mapStore {
 }
 
 func TestMapStoreConforms(t *testing.T) {
-	storetest.Run(t, func(*testing.T) session.Store { return newMapStore() })
+	sessiontest.Run(t, func(*testing.T) session.Store { return newMapStore() })
 }
 
 // get returns the stored session of id unless it is past its purge time;

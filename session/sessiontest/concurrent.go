@@ -1,4 +1,4 @@
-package storetest
+package sessiontest
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 )
 
 // testConcurrent has writers create, read, touch and delete sessions of a

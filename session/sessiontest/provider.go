@@ -1,4 +1,4 @@
-package storetest
+package sessiontest
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate/verifier/session"
+	"github.com/authgate/authgate/session"
 )
 
 // testProviderFields checks that what an OIDC login stores with a session

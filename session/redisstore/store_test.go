@@ -9,9 +9,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/authgate/verifier/session"
-	"github.com/authgate/authgate/verifier/session/redisstore"
-	"github.com/authgate/authgate/verifier/session/storetest"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/redisstore"
+	"github.com/authgate/authgate/session/sessiontest"
 )
 
 // client connects to the Redis named by AUTHGATE_TEST_REDIS. Without it the
@@ -19,7 +19,7 @@ import (
 // starts a Redis: the Redis tests must never skip silently there.
 func client(t testing.TB) *redis.Client {
 	t.Helper()
-	url := storetest.RedisURL(t)
+	url := sessiontest.RedisURL(t)
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func prefix(t testing.TB) string {
 }
 
 func TestRedisStoreConforms(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) session.Store {
+	sessiontest.Run(t, func(t *testing.T) session.Store {
 		return redisstore.New(client(t), prefix(t))
 	})
 }

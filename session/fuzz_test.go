@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/session"
 )
 
 // FuzzSessionCookie feeds arbitrary cookie values to the session verifier:
