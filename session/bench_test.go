@@ -54,7 +54,8 @@ var benchClaims = map[string]any{"email": "alice@example.com", "roles": []any{"a
 func BenchmarkStoreLookup(b *testing.B) {
 	for name, open := range map[string]func(*testing.B) session.Store{"bolt": benchBolt, "redis": benchRedis} {
 		b.Run(name, func(b *testing.B) {
-			m := benchManager(b, open(b), 0)
+			st := open(b)
+			m := benchManager(b, st, 0)
 			tok, _, err := m.Create(context.Background(), session.NewSession{UserID: "alice", Claims: benchClaims})
 			if err != nil {
 				b.Fatal(err)
@@ -62,7 +63,7 @@ func BenchmarkStoreLookup(b *testing.B) {
 			h := session.HashToken(tok)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := m.Store().ByToken(context.Background(), h); err != nil {
+				if _, err := st.ByToken(context.Background(), h); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -25,7 +25,7 @@ func (m *Manager) Deny(ctx context.Context, d Denial) (revoked int, err error) {
 	if !d.Until.After(now) {
 		return 0, errors.New("denying tokens: until is in the past")
 	}
-	if err := m.store.Deny(ctx, d); err != nil {
+	if err := m.denials.Deny(ctx, d); err != nil {
 		return 0, fmt.Errorf("denying tokens: %w", err)
 	}
 	m.cache.flush()
@@ -57,7 +57,7 @@ func (m *Manager) denyState(ctx context.Context, q DenyQuery) (DenyState, error)
 		return e.deny, nil
 	}
 	gen := m.cache.generation()
-	st, err := m.store.Denied(ctx, q)
+	st, err := m.denials.Denied(ctx, q)
 	if err != nil {
 		return DenyState{}, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}

@@ -6,7 +6,13 @@
 // The flow is Store (persistence: boltstore, redisstore) → Manager (policy:
 // expiry, touches, caps, a short in-process cache invalidated by the
 // store's events) → Verifier (verifier.Verifier over the session cookie).
-// sessiontest holds the conformance suite every Store must pass.
+// A Store is three small interfaces, one per consumer: Records (sessions),
+// DenyStore (the deny-list) and Markers (one-time markers and links for
+// token exchange and OIDC login). Code outside this package reaches the
+// store only through Manager's methods. sessiontest holds the conformance
+// suite every Store must pass.
 //
-// Like package verifier, it imports neither Caddy nor zap.
+// It depends on package verifier (for Identity and the rejection reasons);
+// verifier never imports it. Like verifier, it imports neither Caddy nor
+// zap.
 package session

@@ -88,7 +88,7 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) 
 		// bounded by its own deadline instead.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.StoreTimeout)
 		defer cancel()
-		return m.store.ByToken(rctx, h)
+		return m.records.ByToken(rctx, h)
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -127,7 +127,7 @@ func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) (*Sessio
 		t.LastSeen = ms(now)
 		t.IdleExpires = earlier(t.LastSeen.Add(m.cfg.IdleTimeout), t.Expires)
 		t.PurgeAt = t.ExpiresAt().Add(m.cfg.Retain)
-		if err := m.store.Touch(ctx, t.ID, t.LastSeen, t.IdleExpires, t.PurgeAt); err != nil {
+		if err := m.records.Touch(ctx, t.ID, t.LastSeen, t.IdleExpires, t.PurgeAt); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return nil, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
 			}

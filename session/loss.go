@@ -15,10 +15,10 @@ type LossReporter interface {
 // LostAt returns when the store last reported losing its data (zero:
 // never, or a store that cannot tell).
 func (m *Manager) LostAt() time.Time {
-	if r, ok := m.store.(LossReporter); ok {
-		return r.LostAt()
+	if m.loss == nil {
+		return time.Time{}
 	}
-	return time.Time{}
+	return m.loss.LostAt()
 }
 
 // UseIssued is Use for a credential issued at issued. After the store lost

@@ -61,7 +61,11 @@ type Config struct {
 // sliding expiry, the per-user cap, revocation, claims and the deny-list.
 type Manager struct {
 	cfg     Config
-	store   Store
+	records Records
+	denials DenyStore
+	markers Markers
+	// loss is the store's loss report; nil when the store cannot tell.
+	loss    LossReporter
 	cache   *cache
 	flights singleflight.Group
 	cancel  context.CancelFunc
@@ -78,7 +82,8 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating session cache: %w", err)
 	}
-	m := &Manager{cfg: cfg, store: cfg.Store, cache: c}
+	m := &Manager{cfg: cfg, records: cfg.Store, denials: cfg.Store, markers: cfg.Store, cache: c}
+	m.loss, _ = cfg.Store.(LossReporter)
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	if w, ok := cfg.Store.(Watcher); ok && cfg.CacheTTL > 0 {
@@ -123,9 +128,6 @@ func (m *Manager) Close() {
 // Wait applies pending cache writes; tests and benchmarks call it before
 // expecting a cache hit.
 func (m *Manager) Wait() { m.cache.wait() }
-
-// Store returns the underlying store.
-func (m *Manager) Store() Store { return m.store }
 
 func (m *Manager) invalidate(e Event) {
 	if e.All {
@@ -190,7 +192,7 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 	}
 	s.IdleExpires = earlier(now.Add(m.cfg.IdleTimeout), s.Expires)
 	s.PurgeAt = s.ExpiresAt().Add(m.cfg.Retain)
-	if err := m.store.Create(ctx, s); err != nil {
+	if err := m.records.Create(ctx, s); err != nil {
 		return "", nil, fmt.Errorf("creating session: %w", err)
 	}
 	if err := m.enforceCap(ctx, ns.UserID, now); err != nil {
@@ -202,7 +204,7 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 // enforceCap revokes the oldest live sessions beyond MaxPerUser. Two
 // instances minting at once may briefly leave one extra.
 func (m *Manager) enforceCap(ctx context.Context, userID string, now time.Time) error {
-	all, err := m.store.ByUser(ctx, userID)
+	all, err := m.records.ByUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("listing sessions to cap them: %w", err)
 	}
@@ -222,7 +224,7 @@ func (m *Manager) enforceCap(ctx context.Context, userID string, now time.Time) 
 
 // List returns a user's live sessions, oldest first.
 func (m *Manager) List(ctx context.Context, userID string) ([]*Session, error) {
-	all, err := m.store.ByUser(ctx, userID)
+	all, err := m.records.ByUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +240,7 @@ func (m *Manager) List(ctx context.Context, userID string) ([]*Session, error) {
 
 // Get returns the live session with the given id.
 func (m *Manager) Get(ctx context.Context, id string) (*Session, error) {
-	s, err := m.store.ByID(ctx, id)
+	s, err := m.records.ByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +252,7 @@ func (m *Manager) Get(ctx context.Context, id string) (*Session, error) {
 
 // Revoke ends one session. It reports ErrNotFound for unknown ids.
 func (m *Manager) Revoke(ctx context.Context, id string) (*Session, error) {
-	s, err := m.store.Delete(ctx, id)
+	s, err := m.records.Delete(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +267,7 @@ func (m *Manager) RevokeToken(ctx context.Context, token string) (*Session, erro
 	if !WellFormed(token) {
 		return nil, nil
 	}
-	s, err := m.store.ByToken(ctx, HashToken(token))
+	s, err := m.records.ByToken(ctx, HashToken(token))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -282,7 +284,7 @@ func (m *Manager) RevokeToken(ctx context.Context, token string) (*Session, erro
 
 // RevokeUser ends every session of a user and returns how many there were.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
-	gone, err := m.store.DeleteUser(ctx, userID)
+	gone, err := m.records.DeleteUser(ctx, userID)
 	m.cache.flush()
 	return len(gone), err
 }
@@ -296,11 +298,11 @@ func (m *Manager) SetClaim(ctx context.Context, id, name string, value any) erro
 	if name == "" {
 		return errors.New("setting claim: empty name")
 	}
-	s, err := m.store.ByID(ctx, id)
+	s, err := m.records.ByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := m.store.SetClaim(ctx, id, name, value); err != nil {
+	if err := m.records.SetClaim(ctx, id, name, value); err != nil {
 		return err
 	}
 	m.cache.del(tokenKey(s.TokenHash))
@@ -310,7 +312,7 @@ func (m *Manager) SetClaim(ctx context.Context, id, name string, value any) erro
 // Use records a one-time key (an exchanged token) until the given time and
 // reports whether this is its first use.
 func (m *Manager) Use(ctx context.Context, key string, until time.Time) (bool, error) {
-	return m.store.Once(ctx, key, until)
+	return m.markers.Once(ctx, key, until)
 }
 
 // identity builds the verified identity of a live session.

@@ -20,7 +20,7 @@ func (m *Manager) RevokeWhere(ctx context.Context, userID string, match func(*Se
 	if match == nil {
 		return 0, errors.New("revoking sessions: no match function")
 	}
-	all, err := m.store.ByUser(ctx, userID)
+	all, err := m.records.ByUser(ctx, userID)
 	if err != nil {
 		return 0, fmt.Errorf("listing sessions to revoke: %w", err)
 	}
@@ -34,7 +34,7 @@ func (m *Manager) RevokeWhere(ctx context.Context, userID string, match func(*Se
 		if !match(s) {
 			continue
 		}
-		_, err := m.store.Delete(ctx, s.ID)
+		_, err := m.records.Delete(ctx, s.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -53,7 +53,7 @@ func (m *Manager) Link(ctx context.Context, key, value string, until time.Time) 
 	if key == "" {
 		return errors.New("linking: empty key")
 	}
-	return m.store.Link(ctx, key, value, until)
+	return m.markers.Link(ctx, key, value, until)
 }
 
 // Linked returns the value recorded for key, or ErrNotFound when there is
@@ -62,5 +62,5 @@ func (m *Manager) Linked(ctx context.Context, key string) (string, error) {
 	if key == "" {
 		return "", ErrNotFound
 	}
-	return m.store.Linked(ctx, key)
+	return m.markers.Linked(ctx, key)
 }

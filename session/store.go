@@ -5,12 +5,23 @@ import (
 	"time"
 )
 
-// Store persists sessions, deny-list entries, one-time markers and links
-// (expiring key → value records, e.g. provider session id → user). It is
-// pure persistence: expiry policy lives in Manager. Every method is safe
-// for concurrent use, and returns ErrNotFound for a session it does not
-// hold. Implementations: boltstore (one instance), redisstore (several).
+// Store is everything a backend keeps: session records, the deny-list,
+// and one-time markers and links. Each part is its own interface so that
+// code needing one part asks for that part only; a backend implements all
+// three. It is pure persistence: expiry policy lives in Manager. Every
+// method is safe for concurrent use. Implementations: boltstore (one
+// instance), redisstore (several).
 type Store interface {
+	Records
+	DenyStore
+	Markers
+	// Close releases the store.
+	Close() error
+}
+
+// Records persists session records. Lookups return ErrNotFound for a
+// session the store does not hold.
+type Records interface {
 	// Create stores a new session.
 	Create(ctx context.Context, s *Session) error
 	// ByToken returns the session with the given token hash, expired or
@@ -29,12 +40,22 @@ type Store interface {
 	Delete(ctx context.Context, id string) (*Session, error)
 	// DeleteUser removes all of a user's sessions and returns them.
 	DeleteUser(ctx context.Context, userID string) ([]*Session, error)
+}
+
+// DenyStore persists the deny-list of identity-provider JWTs.
+type DenyStore interface {
 	// Deny records a deny-list entry; entries for the same key keep the
 	// latest revocation time and the latest expiry.
 	Deny(ctx context.Context, d Denial) error
 	// Denied returns the deny-list state of a token: its jti, its token
 	// key and its subject (empty fields are not looked up).
 	Denied(ctx context.Context, q DenyQuery) (DenyState, error)
+}
+
+// Markers persists one-time markers (an exchanged token's jti, a login's
+// state) and links (expiring key → value records, e.g. a provider's
+// session id → its user), which token exchange and OIDC login use.
+type Markers interface {
 	// Once records key until the given time and reports whether it was not
 	// recorded already (true the first time).
 	Once(ctx context.Context, key string, until time.Time) (bool, error)
@@ -44,8 +65,6 @@ type Store interface {
 	// Linked returns the value recorded for key, or ErrNotFound when there
 	// is none or it lapsed.
 	Linked(ctx context.Context, key string) (string, error)
-	// Close releases the store.
-	Close() error
 }
 
 // Denial is one deny-list entry for identity-provider JWTs. Exactly one of

@@ -11,7 +11,7 @@ import (
 	"github.com/authgate/authgate/session"
 )
 
-// Deny implements session.Store.
+// Deny implements session.DenyStore.
 func (s *Store) Deny(_ context.Context, d session.Denial) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		switch {
@@ -59,7 +59,7 @@ func decodeTimes(v []byte) (until, at time.Time) {
 	return until, at
 }
 
-// Denied implements session.Store.
+// Denied implements session.DenyStore.
 func (s *Store) Denied(_ context.Context, q session.DenyQuery) (session.DenyState, error) {
 	var st session.DenyState
 	now := time.Now()
@@ -91,7 +91,7 @@ func liveEntry(b *bolt.Bucket, key string, now time.Time) bool {
 	return now.Before(until)
 }
 
-// Once implements session.Store.
+// Once implements session.Markers.
 func (s *Store) Once(_ context.Context, key string, until time.Time) (bool, error) {
 	first := false
 	err := s.db.Batch(func(tx *bolt.Tx) error {

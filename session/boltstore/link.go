@@ -10,7 +10,7 @@ import (
 	"github.com/authgate/authgate/session"
 )
 
-// Link implements session.Store. Unlike deny-list entries, a new link
+// Link implements session.Markers. Unlike deny-list entries, a new link
 // replaces both the value and the time of the old one, and moves its
 // expiry index entry so the sweeper removes it at the new time only.
 func (s *Store) Link(_ context.Context, key, value string, until time.Time) error {
@@ -31,7 +31,7 @@ func (s *Store) Link(_ context.Context, key, value string, until time.Time) erro
 	})
 }
 
-// Linked implements session.Store. Links past their time that the sweeper
+// Linked implements session.Markers. Links past their time that the sweeper
 // has not reached yet are reported as gone, as Redis would.
 func (s *Store) Linked(_ context.Context, key string) (string, error) {
 	var value string

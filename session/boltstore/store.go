@@ -102,7 +102,7 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Create implements session.Store.
+// Create implements session.Records.
 func (s *Store) Create(_ context.Context, ses *session.Session) error {
 	rec, err := json.Marshal(ses)
 	if err != nil {
@@ -126,7 +126,7 @@ func putSession(tx *bolt.Tx, ses *session.Session, rec []byte) error {
 	)
 }
 
-// ByToken implements session.Store.
+// ByToken implements session.Records.
 func (s *Store) ByToken(_ context.Context, h session.Hash) (*session.Session, error) {
 	var out *session.Session
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -141,7 +141,7 @@ func (s *Store) ByToken(_ context.Context, h session.Hash) (*session.Session, er
 	return out, err
 }
 
-// ByID implements session.Store.
+// ByID implements session.Records.
 func (s *Store) ByID(_ context.Context, id string) (*session.Session, error) {
 	var out *session.Session
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -175,7 +175,7 @@ func loadSession(tx *bolt.Tx, id []byte) (*session.Session, error) {
 	return &ses, nil
 }
 
-// ByUser implements session.Store.
+// ByUser implements session.Records.
 func (s *Store) ByUser(_ context.Context, userID string) ([]*session.Session, error) {
 	var out []*session.Session
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -197,7 +197,7 @@ func (s *Store) ByUser(_ context.Context, userID string) ([]*session.Session, er
 	return out, err
 }
 
-// Touch implements session.Store. It is batched: concurrent touches of
+// Touch implements session.Records. It is batched: concurrent touches of
 // different sessions share one commit (and one fsync).
 func (s *Store) Touch(_ context.Context, id string, lastSeen, idleExpires, purgeAt time.Time) error {
 	return s.db.Batch(func(tx *bolt.Tx) error {
@@ -207,7 +207,7 @@ func (s *Store) Touch(_ context.Context, id string, lastSeen, idleExpires, purge
 	})
 }
 
-// SetClaim implements session.Store.
+// SetClaim implements session.Records.
 func (s *Store) SetClaim(_ context.Context, id, name string, value any) error {
 	raw, err := json.Marshal(value)
 	if err != nil {
@@ -244,7 +244,7 @@ func update(tx *bolt.Tx, id []byte, change func(*session.Session)) error {
 	return putSession(tx, ses, rec)
 }
 
-// Delete implements session.Store.
+// Delete implements session.Records.
 func (s *Store) Delete(_ context.Context, id string) (*session.Session, error) {
 	var out *session.Session
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -274,7 +274,7 @@ func deleteSession(tx *bolt.Tx, id []byte) (*session.Session, error) {
 	return ses, err
 }
 
-// DeleteUser implements session.Store.
+// DeleteUser implements session.Records.
 func (s *Store) DeleteUser(_ context.Context, userID string) ([]*session.Session, error) {
 	var out []*session.Session
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -314,3 +314,6 @@ func expiryKey(t time.Time, kind byte, key []byte) []byte {
 func hasPrefix(b, prefix []byte) bool {
 	return len(b) >= len(prefix) && string(b[:len(prefix)]) == string(prefix)
 }
+
+// Interface guards
+var _ session.Store = (*Store)(nil)

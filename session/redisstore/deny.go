@@ -34,7 +34,7 @@ func (s *Store) denyKeys(member string) []string {
 	return []string{s.prefix + member, s.denyIndexKey(), s.denyVersionKey()}
 }
 
-// Deny implements session.Store and tells other instances. The entry is
+// Deny implements session.DenyStore and tells other instances. The entry is
 // kept in memory too (see denyMirror).
 func (s *Store) Deny(ctx context.Context, d session.Denial) error {
 	member, val := "dj:"+d.JTI, d.Until.UnixMilli()
@@ -54,7 +54,7 @@ func (s *Store) Deny(ctx context.Context, d session.Denial) error {
 	return s.publish(ctx, "*")
 }
 
-// Denied implements session.Store: one round trip, which also reads the
+// Denied implements session.DenyStore: one round trip, which also reads the
 // generation marker (a loss is found on the first lookup after it). The
 // in-memory deny-list is merged in, so entries Redis lost still count.
 func (s *Store) Denied(ctx context.Context, q session.DenyQuery) (session.DenyState, error) {
@@ -96,7 +96,7 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0`)
 
-// Once implements session.Store. A loss found on the way is handled
+// Once implements session.Markers. A loss found on the way is handled
 // (see observe) before the marker is recorded in the new generation; the
 // caller then refuses credentials issued before LostAt.
 func (s *Store) Once(ctx context.Context, key string, until time.Time) (bool, error) {

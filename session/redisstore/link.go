@@ -13,7 +13,7 @@ import (
 
 func (s *Store) linkKey(key string) string { return s.prefix + "l:" + key }
 
-// Link implements session.Store: one SET with PXAT, so Redis drops the
+// Link implements session.Markers: one SET with PXAT, so Redis drops the
 // link at until on its own. An until already past (PXAT must be positive)
 // removes the key at once.
 func (s *Store) Link(ctx context.Context, key, value string, until time.Time) error {
@@ -24,7 +24,7 @@ func (s *Store) Link(ctx context.Context, key, value string, until time.Time) er
 	return nil
 }
 
-// Linked implements session.Store.
+// Linked implements session.Markers.
 func (s *Store) Linked(ctx context.Context, key string) (string, error) {
 	v, err := s.rdb.Get(ctx, s.linkKey(key)).Result()
 	switch {

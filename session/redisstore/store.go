@@ -39,7 +39,7 @@ func (s *Store) idKey(id string) string         { return s.prefix + "s:" + id }
 func (s *Store) userKey(user string) string     { return s.prefix + "u:" + user }
 func (s *Store) channel() string                { return s.prefix + "events" }
 
-// Create implements session.Store: the session, its id index and its user
+// Create implements session.Records: the session, its id index and its user
 // index entry are written in one MULTI, each with its TTL.
 func (s *Store) Create(ctx context.Context, ses *session.Session) error {
 	fields, err := encode(ses)
@@ -121,7 +121,7 @@ func msField(v string) time.Time {
 	return time.UnixMilli(n).UTC()
 }
 
-// ByToken implements session.Store: one round trip.
+// ByToken implements session.Records: one round trip.
 func (s *Store) ByToken(ctx context.Context, h session.Hash) (*session.Session, error) {
 	m, err := s.rdb.HGetAll(ctx, s.tokenKey(h)).Result()
 	if err != nil {
@@ -143,7 +143,7 @@ func (s *Store) hashOf(ctx context.Context, id string) (session.Hash, error) {
 	return h, h.UnmarshalText([]byte(hex))
 }
 
-// ByID implements session.Store.
+// ByID implements session.Records.
 func (s *Store) ByID(ctx context.Context, id string) (*session.Session, error) {
 	h, err := s.hashOf(ctx, id)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) ByID(ctx context.Context, id string) (*session.Session, error) {
 	return s.ByToken(ctx, h)
 }
 
-// ByUser implements session.Store in three round trips whatever the
+// ByUser implements session.Records in three round trips whatever the
 // number of sessions: the index, then the id records and the sessions, each
 // pipelined. Index members whose session has expired out of Redis are
 // removed on the way.
@@ -214,7 +214,7 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 redis.call('PEXPIREAT', KEYS[2], ARGV[3])
 return 1`)
 
-// Touch implements session.Store.
+// Touch implements session.Records.
 func (s *Store) Touch(ctx context.Context, id string, lastSeen, idleExpires, purgeAt time.Time) error {
 	h, err := s.hashOf(ctx, id)
 	if err != nil {
@@ -236,7 +236,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`)
 
-// SetClaim implements session.Store and tells other instances.
+// SetClaim implements session.Records and tells other instances.
 func (s *Store) SetClaim(ctx context.Context, id, name string, value any) error {
 	raw, err := json.Marshal(value)
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Store) SetClaim(ctx context.Context, id, name string, value any) error 
 	return s.publish(ctx, h.String())
 }
 
-// Delete implements session.Store and tells other instances.
+// Delete implements session.Records and tells other instances.
 func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error) {
 	ses, err := s.ByID(ctx, id)
 	if err != nil {
@@ -290,7 +290,7 @@ func (s *Store) remove(ctx context.Context, all ...*session.Session) error {
 	return nil
 }
 
-// DeleteUser implements session.Store and tells other instances.
+// DeleteUser implements session.Records and tells other instances.
 func (s *Store) DeleteUser(ctx context.Context, userID string) ([]*session.Session, error) {
 	all, err := s.ByUser(ctx, userID)
 	if err != nil {
@@ -311,3 +311,11 @@ func (s *Store) publish(ctx context.Context, msg string) error {
 	}
 	return nil
 }
+
+// Interface guards: the Manager finds Watcher and LossReporter by type
+// assertion, so losing one would fail silently without these.
+var (
+	_ session.Store        = (*Store)(nil)
+	_ session.Watcher      = (*Store)(nil)
+	_ session.LossReporter = (*Store)(nil)
+)
