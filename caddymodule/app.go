@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/policy"
@@ -98,7 +99,7 @@ type App struct {
 	order     []string            // verifier names in declaration order
 	endpoints map[string]endpoint // by path below EndpointPrefix
 	cache     *verifier.IdentityCache
-	headers   []headerMapping
+	headers   []forward.Mapping
 	policyOpt policy.Options
 	global    *policy.Policy
 	poolKeys  []string
@@ -170,7 +171,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.global, err = compileSpecs(a.Require, a.policyOpt); err != nil {
 		return fmt.Errorf("compiling global validators: %w", err)
 	}
-	if a.headers, err = compileHeaders(a.Headers); err != nil {
+	if a.headers, err = forward.Compile(headerSpecs(a.Headers)); err != nil {
 		return err
 	}
 	return a.provisionAssertion(ctx)

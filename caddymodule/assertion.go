@@ -21,6 +21,7 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/safecache"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
@@ -29,9 +30,8 @@ import (
 // Assertion constants. The type is refused as a credential by every
 // verifier, so an assertion can never be replayed to the gateway itself.
 const (
-	assertionType     = "authgate-assertion+jwt"
-	assertionKeyPath  = "authgate/assertion/signing_key.pem"
-	assertionTemplate = "assertion"
+	assertionType    = "authgate-assertion+jwt"
+	assertionKeyPath = "authgate/assertion/signing_key.pem"
 )
 
 // assertionSigner mints the short-lived JWTs forwarded by
@@ -54,13 +54,13 @@ type signedAssertion struct {
 
 // provisionAssertion sets up the signer when a header mapping asks for it.
 func (a *App) provisionAssertion(ctx caddy.Context) error {
-	var mapping *headerMapping
+	var mapping *forward.Mapping
 	for i := range a.headers {
-		if !a.headers[i].assertion {
+		if !a.headers[i].IsAssertion() {
 			continue
 		}
 		if mapping != nil {
-			return fmt.Errorf("header %s: only one header may carry the assertion", a.headers[i].name)
+			return fmt.Errorf("header %s: only one header may carry the assertion", a.headers[i].Name())
 		}
 		mapping = &a.headers[i]
 	}
@@ -79,7 +79,7 @@ func (a *App) provisionAssertion(ctx caddy.Context) error {
 		return err
 	}
 	a.cleanups = append(a.cleanups, func() error { s.cache.Close(); return nil })
-	mapping.signer = s
+	mapping.SetSigner(s.token)
 	a.registerEndpoint("jwks.json", serveJWKS(s.jwks))
 	return nil
 }
@@ -145,15 +145,12 @@ func publicJWKS(pub crypto.PublicKey, alg, kid string) ([]byte, error) {
 
 // forwardedClaims lists the top-level claims the other header mappings
 // forward; the assertion carries the same ones.
-func forwardedClaims(mappings []headerMapping) []string {
+func forwardedClaims(mappings []forward.Mapping) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range mappings {
-		for _, p := range m.parts {
-			if p.kind != partClaim {
-				continue
-			}
-			top := p.path
+		for _, path := range m.ClaimPaths() {
+			top := path
 			for i := range top {
 				if top[i] == '.' {
 					top = top[:i]

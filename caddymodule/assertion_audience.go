@@ -11,8 +11,8 @@ import (
 // assertion, or "" when the app forwards none.
 func (a *App) assertionHeader() string {
 	for i := range a.headers {
-		if a.headers[i].assertion {
-			return a.headers[i].name
+		if a.headers[i].IsAssertion() {
+			return a.headers[i].Name()
 		}
 	}
 	return ""

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
@@ -148,6 +149,24 @@ type HeaderConfig struct {
 	Value string `json:"value,omitempty"`
 	// JSON forwards a single {claims.PATH} value JSON-encoded instead.
 	JSON bool `json:"json,omitempty"`
+}
+
+// defaultHeaders is the header set forwarded when none is configured.
+func defaultHeaders() []HeaderConfig {
+	var out []HeaderConfig
+	for _, s := range forward.Defaults() {
+		out = append(out, HeaderConfig{Name: s.Name, Value: s.Value, JSON: s.JSON})
+	}
+	return out
+}
+
+// headerSpecs converts the configured headers for package forward.
+func headerSpecs(cfgs []HeaderConfig) []forward.Spec {
+	out := make([]forward.Spec, len(cfgs))
+	for i, hc := range cfgs {
+		out[i] = forward.Spec{Name: hc.Name, Value: hc.Value, JSON: hc.JSON}
+	}
+	return out
 }
 
 // RequireConfig is one claim validator.

@@ -12,7 +12,11 @@
 //
 // A request flows one way through the handler:
 //
-//	stripInbound → extract → verify (cached) → refresh+evaluate → forward → next
+//	strip → extract → verify (cached) → refresh+evaluate → forward → next
+//
+// Stripping, header forwarding and the trailer guard live in package
+// forward, credential extraction in verifier/credential, the path firewall
+// in internal/firewall; this package sequences them.
 //
 // On success the handler sets the placeholders {http.auth.user.id},
 // {http.auth.user.<claim>} (top-level claims) and {http.auth.session.id}; on

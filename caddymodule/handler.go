@@ -11,8 +11,11 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
 )
 
 func init() {
@@ -89,9 +92,9 @@ type Handler struct {
 	AssertionAudience string `json:"assertion_audience,omitempty"`
 
 	app       *App
-	routes    []sourceRoute
+	routes    []credential.Route
 	policy    *policy.Policy
-	headers   headerPolicy
+	headers   forward.HeaderPolicy
 	onFailure map[string]string
 	login     *oidcProvider // from LoginOIDC; nil: none
 	assertAud string        // AssertionAudience, expanded
@@ -140,7 +143,7 @@ func (h *Handler) provisionWithApp() error {
 	if h.policy, err = policy.Merge(h.app.global, route, h.SkipGlobal); err != nil {
 		return err
 	}
-	h.headers = newHeaderPolicy(h.app.headers, h.credentialHeaders())
+	h.headers = forward.NewHeaderPolicy(h.app.headers, h.credentialHeaders())
 	if err := h.provisionAssertionAudience(); err != nil {
 		return err
 	}
@@ -176,7 +179,7 @@ func (h *Handler) provisionRoutes() error {
 		if err != nil {
 			return err
 		}
-		h.routes = append(h.routes, sourceRoute{source: s, verify: v})
+		h.routes = append(h.routes, credential.Route{Source: s, Verify: v})
 	}
 	return nil
 }
@@ -224,8 +227,8 @@ func (h *Handler) sourceVerifier(s verifier.Source, names []string, origins map[
 func (h *Handler) credentialHeaders() []string {
 	var out []string
 	for _, sr := range h.routes {
-		if sr.source.Kind == verifier.SourceHeader {
-			out = append(out, sr.source.Name)
+		if sr.Source.Kind == verifier.SourceHeader {
+			out = append(out, sr.Source.Name)
 		}
 	}
 	return out
@@ -258,7 +261,7 @@ func (h *Handler) Validate() error {
 	if h.LoginURL != "" && h.LoginOIDC != "" {
 		return fmt.Errorf("login_url and login oidc cannot both be set")
 	}
-	if err := checkPathRules(h.RejectPaths); err != nil {
+	if err := firewall.Check(h.RejectPaths); err != nil {
 		return err
 	}
 	for _, origin := range h.RedirectAllow {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
 )
 
 // denyOnLogout ends the other credentials of the user logging out: revoking
@@ -31,10 +32,10 @@ func (h *Handler) denyOnLogout(r *http.Request, ended []*session.Session) error 
 		}
 	}
 	for _, sr := range h.routes {
-		if sr.source.Kind == verifier.SourceCookie && sr.source.Name == es.cookie {
+		if sr.Source.Kind == verifier.SourceCookie && sr.Source.Name == es.cookie {
 			continue
 		}
-		values, err := sourceCopies(r, sr.source)
+		values, err := credential.Copies(r, sr.Source)
 		if err != nil {
 			return err
 		}
@@ -49,11 +50,11 @@ func (h *Handler) denyOnLogout(r *http.Request, ended []*session.Session) error 
 
 // denyPresented deny-lists value, a credential presented to logout from
 // route source sr, when it verifies as a JWT.
-func (h *Handler) denyPresented(r *http.Request, sr sourceRoute, value string) error {
+func (h *Handler) denyPresented(r *http.Request, sr credential.Route, value string) error {
 	if len(value) > h.app.MaxTokenSize {
 		return nil
 	}
-	id, err := sr.verify.Verify(r.Context(), verifier.Credential{Source: sr.source, Value: value})
+	id, err := sr.Verify.Verify(r.Context(), verifier.Credential{Source: sr.Source, Value: value})
 	var unavailable *verifier.UnavailableError
 	if errors.As(err, &unavailable) {
 		return err
@@ -82,8 +83,8 @@ func denyToken(r *http.Request, m *session.Manager, key string, until time.Time)
 // the deny-list entry made from the cookie's token is what ends it.
 func (h *Handler) clearCredentialCookies(w http.ResponseWriter, r *http.Request) {
 	for _, sr := range h.routes {
-		name := sr.source.Name
-		if sr.source.Kind != verifier.SourceCookie || name == h.app.sessions.cookie {
+		name := sr.Source.Name
+		if sr.Source.Kind != verifier.SourceCookie || name == h.app.sessions.cookie {
 			continue
 		}
 		// __Secure- and __Host- cookies are only accepted with Secure.

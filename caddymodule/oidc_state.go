@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/verifier/credential"
 	"github.com/caddyserver/certmagic"
 )
 
@@ -194,7 +195,7 @@ const loginCookieMark = "authgate_login"
 func stripLoginCookies(r *http.Request) {
 	for _, v := range r.Header.Values("Cookie") {
 		if strings.Contains(v, loginCookieMark) {
-			removeCookies(r, func(name string) bool { return strings.Contains(name, loginCookieMark) })
+			credential.RemoveCookies(r, func(name string) bool { return strings.Contains(name, loginCookieMark) })
 			return
 		}
 	}

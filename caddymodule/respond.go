@@ -16,6 +16,7 @@ import (
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
 )
 
 // defaultRetryAfter is sent with 503s when the failing dependency gave no hint.
@@ -64,7 +65,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 	var denial *policy.Denial
 	var rejected *verifier.RejectedError
 	var unavailable *verifier.UnavailableError
-	var duplicate *duplicateCookieError
+	var duplicate *credential.DuplicateCookieError
 	switch {
 	case errors.As(err, &duplicate):
 		return h.refuseDuplicateCookie(w, r, duplicate)
@@ -147,6 +148,25 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason ver
 	setRetryAfter(w, after)
 	return writeJSON(w, r, http.StatusServiceUnavailable, string(reason),
 		`{"error":"unavailable","reason":"`+string(reason)+`"}`)
+}
+
+// reasonProtectedTrailer refuses a request that announces an identity or
+// credential header as a trailer.
+const reasonProtectedTrailer = "protected_trailer"
+
+// refuseTrailer answers a request that announced a protected trailer.
+func (h *Handler) refuseTrailer(w http.ResponseWriter, r *http.Request) error {
+	h.logDenied(r, http.StatusBadRequest, reasonProtectedTrailer)
+	return writeJSON(w, r, http.StatusBadRequest, reasonProtectedTrailer,
+		`{"error":"bad_request","reason":"`+reasonProtectedTrailer+`"}`)
+}
+
+// refusePath answers 400 with reason path_<rule>, for a path the firewall
+// refuses.
+func (h *Handler) refusePath(w http.ResponseWriter, r *http.Request, rule string) error {
+	reason := "path_" + rule
+	h.logDenied(r, http.StatusBadRequest, reason)
+	return writeJSON(w, r, http.StatusBadRequest, reason, `{"error":"bad_request","reason":"`+reason+`"}`)
 }
 
 func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, target, reason string) error {

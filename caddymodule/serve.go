@@ -8,31 +8,34 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
 )
 
 // ServeHTTP runs the request through strip → extract → verify → evaluate →
 // forward, and writes the refusal itself when a step says no.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	h.headers.stripInbound(r.Header)
+	h.headers.StripInbound(r.Header)
 	if rule := h.rejectedPath(r); rule != "" {
 		return h.refusePath(w, r, rule)
 	}
-	if h.announcesProtectedTrailer(r) {
+	if h.headers.AnnouncesProtectedTrailer(r) {
 		return h.refuseTrailer(w, r)
 	}
-	h.guardTrailers(r)
+	h.headers.GuardTrailers(r)
 	if ep, ok := h.endpointFor(r); ok {
 		return ep(h, w, r)
 	}
 	if h.AllowPreflight && isPreflight(r) {
-		keepOnlyAccepted(r, h.routes, nil)
+		credential.KeepOnlyAccepted(r, h.routes, nil)
 		return next.ServeHTTP(w, r)
 	}
 	id, err := h.authenticate(r)
 	if errors.Is(err, verifier.ErrNoCredential) && h.Optional {
-		keepOnlyAccepted(r, h.routes, nil)
+		credential.KeepOnlyAccepted(r, h.routes, nil)
 		return next.ServeHTTP(w, r)
 	}
 	if err != nil {
@@ -51,7 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // authenticate extracts the request's credential and verifies it.
 func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
-	cred, v, err := extract(r, h.routes)
+	cred, v, err := credential.Extract(r, h.routes)
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +72,11 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 
 // forward publishes the identity to the upstream request and placeholders.
 func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
-	applyHeaders(r.Header, h.app.headers, id, h.assertAud)
+	forward.Apply(r.Header, h.app.headers, id, h.assertAud)
 	if h.StripCredentials {
-		stripCredentials(r, h.routes)
+		credential.Strip(r, h.routes)
 	} else {
-		keepOnlyAccepted(r, h.routes, acceptedSource(r, h.routes))
+		credential.KeepOnlyAccepted(r, h.routes, credential.Accepted(r, h.routes))
 	}
 	if len(h.app.oidc) > 0 {
 		stripLoginCookies(r)
@@ -100,6 +103,26 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 		}
 		return policy.FormatHeaderValue(v), true
 	})
+}
+
+// rejectedPath returns the first firewall rule (reject_paths) the request's
+// path breaks, or "". It checks the path as the client sent it (before
+// Caddy's rewrites and before percent-decoding) and, when rewritten, the
+// current one, which goes upstream.
+func (h *Handler) rejectedPath(r *http.Request) string {
+	if len(h.RejectPaths) == 0 {
+		return ""
+	}
+	orig := originalURL(r)
+	target := r.RequestURI
+	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.RequestURI != "" {
+		target = or.RequestURI
+	}
+	paths := []string{firewall.RawPath(target, orig.EscapedPath())}
+	if r.URL.Path != orig.Path {
+		paths = append(paths, r.URL.EscapedPath())
+	}
+	return firewall.Rules(h.RejectPaths).Rejected(paths...)
 }
 
 // isPreflight reports whether r is a CORS preflight request.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
 )
 
 // reasonTokenReused refuses a second exchange of the same IdP token.
@@ -181,7 +182,7 @@ func (h *Handler) verifyExchanged(r *http.Request, tok string) (*verifier.Identi
 // can send neither, which is what keeps cross-site forms out.
 func exchangeCredential(r *http.Request, maxSize int) (string, error) {
 	bearer := verifier.Source{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}
-	if tok, present, err := readHeaderSource(r.Header, bearer); err != nil || present {
+	if tok, present, err := credential.ReadHeader(r.Header, bearer); err != nil || present {
 		return tok, err
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

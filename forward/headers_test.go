@@ -1,4 +1,4 @@
-package caddymodule
+package forward
 
 import (
 	"net/http"
@@ -8,17 +8,17 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
-func mustHeaders(t *testing.T, cfgs []HeaderConfig) []headerMapping {
+func mustHeaders(t *testing.T, cfgs []Spec) []Mapping {
 	t.Helper()
-	m, err := compileHeaders(cfgs)
+	m, err := Compile(cfgs)
 	if err != nil {
-		t.Fatalf("compileHeaders: %v", err)
+		t.Fatalf("Compile: %v", err)
 	}
 	return m
 }
 
 func TestStripInboundRemovesEveryIdentitySpelling(t *testing.T) {
-	hp := newHeaderPolicy(mustHeaders(t, []HeaderConfig{{Name: "X-Legacy-User", Value: "{sub}"}}), []string{"X-Auth-Token"})
+	hp := NewHeaderPolicy(mustHeaders(t, []Spec{{Name: "X-Legacy-User", Value: "{sub}"}}), []string{"X-Auth-Token"})
 	cases := []struct {
 		name     string
 		in       http.Header
@@ -33,7 +33,7 @@ func TestStripInboundRemovesEveryIdentitySpelling(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			hp.stripInbound(tc.in)
+			hp.StripInbound(tc.in)
 			var kept []string
 			for k := range tc.in {
 				kept = append(kept, k)
@@ -51,14 +51,14 @@ func TestStripInboundRemovesEveryIdentitySpelling(t *testing.T) {
 }
 
 func TestStripInboundDropsIdentityNamesFromConnection(t *testing.T) {
-	hp := newHeaderPolicy(mustHeaders(t, defaultHeaders()), nil)
+	hp := NewHeaderPolicy(mustHeaders(t, Defaults()), nil)
 	h := http.Header{"Connection": {"keep-alive, X-Auth-User-Id", "x_auth_email"}}
-	hp.stripInbound(h)
+	hp.StripInbound(h)
 	if got := h["Connection"]; !reflect.DeepEqual(got, []string{"keep-alive"}) {
 		t.Fatalf("Connection = %q, want [keep-alive]", got)
 	}
 	h = http.Header{"Connection": {"X-Auth-Roles"}}
-	hp.stripInbound(h)
+	hp.StripInbound(h)
 	if _, ok := h["Connection"]; ok {
 		t.Fatalf("an all-identity Connection header should be deleted, got %q", h["Connection"])
 	}
@@ -79,24 +79,24 @@ func TestApplyHeadersRendersTemplates(t *testing.T) {
 		},
 	}
 	cases := []struct {
-		cfg  HeaderConfig
+		cfg  Spec
 		want string
 	}{
-		{HeaderConfig{Name: "X-User", Value: "{sub}"}, "user:alice"},
-		{HeaderConfig{Name: "X-Session", Value: "{session.id}"}, "s1"},
-		{HeaderConfig{Name: "X-Roles", Value: "{claims.roles}"}, "admin,a%2Cb,x%0D%0AInjected: 1"},
-		{HeaderConfig{Name: "X-Groups", Value: "{claims.groups}", JSON: true}, `["g1"]`},
-		{HeaderConfig{Name: "X-Level", Value: "level={claims.nested.level}"}, "level=3"},
-		{HeaderConfig{Name: "X-Wrapped", Value: "{claims.st}"}, "wrapped"},
-		{HeaderConfig{Name: "X-Evil", Value: "{claims.evil}"}, "line%0D%0AX-Injected: 1"},
-		{HeaderConfig{Name: "X-Missing", Value: "{claims.nope}"}, ""},
-		{HeaderConfig{Name: "X-Del", Value: "{claims.del}", JSON: true}, `["a\u007fb"]`},
-		{HeaderConfig{Name: "X-Del-Plain", Value: "{claims.del}"}, "a%7Fb"},
+		{Spec{Name: "X-User", Value: "{sub}"}, "user:alice"},
+		{Spec{Name: "X-Session", Value: "{session.id}"}, "s1"},
+		{Spec{Name: "X-Roles", Value: "{claims.roles}"}, "admin,a%2Cb,x%0D%0AInjected: 1"},
+		{Spec{Name: "X-Groups", Value: "{claims.groups}", JSON: true}, `["g1"]`},
+		{Spec{Name: "X-Level", Value: "level={claims.nested.level}"}, "level=3"},
+		{Spec{Name: "X-Wrapped", Value: "{claims.st}"}, "wrapped"},
+		{Spec{Name: "X-Evil", Value: "{claims.evil}"}, "line%0D%0AX-Injected: 1"},
+		{Spec{Name: "X-Missing", Value: "{claims.nope}"}, ""},
+		{Spec{Name: "X-Del", Value: "{claims.del}", JSON: true}, `["a\u007fb"]`},
+		{Spec{Name: "X-Del-Plain", Value: "{claims.del}"}, "a%7Fb"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.cfg.Name, func(t *testing.T) {
 			h := http.Header{}
-			applyHeaders(h, mustHeaders(t, []HeaderConfig{tc.cfg}), id, "")
+			Apply(h, mustHeaders(t, []Spec{tc.cfg}), id, "")
 			if got := h.Get(tc.cfg.Name); got != tc.want {
 				t.Fatalf("%s = %q, want %q", tc.cfg.Name, got, tc.want)
 			}
@@ -105,15 +105,15 @@ func TestApplyHeadersRendersTemplates(t *testing.T) {
 }
 
 func TestCompileHeadersRefusesBadTemplates(t *testing.T) {
-	for _, cfg := range []HeaderConfig{
+	for _, cfg := range []Spec{
 		{Name: "X-A", Value: "{claim.email}"},
 		{Name: "X-A", Value: "{sub"},
 		{Name: "X-A", Value: "{http.request.host}"},
 		{Name: "Bad Name", Value: "{sub}"},
 		{Name: "X-A", Value: "a {sub} b", JSON: true},
 	} {
-		if _, err := compileHeaders([]HeaderConfig{cfg}); err == nil {
-			t.Errorf("compileHeaders(%+v) succeeded, want an error", cfg)
+		if _, err := Compile([]Spec{cfg}); err == nil {
+			t.Errorf("Compile(%+v) succeeded, want an error", cfg)
 		}
 	}
 }

@@ -1,16 +1,12 @@
-package caddymodule
+package forward
 
 import (
 	"io"
 	"net/http"
 	"strings"
 
-	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/internal/headername"
 )
-
-// reasonProtectedTrailer refuses a request that announces an identity or
-// credential header as a trailer.
-const reasonProtectedTrailer = "protected_trailer"
 
 // Request trailers are a second header section, sent after the body, that
 // reverse_proxy forwards to the upstream (Node merges them into
@@ -24,31 +20,31 @@ const reasonProtectedTrailer = "protected_trailer"
 // protectedTrailer reports whether name must never reach the upstream as a
 // trailer, in any spelling a framework folds into the same name: identity
 // and mapped headers, the route's credential headers, and Cookie.
-func (h *Handler) protectedTrailer(name string) bool {
-	if h.headers.isIdentity(name) || foldEqual(name, "cookie") {
+func (hp HeaderPolicy) protectedTrailer(name string) bool {
+	if hp.IsIdentity(name) || headername.Equal(name, "cookie") {
 		return true
 	}
-	for _, sr := range h.routes {
-		if sr.source.Kind == verifier.SourceHeader && foldEqual(name, sr.source.Name) {
+	for credential := range hp.spared {
+		if headername.Equal(name, credential) {
 			return true
 		}
 	}
 	return false
 }
 
-// announcesProtectedTrailer reports whether r declares a protected trailer.
+// AnnouncesProtectedTrailer reports whether r declares a protected trailer.
 // Go's server moves the Trailer header of a chunked HTTP/1 request and of
 // an HTTP/2 request into the keys of r.Trailer; a Trailer header left in
 // r.Header (no chunked body) is checked too.
-func (h *Handler) announcesProtectedTrailer(r *http.Request) bool {
+func (hp HeaderPolicy) AnnouncesProtectedTrailer(r *http.Request) bool {
 	for name := range r.Trailer {
-		if h.protectedTrailer(name) {
+		if hp.protectedTrailer(name) {
 			return true
 		}
 	}
 	for _, v := range r.Header["Trailer"] {
 		for _, name := range strings.Split(v, ",") {
-			if h.protectedTrailer(strings.TrimSpace(name)) {
+			if hp.protectedTrailer(strings.TrimSpace(name)) {
 				return true
 			}
 		}
@@ -56,20 +52,20 @@ func (h *Handler) announcesProtectedTrailer(r *http.Request) bool {
 	return false
 }
 
-// guardTrailers makes sure no protected trailer reaches the upstream: it
+// GuardTrailers makes sure no protected trailer reaches the upstream: it
 // wraps the body so that protected names are deleted from r.Trailer once
 // the body has been read to its end.
-func (h *Handler) guardTrailers(r *http.Request) {
+func (hp HeaderPolicy) GuardTrailers(r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return
 	}
-	r.Body = &trailerScrubber{ReadCloser: r.Body, req: r, h: h}
+	r.Body = &trailerScrubber{ReadCloser: r.Body, req: r, hp: hp}
 }
 
 // scrubTrailers deletes every protected name from t.
-func (h *Handler) scrubTrailers(t http.Header) {
+func (hp HeaderPolicy) scrubTrailers(t http.Header) {
 	for name := range t {
-		if h.protectedTrailer(name) {
+		if hp.protectedTrailer(name) {
 			delete(t, name)
 		}
 	}
@@ -81,26 +77,13 @@ func (h *Handler) scrubTrailers(t http.Header) {
 type trailerScrubber struct {
 	io.ReadCloser
 	req *http.Request
-	h   *Handler
+	hp  HeaderPolicy
 }
 
 func (b *trailerScrubber) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
-		b.h.scrubTrailers(b.req.Trailer)
+		b.hp.scrubTrailers(b.req.Trailer)
 	}
 	return n, err
-}
-
-// foldEqual reports whether name and want fold to the same name (see
-// foldByte).
-func foldEqual(name, want string) bool {
-	return len(name) == len(want) && foldHasPrefix(name, foldHeaderName(want))
-}
-
-// refuseTrailer answers a request that announced a protected trailer.
-func (h *Handler) refuseTrailer(w http.ResponseWriter, r *http.Request) error {
-	h.logDenied(r, http.StatusBadRequest, reasonProtectedTrailer)
-	return writeJSON(w, r, http.StatusBadRequest, reasonProtectedTrailer,
-		`{"error":"bad_request","reason":"`+reasonProtectedTrailer+`"}`)
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package credential
 
 import (
 	"errors"
@@ -17,7 +17,7 @@ var (
 )
 
 func TestExtractTriesSourcesInOrder(t *testing.T) {
-	routes := []sourceRoute{{source: bearer}, {source: cookie}, {source: raw}}
+	routes := []Route{{Source: bearer}, {Source: cookie}, {Source: raw}}
 	cases := []struct {
 		name      string
 		headers   []string // "Name: value" lines, added in order
@@ -58,8 +58,8 @@ func TestExtractTriesSourcesInOrder(t *testing.T) {
 				name, value, _ := strings.Cut(line, ":")
 				r.Header[name] = append(r.Header[name], strings.ReplaceAll(strings.TrimPrefix(value, " "), "\\t", "\t"))
 			}
-			cred, _, err := extract(r, routes)
-			var dup *duplicateCookieError
+			cred, _, err := Extract(r, routes)
+			var dup *DuplicateCookieError
 			if errors.As(err, &dup) != tc.wantRetry {
 				t.Fatalf("duplicate cookie error = %v, want %v (err %v)", !tc.wantRetry, tc.wantRetry, err)
 			}
@@ -84,7 +84,7 @@ func sameClass(err, want error) bool {
 }
 
 func TestKeepOnlyAcceptedStripsTheOtherSources(t *testing.T) {
-	routes := []sourceRoute{{source: bearer}, {source: cookie}, {source: raw}}
+	routes := []Route{{Source: bearer}, {Source: cookie}, {Source: raw}}
 	cases := []struct {
 		name        string
 		accepted    *verifier.Source
@@ -105,7 +105,7 @@ func TestKeepOnlyAcceptedStripsTheOtherSources(t *testing.T) {
 			r.Header.Set("Cookie", "a=1; id_token=c")
 			r.Header.Set("X-Api-Token", "t")
 			r.Header["X_api_token"] = []string{"t2"}
-			keepOnlyAccepted(r, routes, tc.accepted)
+			KeepOnlyAccepted(r, routes, tc.accepted)
 			if got := r.Header.Get("Authorization"); got != tc.wantAuthz {
 				t.Errorf("Authorization = %q, want %q", got, tc.wantAuthz)
 			}
@@ -129,7 +129,7 @@ func TestRemovingCookiesLeavesTheAppsCookiesAsSent(t *testing.T) {
 	r.Header.Add("Cookie", `prefs={"a": 1}; __Host-authgate_login_ab=sealed; legacy=a\b`)
 	r.Header.Add("Cookie", "__Host-authgate_login_cd=x")
 	r.Header.Add("Cookie", "authgate_logins=2; last=1")
-	stripLoginCookies(r)
+	RemoveCookies(r, func(name string) bool { return strings.Contains(name, "authgate_login") })
 	got := r.Header.Values("Cookie")
 	want := []string{`prefs={"a": 1}; legacy=a\b`, "last=1"}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
@@ -141,7 +141,7 @@ func TestStripCredentialsKeepsOtherCookies(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer x")
 	r.Header.Set("Cookie", "a=1; id_token=secret; b=2")
-	stripCredentials(r, []sourceRoute{{source: bearer}, {source: cookie}})
+	Strip(r, []Route{{Source: bearer}, {Source: cookie}})
 	if r.Header.Get("Authorization") != "" {
 		t.Errorf("Authorization kept")
 	}
@@ -159,10 +159,10 @@ func FuzzExtract(f *testing.F) {
 	f.Add("bEaReR \t tok", "id_token=\"quoted\"; other=1")
 	f.Add("Basic dXNlcjpwYXNz", "id_token=a;id_token=b")
 	f.Add("Bearer a.b.c", "=;;;id_token")
-	routes := []sourceRoute{{source: bearer}, {source: cookie}}
+	routes := []Route{{Source: bearer}, {Source: cookie}}
 	f.Fuzz(func(t *testing.T, authz, cookies string) {
 		r := &http.Request{Header: http.Header{"Authorization": {authz}, "Cookie": {cookies}}}
-		cred, _, err := extract(r, routes)
+		cred, _, err := Extract(r, routes)
 		if err != nil {
 			return
 		}

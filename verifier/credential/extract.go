@@ -1,21 +1,22 @@
-package caddymodule
+package credential
 
 import (
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/authgate/authgate/internal/headername"
 	"github.com/authgate/authgate/verifier"
 )
 
-// sourceRoute is one credential source of a route and the verifier that
+// Route is one credential source of a route and the verifier that
 // accepts credentials from it.
-type sourceRoute struct {
-	source verifier.Source
-	verify verifier.Verifier
+type Route struct {
+	Source verifier.Source
+	Verify verifier.Verifier
 }
 
-// extract returns the credential of the first source present in r, trying
+// Extract returns the credential of the first source present in r, trying
 // the route's sources in order, and the verifier for it. Every source the
 // route reads is checked first, whichever one is used: two stacks behind the
 // gateway can pick different copies of a duplicated credential, and an
@@ -25,12 +26,12 @@ type sourceRoute struct {
 // value net/http cannot parse are malformed. It never reads the body or the
 // query string, and returns verifier.ErrNoCredential when no source holds a
 // credential.
-func extract(r *http.Request, routes []sourceRoute) (verifier.Credential, verifier.Verifier, error) {
-	var found *sourceRoute
+func Extract(r *http.Request, routes []Route) (verifier.Credential, verifier.Verifier, error) {
+	var found *Route
 	var value string
 	var duplicate error // a duplicated non-__Host- cookie; a hard error wins
 	for i := range routes {
-		v, present, err := readSource(r, routes[i].source)
+		v, present, err := readSource(r, routes[i].Source)
 		switch {
 		case err != nil && isDuplicateCookie(err):
 			if duplicate == nil {
@@ -48,7 +49,7 @@ func extract(r *http.Request, routes []sourceRoute) (verifier.Credential, verifi
 	if found == nil {
 		return verifier.Credential{}, nil, verifier.ErrNoCredential
 	}
-	return verifier.Credential{Source: found.source, Value: value}, found.verify, nil
+	return verifier.Credential{Source: found.Source, Value: value}, found.Verify, nil
 }
 
 // readSource reads one source. present is false when the source holds no
@@ -57,23 +58,27 @@ func extract(r *http.Request, routes []sourceRoute) (verifier.Credential, verifi
 func readSource(r *http.Request, s verifier.Source) (value string, present bool, err error) {
 	switch s.Kind {
 	case verifier.SourceHeader:
-		return readHeaderSource(r.Header, s)
+		return ReadHeader(r.Header, s)
 	case verifier.SourceCookie:
 		return readCookieSource(r, s.Name)
 	}
 	return "", false, nil
 }
 
-// malformed rejects a credential whose framing is wrong; why is a fixed
+// Malformed rejects a credential whose framing is wrong; why is a fixed
 // text, never a value from the request.
-func malformed(why string) error {
+func Malformed(why string) error {
 	return verifier.Reject(verifier.ReasonMalformed, errors.New(why))
 }
 
-func readHeaderSource(h http.Header, s verifier.Source) (string, bool, error) {
+// ReadHeader reads header source s from h. present is false when h holds
+// no such header or a value in another scheme; a header sent more than
+// once, in a folded spelling, or not exactly "scheme SP token" is
+// malformed.
+func ReadHeader(h http.Header, s verifier.Source) (value string, present bool, err error) {
 	if foldedVariant(h, s.Name) {
 		// X_Api_Token reaches CGI, WSGI and PHP apps as X-Api-Token.
-		return "", false, malformed("credential header sent in another spelling")
+		return "", false, Malformed("credential header sent in another spelling")
 	}
 	values := h.Values(s.Name)
 	switch {
@@ -82,24 +87,24 @@ func readHeaderSource(h http.Header, s verifier.Source) (string, bool, error) {
 	case len(values) > 1:
 		// Authorization is a singleton field (RFC 9110); so is any
 		// header carrying one credential.
-		return "", false, malformed("credential header sent more than once")
+		return "", false, Malformed("credential header sent more than once")
 	}
-	tok, ours, ok := parseCredentialHeader(values[0], s.Scheme)
+	tok, ours, ok := ParseHeader(values[0], s.Scheme)
 	switch {
 	case !ours:
 		return "", false, nil
 	case !ok:
-		return "", false, malformed("credential header is not scheme SP token")
+		return "", false, Malformed("credential header is not scheme SP token")
 	}
 	return tok, true, nil
 }
 
 // foldedVariant reports whether h holds name in a spelling that folds to
-// it (see foldByte) but is not its canonical form.
+// it (see headername.Fold) but is not its canonical form.
 func foldedVariant(h http.Header, name string) bool {
 	canonical := http.CanonicalHeaderKey(name)
 	for k := range h {
-		if k != canonical && foldEqual(k, name) {
+		if k != canonical && headername.Equal(k, name) {
 			return true
 		}
 	}
@@ -108,19 +113,19 @@ func foldedVariant(h http.Header, name string) bool {
 
 // isDuplicateCookie reports whether err is a duplicated non-__Host- cookie.
 // It is asked only for errors: errors.As's target escapes to the heap, and
-// extract runs on every request.
+// Extract runs on every request.
 func isDuplicateCookie(err error) bool {
-	var dup *duplicateCookieError
+	var dup *DuplicateCookieError
 	return errors.As(err, &dup)
 }
 
-// parseCredentialHeader reads one header value. ours is false for a value
+// ParseHeader reads one header value. ours is false for a value
 // in another scheme, which is not this source's credential. A value that
 // starts with the scheme (case-insensitive) followed by anything but a
 // token character is ours, and ok only when it is exactly the scheme, one
 // space and a token. Without a scheme, the whole value must be a token.
 // An empty value is ours and not ok.
-func parseCredentialHeader(value, scheme string) (tok string, ours, ok bool) {
+func ParseHeader(value, scheme string) (tok string, ours, ok bool) {
 	value = strings.Trim(value, " \t")
 	if scheme == "" {
 		return value, true, isCredentialToken(value)
@@ -176,20 +181,20 @@ func isTokenChar(c byte) bool {
 
 // readCookieSource reads the route's cookie. More than one cookie-pair of
 // that name, over all Cookie lines, is malformed: for a __Host- name no
-// legitimate browser state holds two; other names get a duplicateCookieError
+// legitimate browser state holds two; other names get a DuplicateCookieError
 // so browsers can be sent to log in again.
 func readCookieSource(r *http.Request, name string) (string, bool, error) {
 	switch n := countCookies(r.Header, name); {
 	case n == 0:
 		return "", false, nil
 	case n > 1 && strings.HasPrefix(name, "__Host-"):
-		return "", false, malformed("__Host- cookie sent more than once")
+		return "", false, Malformed("__Host- cookie sent more than once")
 	case n > 1:
-		return "", false, verifier.Reject(verifier.ReasonMalformed, &duplicateCookieError{name: name})
+		return "", false, verifier.Reject(verifier.ReasonMalformed, &DuplicateCookieError{Name: name})
 	}
 	c, err := r.Cookie(name)
 	if err != nil {
-		return "", false, malformed("credential cookie value is not valid")
+		return "", false, Malformed("credential cookie value is not valid")
 	}
 	return c.Value, c.Value != "", nil
 }

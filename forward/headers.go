@@ -1,4 +1,4 @@
-package caddymodule
+package forward
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/internal/headername"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
@@ -15,13 +16,49 @@ import (
 // inbound header whose folded name starts with it is deleted.
 const identityHeaderPrefix = "x-auth-"
 
-// headerMapping is a compiled HeaderConfig.
-type headerMapping struct {
+// AssertionTemplate is the header value that forwards a signed assertion
+// (`header NAME assertion`) instead of a template.
+const AssertionTemplate = "assertion"
+
+// Spec is one header mapping as configured.
+type Spec struct {
+	Name  string // header name
+	Value string // template of literal text, {sub}, {session.id} and {claims.PATH}, or AssertionTemplate
+	JSON  bool   // forward a single {claims.PATH} value JSON-encoded
+}
+
+// SignFunc returns a signed assertion of id for audience aud, or "" when
+// it cannot make one.
+type SignFunc func(id *verifier.Identity, aud string, now time.Time) string
+
+// Mapping is a compiled Spec.
+type Mapping struct {
 	name      string // canonical header name
 	parts     []templatePart
 	json      bool
-	assertion bool             // value is a signed assertion (`header NAME assertion`)
-	signer    *assertionSigner // set at provision when assertion is true
+	assertion bool     // value is a signed assertion (`header NAME assertion`)
+	sign      SignFunc // set at provision when assertion is true
+}
+
+// Name is the canonical name of the header m sets.
+func (m *Mapping) Name() string { return m.name }
+
+// IsAssertion reports whether m forwards a signed assertion.
+func (m *Mapping) IsAssertion() bool { return m.assertion }
+
+// SetSigner makes an assertion mapping sign with sign; until then it
+// forwards nothing.
+func (m *Mapping) SetSigner(sign SignFunc) { m.sign = sign }
+
+// ClaimPaths lists the claim paths m's template forwards, in order.
+func (m *Mapping) ClaimPaths() []string {
+	var out []string
+	for _, p := range m.parts {
+		if p.kind == partClaim {
+			out = append(out, p.path)
+		}
+	}
+	return out
 }
 
 // templatePart is literal text or one identity value.
@@ -40,8 +77,9 @@ const (
 	partClaim
 )
 
-func defaultHeaders() []HeaderConfig {
-	return []HeaderConfig{
+// Defaults is the header set forwarded when none is configured.
+func Defaults() []Spec {
+	return []Spec{
 		{Name: "X-Auth-User-Id", Value: "{sub}"},
 		{Name: "X-Auth-Email", Value: "{claims.email}"},
 		{Name: "X-Auth-Roles", Value: "{claims.roles}"},
@@ -49,14 +87,15 @@ func defaultHeaders() []HeaderConfig {
 	}
 }
 
-func compileHeaders(cfgs []HeaderConfig) ([]headerMapping, error) {
-	out := make([]headerMapping, 0, len(cfgs))
+// Compile checks and compiles header specs.
+func Compile(cfgs []Spec) ([]Mapping, error) {
+	out := make([]Mapping, 0, len(cfgs))
 	for _, hc := range cfgs {
 		if hc.Name == "" || strings.ContainsAny(hc.Name, " \t\r\n:") {
 			return nil, fmt.Errorf("header name %q is not valid", hc.Name)
 		}
-		if hc.Value == assertionTemplate && !hc.JSON {
-			out = append(out, headerMapping{name: http.CanonicalHeaderKey(hc.Name), assertion: true})
+		if hc.Value == AssertionTemplate && !hc.JSON {
+			out = append(out, Mapping{name: http.CanonicalHeaderKey(hc.Name), assertion: true})
 			continue
 		}
 		parts, err := compileTemplate(hc.Value)
@@ -66,7 +105,7 @@ func compileHeaders(cfgs []HeaderConfig) ([]headerMapping, error) {
 		if hc.JSON && (len(parts) != 1 || parts[0].kind != partClaim) {
 			return nil, fmt.Errorf("header %s: json needs a single {claims.PATH} value", hc.Name)
 		}
-		out = append(out, headerMapping{name: http.CanonicalHeaderKey(hc.Name), parts: parts, json: hc.JSON})
+		out = append(out, Mapping{name: http.CanonicalHeaderKey(hc.Name), parts: parts, json: hc.JSON})
 	}
 	return out, nil
 }
@@ -124,12 +163,12 @@ func joinLiterals(parts []templatePart) string {
 
 // render returns the header value for id, or "" when it has no value. An
 // assertion is made for audience aud.
-func (m *headerMapping) render(id *verifier.Identity, aud string) string {
+func (m *Mapping) render(id *verifier.Identity, aud string) string {
 	if m.assertion {
-		if m.signer == nil {
+		if m.sign == nil {
 			return ""
 		}
-		return m.signer.token(id, aud, time.Now())
+		return m.sign(id, aud, time.Now())
 	}
 	if len(m.parts) == 1 {
 		return m.renderPart(&m.parts[0], id)
@@ -141,7 +180,7 @@ func (m *headerMapping) render(id *verifier.Identity, aud string) string {
 	return b.String()
 }
 
-func (m *headerMapping) renderPart(p *templatePart, id *verifier.Identity) string {
+func (m *Mapping) renderPart(p *templatePart, id *verifier.Identity) string {
 	switch p.kind {
 	case partSubject:
 		return policy.FormatHeaderValue(id.Subject)
@@ -162,53 +201,19 @@ func (m *headerMapping) renderPart(p *templatePart, id *verifier.Identity) strin
 	return p.literal
 }
 
-// foldByte lowercases c and maps '_' and '.' to '-', the way CGI, WSGI and
-// PHP fold header names into one variable: X_Auth_User reaches such apps as
-// X-Auth-User, and PHP also turns the dots of X.Auth.User (HTTP_X.AUTH.USER
-// behind FastCGI) into underscores, so every spelling must be stripped.
-func foldByte(c byte) byte {
-	switch {
-	case c == '_', c == '.':
-		return '-'
-	case 'A' <= c && c <= 'Z':
-		return c + ('a' - 'A')
-	}
-	return c
-}
-
-// foldHasPrefix reports whether name, folded, starts with the folded
-// prefix. It does not allocate: it runs for every inbound header.
-func foldHasPrefix(name, folded string) bool {
-	if len(name) < len(folded) {
-		return false
-	}
-	for i := 0; i < len(folded); i++ {
-		if foldByte(name[i]) != folded[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// foldHeaderName returns name folded (see foldByte).
-func foldHeaderName(name string) string {
-	b := []byte(name)
-	for i := range b {
-		b[i] = foldByte(b[i])
-	}
-	return string(b)
-}
-
-// headerPolicy decides which inbound headers are identity headers.
-type headerPolicy struct {
+// HeaderPolicy decides which inbound headers are identity headers.
+type HeaderPolicy struct {
 	mapped []string            // folded names of mapped headers outside X-Auth-
 	spared map[string]struct{} // canonical names of credential headers (read, not stripped)
 }
 
-func newHeaderPolicy(mappings []headerMapping, credentialHeaders []string) headerPolicy {
-	hp := headerPolicy{spared: map[string]struct{}{}}
+// NewHeaderPolicy makes the policy for mappings on a route that reads
+// credentials from credentialHeaders: those are spared when stripping
+// (they are read first) and refused as trailers.
+func NewHeaderPolicy(mappings []Mapping, credentialHeaders []string) HeaderPolicy {
+	hp := HeaderPolicy{spared: map[string]struct{}{}}
 	for _, m := range mappings {
-		folded := foldHeaderName(m.name)
+		folded := headername.Fold(m.name)
 		if !strings.HasPrefix(folded, identityHeaderPrefix) && !slices.Contains(hp.mapped, folded) {
 			hp.mapped = append(hp.mapped, folded)
 		}
@@ -219,27 +224,29 @@ func newHeaderPolicy(mappings []headerMapping, credentialHeaders []string) heade
 	return hp
 }
 
-func (hp headerPolicy) isIdentity(name string) bool {
-	if foldHasPrefix(name, identityHeaderPrefix) {
+// IsIdentity reports whether name, in any spelling, is an identity header:
+// X-Auth-* or a mapped header.
+func (hp HeaderPolicy) IsIdentity(name string) bool {
+	if headername.HasPrefix(name, identityHeaderPrefix) {
 		return true
 	}
 	for _, m := range hp.mapped {
-		if len(name) == len(m) && foldHasPrefix(name, m) {
+		if len(name) == len(m) && headername.HasPrefix(name, m) {
 			return true
 		}
 	}
 	return false
 }
 
-// stripInbound deletes every identity header a client sent, in any spelling,
+// StripInbound deletes every identity header a client sent, in any spelling,
 // and drops identity header names from Connection so a hop-by-hop
 // nomination cannot make the proxy remove the values authgate sets.
-func (hp headerPolicy) stripInbound(h http.Header) {
+func (hp HeaderPolicy) StripInbound(h http.Header) {
 	for name := range h {
 		if _, spared := hp.spared[name]; spared {
 			continue
 		}
-		if hp.isIdentity(name) {
+		if hp.IsIdentity(name) {
 			delete(h, name)
 		}
 	}
@@ -252,12 +259,12 @@ func (hp headerPolicy) stripInbound(h http.Header) {
 	}
 }
 
-func (hp headerPolicy) filterConnection(values []string) []string {
+func (hp HeaderPolicy) filterConnection(values []string) []string {
 	out := values[:0]
 	for _, v := range values {
 		var kept []string
 		for _, tok := range strings.Split(v, ",") {
-			if t := strings.TrimSpace(tok); t != "" && !hp.isIdentity(t) {
+			if t := strings.TrimSpace(tok); t != "" && !hp.IsIdentity(t) {
 				kept = append(kept, t)
 			}
 		}
@@ -268,9 +275,9 @@ func (hp headerPolicy) filterConnection(values []string) []string {
 	return out
 }
 
-// applyHeaders sets the mapped identity headers on the upstream request;
-// an assertion is made for audience aud (the route's assertion_audience).
-func applyHeaders(h http.Header, mappings []headerMapping, id *verifier.Identity, aud string) {
+// Apply sets the mapped identity headers on the upstream request; an
+// assertion is made for audience aud (the route's assertion_audience).
+func Apply(h http.Header, mappings []Mapping, id *verifier.Identity, aud string) {
 	for i := range mappings {
 		if v := mappings[i].render(id, aud); v != "" {
 			h[mappings[i].name] = []string{v}

@@ -1,9 +1,10 @@
-package caddymodule
+package credential
 
 import (
 	"net/http"
 	"strings"
 
+	"github.com/authgate/authgate/internal/headername"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -16,19 +17,19 @@ import (
 // anonymously. Values in another scheme (Basic on a Bearer route) are not
 // the route's credential and pass untouched.
 
-// keepOnlyAccepted removes from the upstream request every value of the
+// KeepOnlyAccepted removes from the upstream request every value of the
 // route's credential sources except the one accepted from source accepted
 // (nil: none was accepted).
-func keepOnlyAccepted(r *http.Request, routes []sourceRoute, accepted *verifier.Source) {
+func KeepOnlyAccepted(r *http.Request, routes []Route, accepted *verifier.Source) {
 	cookies := map[string]struct{}{}
 	for _, sr := range routes {
-		s := sr.source
+		s := sr.Source
 		if accepted != nil && s == *accepted {
 			continue
 		}
 		switch s.Kind {
 		case verifier.SourceHeader:
-			if accepted != nil && accepted.Kind == verifier.SourceHeader && foldEqual(s.Name, accepted.Name) {
+			if accepted != nil && accepted.Kind == verifier.SourceHeader && headername.Equal(s.Name, accepted.Name) {
 				continue // the one value of this header is the accepted one
 			}
 			dropHeaderSource(r.Header, s)
@@ -39,7 +40,7 @@ func keepOnlyAccepted(r *http.Request, routes []sourceRoute, accepted *verifier.
 		}
 	}
 	if len(cookies) > 0 {
-		removeCookies(r, dropNamed(cookies))
+		RemoveCookies(r, dropNamed(cookies))
 	}
 }
 
@@ -60,11 +61,11 @@ func dropNamed(names map[string]struct{}) func(string) bool {
 // to its name, when any of its values is in the source's scheme.
 func dropHeaderSource(h http.Header, s verifier.Source) {
 	for name, values := range h {
-		if !foldEqual(name, s.Name) {
+		if !headername.Equal(name, s.Name) {
 			continue
 		}
 		for _, v := range values {
-			if _, ours, _ := parseCredentialHeader(v, s.Scheme); ours {
+			if _, ours, _ := ParseHeader(v, s.Scheme); ours {
 				delete(h, name)
 				break
 			}
@@ -72,38 +73,38 @@ func dropHeaderSource(h http.Header, s verifier.Source) {
 	}
 }
 
-// acceptedSource is the source whose credential authenticated r: the
-// first present one, as extract chose it.
-func acceptedSource(r *http.Request, routes []sourceRoute) *verifier.Source {
-	cred, _, err := extract(r, routes)
+// Accepted is the source whose credential authenticated r: the first
+// present one, as Extract chose it; nil when Extract finds none.
+func Accepted(r *http.Request, routes []Route) *verifier.Source {
+	cred, _, err := Extract(r, routes)
 	if err != nil {
 		return nil
 	}
 	return &cred.Source
 }
 
-// stripCredentials removes the route's credential headers and cookies from
-// the upstream request, so legacy apps never see tokens.
-func stripCredentials(r *http.Request, routes []sourceRoute) {
+// Strip removes the route's credential headers and cookies from the
+// upstream request, so legacy apps never see tokens.
+func Strip(r *http.Request, routes []Route) {
 	cookies := map[string]struct{}{}
 	for _, sr := range routes {
-		switch sr.source.Kind {
+		switch sr.Source.Kind {
 		case verifier.SourceHeader:
-			r.Header.Del(sr.source.Name)
+			r.Header.Del(sr.Source.Name)
 		case verifier.SourceCookie:
-			cookies[sr.source.Name] = struct{}{}
+			cookies[sr.Source.Name] = struct{}{}
 		}
 	}
 	if len(cookies) > 0 {
-		removeCookies(r, dropNamed(cookies))
+		RemoveCookies(r, dropNamed(cookies))
 	}
 }
 
-// removeCookies deletes the request cookies whose name drop reports, with
+// RemoveCookies deletes the request cookies whose name drop reports, with
 // any pair that hides such a name after a "," (see pairNames). It edits
 // the Cookie header as text: the app's other cookies pass exactly as sent,
 // even ones net/http would not parse.
-func removeCookies(r *http.Request, drop func(name string) bool) {
+func RemoveCookies(r *http.Request, drop func(name string) bool) {
 	lines := r.Header.Values("Cookie")
 	kept := make([]string, 0, len(lines))
 	changed := false

@@ -1,4 +1,4 @@
-package caddymodule
+package headername
 
 import "testing"
 
@@ -7,14 +7,14 @@ import "testing"
 // strips them all.
 func TestFoldingCoversEveryFrameworkSpelling(t *testing.T) {
 	for _, name := range []string{"X-Auth-User-Id", "X_Auth_User_Id", "x-auth-user-id", "X.Auth.User.Id", "X_AUTH.USER-ID"} {
-		if got := foldHeaderName(name); got != "x-auth-user-id" {
-			t.Errorf("foldHeaderName(%q) = %q, want x-auth-user-id", name, got)
+		if got := Fold(name); got != "x-auth-user-id" {
+			t.Errorf("Fold(%q) = %q, want x-auth-user-id", name, got)
 		}
-		if !foldHasPrefix(name, "x-auth-") {
+		if !HasPrefix(name, "x-auth-") {
 			t.Errorf("%q does not fold to the X-Auth- prefix", name)
 		}
 	}
-	if foldHasPrefix("X-Authx", "x-auth-") {
+	if HasPrefix("X-Authx", "x-auth-") {
 		t.Error("X-Authx folds to the X-Auth- prefix")
 	}
 }

@@ -1,0 +1,25 @@
+package caddymodule
+
+import (
+	"github.com/authgate/authgate/internal/firewall"
+	"github.com/authgate/authgate/internal/headername"
+)
+
+// Names the black-box tests use from the packages the request path moved
+// to (headername, firewall).
+
+// foldHeaderName folds a header name the way CGI, WSGI and PHP stacks do;
+// tests use it to recognise every spelling of a forged name.
+func foldHeaderName(name string) string { return headername.Fold(name) }
+
+// The firewall's rules, in the order they are checked.
+const (
+	ruleEncodedNUL       = firewall.RuleEncodedNUL
+	ruleEncodedSlash     = firewall.RuleEncodedSlash
+	ruleEncodedBackslash = firewall.RuleEncodedBackslash
+	ruleBackslash        = firewall.RuleBackslash
+	ruleTrailingDotSpace = firewall.RuleTrailingDotSpace
+	ruleSemicolon        = firewall.RuleSemicolon
+)
+
+var pathRules = firewall.RuleNames()
