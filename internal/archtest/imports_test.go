@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 // leaves may be imported by any package of the module: they import no other
 // package of the module except other leaves.
 var leaves = []string{
-	"internal/clientlimit", "internal/firewall", "internal/httpx", "internal/jsonnum",
+	"internal/clientlimit", "internal/firewall", "internal/headername", "internal/httpx", "internal/jsonnum",
 	"internal/logthrottle", "internal/redact", "internal/safecache",
 }
 
