@@ -104,9 +104,9 @@ func (s *Store) Close() error {
 
 // Create implements session.Records.
 func (s *Store) Create(_ context.Context, ses *session.Session) error {
-	rec, err := json.Marshal(ses)
+	rec, err := session.MarshalRecord(ses)
 	if err != nil {
-		return fmt.Errorf("encoding session: %w", err)
+		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bSessions).Get([]byte(ses.ID)) != nil {
@@ -168,11 +168,8 @@ func loadSession(tx *bolt.Tx, id []byte) (*session.Session, error) {
 	if rec == nil {
 		return nil, session.ErrNotFound
 	}
-	var ses session.Session
-	if err := jsonnum.Unmarshal(rec, &ses); err != nil {
-		return nil, fmt.Errorf("decoding session: %w", err)
-	}
-	return &ses, nil
+	ses, _, err := session.UnmarshalRecord(rec)
+	return ses, err
 }
 
 // ByUser implements session.Records.
@@ -237,7 +234,7 @@ func update(tx *bolt.Tx, id []byte, change func(*session.Session)) error {
 		return err
 	}
 	change(ses)
-	rec, err := json.Marshal(ses)
+	rec, err := session.MarshalRecord(ses)
 	if err != nil {
 		return err
 	}

@@ -69,14 +69,16 @@ func (s *Store) Create(ctx context.Context, ses *session.Session) error {
 	return nil
 }
 
-// encode flattens a session into hash fields; claims get one field each so
-// that setting one never overwrites another written concurrently.
+// encode flattens a session into hash fields: the versioned record without
+// claims ("r"), the times a touch rewrites ("ls", "ie", "pa"), and one field
+// per claim ("c:NAME") so that setting one never overwrites another written
+// concurrently. The record's format version covers the whole hash.
 func encode(ses *session.Session) ([]any, error) {
 	base := *ses
 	base.Claims = nil
-	rec, err := json.Marshal(&base)
+	rec, err := session.MarshalRecord(&base)
 	if err != nil {
-		return nil, fmt.Errorf("encoding session: %w", err)
+		return nil, err
 	}
 	fields := []any{"r", rec, "ls", ses.LastSeen.UnixMilli(), "ie", ses.IdleExpires.UnixMilli(), "pa", ses.PurgeAt.UnixMilli()}
 	for name, v := range ses.Claims {
@@ -94,9 +96,9 @@ func decode(m map[string]string) (*session.Session, error) {
 	if !ok {
 		return nil, session.ErrNotFound
 	}
-	var ses session.Session
-	if err := jsonnum.Unmarshal([]byte(rec), &ses); err != nil {
-		return nil, fmt.Errorf("decoding session: %w", err)
+	ses, _, err := session.UnmarshalRecord([]byte(rec))
+	if err != nil {
+		return nil, err
 	}
 	ses.LastSeen, ses.IdleExpires, ses.PurgeAt = msField(m["ls"]), msField(m["ie"]), msField(m["pa"])
 	for k, raw := range m {
@@ -113,7 +115,7 @@ func decode(m map[string]string) (*session.Session, error) {
 		}
 		ses.Claims[name] = v
 	}
-	return &ses, nil
+	return ses, nil
 }
 
 func msField(v string) time.Time {
