@@ -56,8 +56,8 @@ func formatSample() *session.Session {
 		ID: "ses_fixture", TokenHash: session.HashToken("fixture-token"), UserID: "alice",
 		Claims: map[string]any{
 			"email": "alice@example.com", "roles": []any{"admin", "editor"},
-			"n":     json.Number("12345678901234567890"),
-			"plan":  map[string]any{"v": "pro", "t": json.Number("1700000000000")},
+			"n":    json.Number("12345678901234567890"),
+			"plan": map[string]any{"v": "pro", "t": json.Number("1700000000000")},
 		},
 		Verifier: "idp", SourceJTI: "jti-1", SourceKey: "j:abc", SourceExpires: at("2099-01-01T01:00:00Z"),
 		Host: "app.example.com", Provider: "login", ProviderSID: "sid-1", IDToken: "id.token.sig",
