@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
-	"time"
 
+	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier"
 )
@@ -26,7 +25,6 @@ const (
 	DefaultMaxBodySize  = 1 << 20 // 1 MiB
 	defaultMaxValues    = 256
 	defaultMaxDepth     = 16
-	maxDrainOnClose     = 4 << 10 // read at most this much to reuse a connection
 	defaultAcceptHeader = "application/json"
 )
 
@@ -83,7 +81,7 @@ func (s *HTTPSource) Fetch(ctx context.Context, id *verifier.Identity) (any, err
 	if err != nil {
 		return nil, fmt.Errorf("requesting claim source: %w", withoutURL(err))
 	}
-	defer closeBody(resp.Body)
+	defer httpx.DrainClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, fmt.Errorf("claim source answered status %d: %w", resp.StatusCode, ErrBadResponse)
 	}
@@ -130,12 +128,12 @@ func (s *HTTPSource) read(r io.Reader) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxBodySize
 	}
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	body, err := httpx.ReadCapped(r, limit)
+	if errors.Is(err, httpx.ErrTooLarge) {
+		return nil, fmt.Errorf("claim source body over %d bytes: %w", limit, ErrBadResponse)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading claim source body: %w", withoutURL(err))
-	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("claim source body over %d bytes: %w", limit, ErrBadResponse)
 	}
 	return body, nil
 }
@@ -191,13 +189,6 @@ func withinLimits(v any, depth, maxDepth int, budget *int) bool {
 	return true
 }
 
-// closeBody drains a little of what is left, so the connection can be
-// reused, then closes. A hostile body is never read to its end.
-func closeBody(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, maxDrainOnClose)
-	_ = body.Close()
-}
-
 // withoutURL drops the *url.Error wrapper the HTTP client adds: its text
 // holds the request URL, which holds the subject and claim values.
 func withoutURL(err error) error {
@@ -210,23 +201,9 @@ func withoutURL(err error) error {
 
 // SharedClient returns the HTTP client claim sources use by default: one
 // keep-alive connection pool for every source and every config reload,
-// dial and TLS handshakes bounded, redirects never followed (SPEC section
-// 8: a redirect could leave the configured host). Per-request deadlines
-// come from the caller's context.
+// dial and TLS handshakes bounded, redirects never followed (a redirect
+// could leave the configured host). Per-request deadlines come from the
+// caller's context.
 var SharedClient = sync.OnceValue(func() *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:                  http.ProxyFromEnvironment,
-			DialContext:            dialer.DialContext,
-			ForceAttemptHTTP2:      true,
-			MaxIdleConns:           256,
-			MaxIdleConnsPerHost:    64,
-			IdleConnTimeout:        90 * time.Second,
-			TLSHandshakeTimeout:    5 * time.Second,
-			ExpectContinueTimeout:  time.Second,
-			MaxResponseHeaderBytes: 64 << 10,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return httpx.NewClient(&http.Client{Transport: httpx.NewTransport(64)}, 0)
 })

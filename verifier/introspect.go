@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/authgate/authgate/internal/clientlimit"
+	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/internal/safecache"
 )
 
@@ -279,23 +280,14 @@ func validForward(s Source) bool {
 	return false
 }
 
-// introspectClient returns a copy of base (or a fresh client) that never
-// follows redirects: a 3xx from a session service is a failure, not a hint
-// to send the token elsewhere.
+// introspectClient returns a copy of base (or a fresh client keeping conns
+// idle connections) that never follows redirects: a 3xx from a session
+// service is a failure, not a hint to send the token elsewhere.
 func introspectClient(base *http.Client, timeout time.Duration, conns int) *http.Client {
-	c := &http.Client{}
-	if base != nil {
-		*c = *base
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = conns
-		c.Transport = t
+	if base == nil {
+		base = &http.Client{Transport: httpx.NewTransport(conns)}
 	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if c.Timeout == 0 || c.Timeout > timeout {
-		c.Timeout = timeout
-	}
-	return c
+	return httpx.NewClient(base, timeout)
 }
 
 // Name returns the verifier's name.

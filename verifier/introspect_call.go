@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/internal/redact"
 )
@@ -40,7 +41,7 @@ func (v *IntrospectVerifier) call(ctx context.Context, token string) (introspect
 		// often); never the token, which travels in the body or a header.
 		return introspection{}, unavailable(fmt.Errorf("calling introspection endpoint: %w", redact.Error(err)))
 	}
-	defer drainClose(resp.Body)
+	defer httpx.DrainClose(resp.Body)
 	if v.cfg.Mode == IntrospectJSON && slices.Contains(v.cfg.InactiveStatus, resp.StatusCode) {
 		return v.inactive(), nil
 	}
@@ -115,12 +116,9 @@ func (v *IntrospectVerifier) forward(req *http.Request, f Source, token string) 
 
 // readAnswer reads a body of at most MaxBodyBytes holding one JSON object.
 func (v *IntrospectVerifier) readAnswer(r io.Reader) (map[string]any, error) {
-	body, err := io.ReadAll(io.LimitReader(r, v.cfg.MaxBodyBytes+1))
+	body, err := httpx.ReadCapped(r, v.cfg.MaxBodyBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading introspection answer: %w", err)
-	}
-	if int64(len(body)) > v.cfg.MaxBodyBytes {
-		return nil, fmt.Errorf("reading introspection answer: larger than %d bytes", v.cfg.MaxBodyBytes)
 	}
 	var doc map[string]any
 	if err := jsonnum.Unmarshal(body, &doc); err != nil {
@@ -130,13 +128,6 @@ func (v *IntrospectVerifier) readAnswer(r io.Reader) (map[string]any, error) {
 		return nil, fmt.Errorf("decoding introspection answer: not a JSON object")
 	}
 	return doc, nil
-}
-
-// drainClose reads a little of what is left of body before closing it, so
-// a short answer does not cost the connection.
-func drainClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
-	body.Close()
 }
 
 // retryAfter reads a Retry-After header in seconds, bounded; 0 when absent

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+
+	"github.com/authgate/authgate/internal/httpx"
 )
 
 var errNoUsableKeys = errors.New("JWKS has no usable signature keys")
@@ -55,10 +57,10 @@ func (t jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
-	body, err := readCapped(resp.Body, t.maxBody)
+	body, err := httpx.ReadCapped(resp.Body, t.maxBody)
 	resp.Body.Close()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading JWKS body: %w", err)
 	}
 	filtered, err := filterJWKS(body)
 	if err != nil {
@@ -68,18 +70,6 @@ func (t jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.ContentLength = int64(len(filtered))
 	resp.Header.Del("Content-Length")
 	return resp, nil
-}
-
-// readCapped reads r, failing when it holds more than max bytes.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading JWKS body: %w", err)
-	}
-	if int64(len(body)) > max {
-		return nil, fmt.Errorf("reading JWKS body: larger than %d bytes", max)
-	}
-	return body, nil
 }
 
 // filterJWKS re-encodes a JWK Set keeping only usable signature keys, and
