@@ -12,6 +12,7 @@ import (
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/internal/redact"
+	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
@@ -107,15 +108,14 @@ type App struct {
 	warnings  *logthrottle.Limiter // bounds repeated per-request warnings
 	clientIP  *clientIPCheck       // warned about left-most client IPs
 
-	sessions    *edgeSessions            // edge sessions (session.go); nil: off
-	oidc        map[string]*oidcProvider // browser login providers by name
-	callbacks   map[string]endpoint      // oidc callbacks by path
-	loginLog    *logthrottle.Limiter     // failed logins, at a bounded rate
-	denyList    verifier.DenyList        // revoked IdP JWTs (edge sessions); nil: none
-	refresher   policy.Refresher         // claim sources; nil: nothing refreshable
-	claimWriter policy.ClaimWriter       // writes refreshed claims into sessions; nil: none
-	cleanups    []func() error           // run by Cleanup in reverse order
-	positions   map[string]string        // Caddyfile file:line by "kind name"; adapt time only
+	sessions    *edgeSessions       // edge sessions (session.go); nil: off
+	oidc        *oidclogin.Set      // browser login providers; nil: none
+	callbacks   map[string]endpoint // oidc callbacks by path
+	denyList    verifier.DenyList   // revoked IdP JWTs (edge sessions); nil: none
+	refresher   policy.Refresher    // claim sources; nil: nothing refreshable
+	claimWriter policy.ClaimWriter  // writes refreshed claims into sessions; nil: none
+	cleanups    []func() error      // run by Cleanup in reverse order
+	positions   map[string]string   // Caddyfile file:line by "kind name"; adapt time only
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/firewall"
+	"github.com/authgate/authgate/internal/redirect"
+	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
@@ -96,8 +98,8 @@ type Handler struct {
 	policy    *policy.Policy
 	headers   forward.HeaderPolicy
 	onFailure map[string]string
-	login     *oidcProvider // from LoginOIDC; nil: none
-	assertAud string        // AssertionAudience, expanded
+	login     *oidclogin.Provider // from LoginOIDC; nil: none
+	assertAud string              // AssertionAudience, expanded
 	logger    *zap.Logger
 }
 
@@ -129,7 +131,7 @@ func (h *Handler) provisionWithApp() error {
 	// route read and accept: refusing it would send every browser round
 	// the provider forever.
 	if h.LoginOIDC != "" {
-		if h.login = h.app.oidc[h.LoginOIDC]; h.login == nil {
+		if h.login = h.app.oidc.Get(h.LoginOIDC); h.login == nil {
 			return fmt.Errorf("login oidc %s: no such oidc block in the global authgate options", h.LoginOIDC)
 		}
 	}
@@ -245,7 +247,7 @@ func (h *Handler) provisionOnFailure() error {
 		if _, dup := h.onFailure[of.ID]; dup {
 			return fmt.Errorf("on_failure %s given twice", of.ID)
 		}
-		if !safeRedirect(of.Redirect, h.RedirectAllow) {
+		if !redirect.Safe(of.Redirect, h.RedirectAllow) {
 			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)
 		}
 		h.onFailure[of.ID] = of.Redirect
@@ -265,7 +267,7 @@ func (h *Handler) Validate() error {
 		return err
 	}
 	for _, origin := range h.RedirectAllow {
-		if err := checkOrigin(origin); err != nil {
+		if err := redirect.CheckOrigin(origin); err != nil {
 			return fmt.Errorf("redirect_allow %q: %w", origin, err)
 		}
 	}

@@ -282,42 +282,6 @@ func TestOIDCBackchannelLogoutWorksWhileTheProviderIsDown(t *testing.T) {
 	}
 }
 
-func TestOIDCProviderForPicksTheClientInTheAudience(t *testing.T) {
-	x := &oidcProvider{issuer: "https://idp.example", cfg: &OIDCConfig{Name: "x", ClientID: "app-x"}}
-	y := &oidcProvider{issuer: "https://idp.example/", cfg: &OIDCConfig{Name: "y", ClientID: "app-y"}}
-	a := &App{oidc: map[string]*oidcProvider{"x": x, "y": y}}
-	for _, tc := range []struct {
-		name   string
-		claims *jwt.RegisteredClaims
-		want   *oidcProvider
-	}{
-		{"the client in the audience is picked", &jwt.RegisteredClaims{Issuer: "https://idp.example", Audience: jwt.ClaimStrings{"app-x"}}, x},
-		{"a trailing slash on the token's issuer is tolerated", &jwt.RegisteredClaims{Issuer: "https://idp.example/", Audience: jwt.ClaimStrings{"app-x"}}, x},
-		{"a trailing slash on the configured issuer is tolerated", &jwt.RegisteredClaims{Issuer: "https://idp.example", Audience: jwt.ClaimStrings{"app-y"}}, y},
-		{"one of several audiences is enough", &jwt.RegisteredClaims{Issuer: "https://idp.example", Audience: jwt.ClaimStrings{"other", "app-y"}}, y},
-		{"an unknown audience picks none", &jwt.RegisteredClaims{Issuer: "https://idp.example", Audience: jwt.ClaimStrings{"app-z"}}, nil},
-		{"another issuer picks none", &jwt.RegisteredClaims{Issuer: "https://other.example", Audience: jwt.ClaimStrings{"app-x"}}, nil},
-		{"no issuer picks none", &jwt.RegisteredClaims{Audience: jwt.ClaimStrings{"app-x"}}, nil},
-		{"no claims pick none", nil, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for range 20 { // map order varies: a pick by luck shows up
-				if got := a.providerFor(tc.claims); got != tc.want {
-					t.Fatalf("picked %s, want %s", providerName(got), providerName(tc.want))
-				}
-			}
-		})
-	}
-}
-
-// providerName names p for messages.
-func providerName(p *oidcProvider) string {
-	if p == nil {
-		return "none"
-	}
-	return p.cfg.Name
-}
-
 // dropCookie deletes a cookie from the browser, as a browser does with a
 // cookie it will not keep.
 func (b *browser) dropCookie(base, name string) {

@@ -1,24 +1,26 @@
 package caddymodule
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/certmagic"
 
-	"github.com/authgate/authgate/internal/logthrottle"
+	"github.com/authgate/authgate/oidclogin"
 )
 
 // OIDC defaults.
 const (
 	defaultLoginTimeout = 10 * time.Minute
 	defaultOIDCTimeout  = 10 * time.Second
-	// discoveryRetry is the least time between two discovery attempts
-	// while the provider is unreachable: logins fail fast meanwhile.
-	discoveryRetry = 2 * time.Second
 )
 
 // defaultScopes are requested when an oidc block names none.
@@ -90,15 +92,6 @@ type OIDCConfig struct {
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 }
 
-// oidcProtocolClaims describe the login, not the user: they are never
-// copied into a session (sid is kept apart, for back-channel logout).
-// _claim_names and _claim_sources (distributed claims) may hold access
-// tokens of other services.
-var oidcProtocolClaims = map[string]bool{
-	"nonce": true, "at_hash": true, "c_hash": true, "azp": true, "sid": true, "s_hash": true,
-	"_claim_names": true, "_claim_sources": true,
-}
-
 // setDefaults fills in defaults and checks the block.
 func (oc *OIDCConfig) setDefaults() error {
 	if oc.Name == "" || oc.Issuer == "" || oc.ClientID == "" {
@@ -125,7 +118,7 @@ func (oc *OIDCConfig) setDefaults() error {
 	return oc.setLimitDefaults()
 }
 
-// provisionOIDC builds the oidc providers and registers their callback
+// provisionOIDC builds the oidc providers and registers their callbacks
 // and the back-channel logout and login endpoints. Discovery runs in the
 // background; a provider that cannot be reached yet makes logins answer
 // 503 until it can.
@@ -133,13 +126,20 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	if len(a.OIDC) == 0 {
 		return nil
 	}
-	codec, err := loadLoginCodec(ctx, ctx.Storage())
+	codec, err := openLoginCodec(ctx, ctx.Storage())
 	if err != nil {
 		return err
 	}
-	a.oidc = map[string]*oidcProvider{}
+	a.oidc = oidclogin.NewSet(oidclogin.Options{
+		EndpointPrefix:  a.EndpointPrefix,
+		InsecureCookies: !a.sessions.secure,
+		MaxTokenBytes:   a.MaxTokenSize,
+		MaxClaims:       a.MaxClaims,
+		MaxClaimDepth:   a.MaxClaimDepth,
+		ExchangeMaxAge:  a.sessions.maxAge,
+	}, a.loginDeps(ctx, codec))
+	a.cleanups = append(a.cleanups, a.oidc.Close)
 	a.callbacks = map[string]endpoint{}
-	a.loginLog = logthrottle.New(10*time.Second, 5, nil)
 	repl := caddy.NewReplacer()
 	clients := map[string]bool{} // issuer and client_id
 	for _, oc := range a.OIDC {
@@ -152,38 +152,58 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 			return fmt.Errorf("oidc %s: another oidc block has the same issuer and client_id", oc.Name)
 		}
 		clients[oc.Issuer+"\x00"+oc.ClientID] = true
-		if _, dup := a.oidc[oc.Name]; dup {
+		if a.oidc.Get(oc.Name) != nil {
 			return fmt.Errorf("oidc %s defined twice", oc.Name)
 		}
 		// `verifiers` lists name oidc blocks and verifiers alike.
 		if _, clash := a.verifiers[oc.Name]; clash {
 			return fmt.Errorf("oidc %s: the name is taken by another verifier (jwt, introspect, dev or session)", oc.Name)
 		}
-		callbacks, err := parseCallbackURLs(oc, repl)
+		cfg, err := oc.loginConfig(repl)
 		if err != nil {
 			return err
 		}
-		p := &oidcProvider{
-			cfg: oc, app: a, ctx: ctx, codec: codec, cookies: newLoginCookies(a.sessions.secure),
-			issuer:       repl.ReplaceKnown(oc.Issuer, ""), // as the provider spells it: go-oidc compares exactly
-			clientSecret: repl.ReplaceKnown(oc.ClientSecret, ""),
-			client:       newProviderClient(time.Duration(oc.Timeout)),
-			callbackURLs: callbacks,
-			limits:       newOIDCLimits(oc),
-		}
-		if oc.ClientSecret != "" && p.clientSecret == "" {
-			return fmt.Errorf("oidc %s: client_secret is empty once expanded (missing file or variable?)", oc.Name)
-		}
-		a.oidc[oc.Name] = p
-		if err := a.registerCallbacks(p); err != nil {
+		p, err := a.oidc.Add(ctx, cfg)
+		if err != nil {
 			return err
 		}
-		a.cleanups = append(a.cleanups, p.close)
-		p.startDiscovery()
+		for _, path := range p.CallbackPaths() {
+			a.callbacks[path] = func(_ *Handler, w http.ResponseWriter, r *http.Request) error {
+				p.ServeCallback(w, r)
+				return nil
+			}
+		}
 	}
 	a.registerEndpoint("login", serveLogin)
 	a.registerEndpoint("backchannel-logout", serveBackchannelLogout)
 	return nil
+}
+
+// loginConfig expands and checks oc into a provider's configuration.
+func (oc *OIDCConfig) loginConfig(repl *caddy.Replacer) (oidclogin.Config, error) {
+	callbacks, err := parseCallbackURLs(oc, repl)
+	if err != nil {
+		return oidclogin.Config{}, err
+	}
+	cfg := oidclogin.Config{
+		Name:            oc.Name,
+		Issuer:          repl.ReplaceKnown(oc.Issuer, ""), // as the provider spells it: go-oidc compares exactly
+		ClientID:        oc.ClientID,
+		ClientSecret:    repl.ReplaceKnown(oc.ClientSecret, ""),
+		Scopes:          oc.Scopes,
+		CallbackURLs:    callbacks,
+		Claims:          oc.Claims,
+		Userinfo:        oc.Userinfo,
+		SubjectTemplate: oc.SubjectTemplate,
+		LoginTimeout:    time.Duration(oc.LoginTimeout),
+		Timeout:         time.Duration(oc.Timeout),
+		LoginLimit:      oc.LoginLimit.limit(),
+		FailureLimit:    oc.FailureLimit.limit(),
+	}
+	if oc.ClientSecret != "" && cfg.ClientSecret == "" {
+		return oidclogin.Config{}, fmt.Errorf("oidc %s: client_secret is empty once expanded (missing file or variable?)", oc.Name)
+	}
+	return cfg, nil
 }
 
 // atCallback reports whether r's original path is an oidc callback.
@@ -192,19 +212,49 @@ func (h *Handler) atCallback(r *http.Request) bool {
 	return ok
 }
 
-// subject builds the canonical subject of a provider's "sub".
-func (p *oidcProvider) subject(sub string) string {
-	return strings.ReplaceAll(p.cfg.SubjectTemplate, "{sub}", sub)
+// parseCallbackURLs checks an oidc block's callback_url entries and
+// returns them by lowercased host. Each is an absolute http(s) URL with a
+// path and without userinfo, query or fragment; a host appears once.
+func parseCallbackURLs(oc *OIDCConfig, repl *caddy.Replacer) (map[string]*url.URL, error) {
+	if len(oc.CallbackURLs) == 0 {
+		return nil, fmt.Errorf("oidc %s: callback_url is required: the absolute redirect URI registered at the provider, such as https://app.example.com/.authgate/callback (one per site host)", oc.Name)
+	}
+	out := make(map[string]*url.URL, len(oc.CallbackURLs))
+	for _, raw := range oc.CallbackURLs {
+		u, err := url.Parse(repl.ReplaceKnown(raw, ""))
+		if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || !strings.HasPrefix(u.Path, "/") {
+			return nil, fmt.Errorf("oidc %s: callback_url %q must be an absolute http(s) URL with a path and no userinfo, query or fragment", oc.Name, raw)
+		}
+		host := strings.ToLower(u.Host)
+		if _, dup := out[host]; dup {
+			return nil, fmt.Errorf("oidc %s: two callback_url entries for host %s", oc.Name, host)
+		}
+		out[host] = u
+	}
+	return out, nil
 }
 
-// sessionClaims picks the claims a login copies into the session.
-func (p *oidcProvider) sessionClaims(all map[string]any) map[string]any {
-	out := make(map[string]any, len(all))
-	for k, v := range all {
-		if oidcProtocolClaims[k] || len(p.cfg.Claims) > 0 && !slices.Contains(p.cfg.Claims, k) {
-			continue
+// loginStateKeyPath is where the login-state key lives in Caddy's storage;
+// instances sharing storage accept each other's callbacks.
+const loginStateKeyPath = "authgate/oidc-login-state.key"
+
+// openLoginCodec reads the login-state key from Caddy's storage, creating
+// it on first use.
+func openLoginCodec(ctx context.Context, st certmagic.Storage) (*oidclogin.Codec, error) {
+	key, err := loadOrCreate(ctx, st, loginStateKeyPath, func() ([]byte, []byte, error) {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		return k, []byte(base64.StdEncoding.EncodeToString(k)), nil
+	}, func(b []byte) ([]byte, error) {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("login-state key in storage is not 32 bytes of base64")
 		}
-		out[k] = v
+		return k, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading login-state key: %w", err)
 	}
-	return out
+	return oidclogin.NewCodec(key)
 }

@@ -2,20 +2,13 @@ package caddymodule
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"go.uber.org/zap"
 
-	"github.com/authgate/authgate/internal/clientlimit"
-	"github.com/authgate/authgate/internal/logthrottle"
+	"github.com/authgate/authgate/oidclogin"
 )
-
-// reasonRateLimited: a client started too many logins, or failed too
-// many callbacks, within the window.
-const reasonRateLimited = "rate_limited"
 
 // Default per-client limits of an oidc block. A login is one start and
 // one callback; a person behind a shared address makes a few a minute at
@@ -32,14 +25,6 @@ type RateLimit struct {
 	Events int `json:"events"`
 	// Window is how long the budget takes to refill. Required.
 	Window caddy.Duration `json:"window"`
-}
-
-// oidcLimits are an oidc block's per-client limiters.
-type oidcLimits struct {
-	logins   *clientlimit.Table   // login starts
-	failures *clientlimit.Table   // failed callbacks
-	log      *logthrottle.Limiter // rate-limited clients
-	networks networkLimits        // the same per IPv6 /48
 }
 
 // setLimitDefaults fills in the default limits and checks given ones.
@@ -60,31 +45,9 @@ func (oc *OIDCConfig) setLimitDefaults() error {
 	return nil
 }
 
-func newOIDCLimits(oc *OIDCConfig) oidcLimits {
-	return oidcLimits{
-		logins:   newClientTable(oc.LoginLimit.Events, time.Duration(oc.LoginLimit.Window)),
-		failures: newClientTable(oc.FailureLimit.Events, time.Duration(oc.FailureLimit.Window)),
-		log:      logthrottle.New(10*time.Second, 3, nil),
-		networks: newNetworkLimits(oc),
-	}
-}
-
-// tooMany answers a rate-limited login or callback: 429 with
-// Retry-After, before any store write or call to the provider.
-func (p *oidcProvider) tooMany(h *Handler, w http.ResponseWriter, r *http.Request, what string, wait time.Duration) error {
-	warnThrottled(p.limits.log, h.logger, "authgate oidc client rate-limited",
-		zap.String("oidc", p.cfg.Name), zap.String("limit", what), zap.String("client", clientKey(r)))
-	setRetryAfter(w, max(wait, time.Second))
-	return h.loginFailed(w, r, http.StatusTooManyRequests, reasonRateLimited, nil)
-}
-
-// failed answers a failed callback and spends one of the client's
-// failures, unless the failure is the gateway's or the provider's (5xx).
-func (p *oidcProvider) failed(h *Handler, w http.ResponseWriter, r *http.Request, err error) error {
-	if le, ok := err.(*loginError); !ok || le.status < 500 {
-		p.limits.takeFailure(r)
-	}
-	return h.loginFailedErr(w, r, err)
+// limit is l in oidclogin's terms.
+func (l *RateLimit) limit() oidclogin.Limit {
+	return oidclogin.Limit{Events: l.Events, Window: time.Duration(l.Window)}
 }
 
 // parseRateLimit parses `<events> <window>` (e.g. `30 1m`).

@@ -3,20 +3,11 @@ package caddymodule
 import (
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/internal/clientlimit"
-	"github.com/authgate/authgate/internal/logthrottle"
 )
-
-// newClientTable returns a per-client budget of events per window, any of
-// them at once (clientlimit's bounded table).
-func newClientTable(events int, window time.Duration) *clientlimit.Table {
-	return clientlimit.New(float64(events)/window.Seconds(), events, 0, nil)
-}
 
 // clientKey is the client a request counts against: Caddy's client IP (the
 // peer, or what trusted_proxies allow forwarded headers to say), IPv4 by
@@ -28,17 +19,4 @@ func clientKey(r *http.Request) string {
 		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
 	}
 	return clientlimit.Key(ip)
-}
-
-// warnThrottled logs msg at warn level unless lines of this limiter are
-// over their rate; the next line written says how many were left out.
-func warnThrottled(l *logthrottle.Limiter, logger *zap.Logger, msg string, fields ...zap.Field) {
-	ok, dropped := l.Allow(msg)
-	if !ok {
-		return
-	}
-	if dropped > 0 {
-		fields = append(fields, zap.Int("suppressed", dropped))
-	}
-	logger.Warn(msg, fields...)
 }

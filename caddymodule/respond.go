@@ -111,15 +111,8 @@ func (h *Handler) sendToLogin(w http.ResponseWriter, r *http.Request, reason ver
 	if h.login == nil {
 		return h.redirect(w, r, h.loginRedirect(r), string(reason))
 	}
-	if h.atCallback(r) {
-		// A callback on a route with endpoints off: starting
-		// another login from it would loop through the provider.
-		return h.loginFailed(w, r, http.StatusNotFound, reasonInvalidState, nil)
-	}
-	if h.login.codec.recentLogins(r) >= maxLoopLogins {
-		return h.loginLoop(w, r)
-	}
-	return h.login.startLogin(h, w, r, returnURL(r))
+	h.login.Challenge(w, r, returnURL(r))
+	return nil
 }
 
 func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.Denial) error {

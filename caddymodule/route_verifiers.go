@@ -33,7 +33,7 @@ func (h *Handler) routeVerifiers() ([]string, map[string]bool, error) {
 	origins := map[string]bool{}
 	for _, n := range listed {
 		_, isVerifier := h.app.verifiers[n]
-		_, isLogin := h.app.oidc[n]
+		isLogin := h.app.oidc.Get(n) != nil
 		switch {
 		case isVerifier && !slices.Contains(names, n):
 			names = append(names, n)

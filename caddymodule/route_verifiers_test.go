@@ -1,17 +1,38 @@
 package caddymodule
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/authgate/authgate/oidclogin"
 )
+
+// testLoginSet returns a set of oidc providers with the given names, whose
+// discovery fails at once (they have no issuer).
+func testLoginSet(t *testing.T, names ...string) *oidclogin.Set {
+	t.Helper()
+	set := oidclogin.NewSet(oidclogin.Options{}, oidclogin.Deps{Log: newKVLogger(zap.NewNop())})
+	t.Cleanup(func() { _ = set.Close() })
+	limit := oidclogin.Limit{Events: 1, Window: time.Minute}
+	for _, n := range names {
+		if _, err := set.Add(context.Background(), oidclogin.Config{Name: n, LoginLimit: limit, FailureLimit: limit}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return set
+}
 
 func TestRouteVerifiersNameSessionOrigins(t *testing.T) {
 	app := &App{
 		verifiers: map[string]*verifierEntry{"idpA": {}, "idpB": {}, "session": {}},
 		order:     []string{"idpA", "idpB", "session"},
-		oidc:      map[string]*oidcProvider{"corp": {}},
+		oidc:      testLoginSet(t, "corp"),
 	}
 	for _, tc := range []struct {
 		name        string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/firewall"
+	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
@@ -78,8 +79,8 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	} else {
 		credential.KeepOnlyAccepted(r, h.routes, credential.Accepted(r, h.routes))
 	}
-	if len(h.app.oidc) > 0 {
-		stripLoginCookies(r)
+	if h.app.oidc.Len() > 0 {
+		oidclogin.StripCookies(r)
 	}
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/internal/redirect"
+	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
@@ -65,17 +67,17 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 	}
 	es.clearCookie(w)
 	h.clearCredentialCookies(w, r)
-	if len(h.app.oidc) > 0 {
-		forgetLogins(w)
+	if h.app.oidc.Len() > 0 {
+		oidclogin.ForgetLogins(w)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	target := r.URL.Query().Get("redirect_uri")
-	if target != "" && !safeRedirect(target, []string{requestOrigin(r)}) {
+	if target != "" && !redirect.Safe(target, []string{requestOrigin(r)}) {
 		target = ""
 	}
 	if ended != nil && ended.Provider != "" && navigable(r) {
-		if done, err := h.providerLogout(w, r, ended, target); done {
-			return err
+		if h.app.oidc.ProviderLogout(w, r, ended, target) {
+			return nil
 		}
 	}
 	if target != "" {

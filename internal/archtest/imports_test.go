@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 // package of the module except other leaves.
 var leaves = []string{
 	"internal/clientlimit", "internal/firewall", "internal/headername", "internal/httpx", "internal/jsonnum",
-	"internal/logthrottle", "internal/redact", "internal/safecache",
+	"internal/logthrottle", "internal/redact", "internal/redirect", "internal/safecache",
 }
 
 // testOnly are packages that exist for tests; non-test code other than

@@ -1,19 +1,14 @@
-package caddymodule
+package oidclogin
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/coreos/go-oidc/v3/oidc"
-	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 
 	"github.com/authgate/authgate/internal/redact"
@@ -23,33 +18,17 @@ import (
 // not be had (yet): logins answer 503 provider_unavailable.
 var errProviderUnavailable = errors.New("identity provider unavailable")
 
-// discoveryWait is the longest a request waits for a discovery in flight
-// before it answers 503.
-const discoveryWait = time.Second
+const (
+	// discoveryWait is the longest a request waits for a discovery in
+	// flight before it answers 503.
+	discoveryWait = time.Second
+	// discoveryRetry is the least time between two discovery attempts
+	// while the provider is unreachable: logins fail fast meanwhile.
+	discoveryRetry = 2 * time.Second
+)
 
-// oidcProvider is one provisioned oidc block.
-type oidcProvider struct {
-	cfg          *OIDCConfig
-	app          *App
-	ctx          caddy.Context // the config's context: discovery stops with it
-	codec        *loginCodec
-	cookies      loginCookies
-	issuer       string
-	clientSecret string
-	client       *http.Client
-	callbackURLs map[string]*url.URL // callback_url entries by lowercased host
-	limits       oidcLimits
-
-	disc     atomic.Pointer[oidcDiscovery] // nil until discovery succeeds
-	mu       sync.Mutex                    // guards the fields below
-	inflight chan struct{}                 // closed when the running discovery ends
-	lastFail time.Time
-	poolKey  string // keyPool entry to release, once discovered
-	closed   bool
-}
-
-// oidcDiscovery is what the provider's discovery document told us.
-type oidcDiscovery struct {
+// discovery is what the provider's discovery document told us.
+type discovery struct {
 	provider   *oidc.Provider
 	endpoint   oauth2.Endpoint
 	idTokens   *oidc.IDTokenVerifier // ID tokens and logout tokens
@@ -60,7 +39,7 @@ type oidcDiscovery struct {
 // background, one at a time, and at most once per discoveryRetry after a
 // failure; a request waits for one in flight at most discoveryWait, so a
 // provider that hangs costs each login a second, never a queue.
-func (p *oidcProvider) discovered(ctx context.Context) (*oidcDiscovery, error) {
+func (p *Provider) discovered(ctx context.Context) (*discovery, error) {
 	if d := p.disc.Load(); d != nil {
 		return d, nil
 	}
@@ -83,7 +62,7 @@ func (p *oidcProvider) discovered(ctx context.Context) (*oidcDiscovery, error) {
 
 // startDiscovery starts a discovery unless one runs or the last failed
 // less than discoveryRetry ago (nil then), and returns its done channel.
-func (p *oidcProvider) startDiscovery() <-chan struct{} {
+func (p *Provider) startDiscovery() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.inflight != nil {
@@ -98,45 +77,46 @@ func (p *oidcProvider) startDiscovery() <-chan struct{} {
 	return done
 }
 
-func (p *oidcProvider) runDiscovery(done chan struct{}) {
-	var d *oidcDiscovery
-	var poolKey string
+func (p *Provider) runDiscovery(done chan struct{}) {
+	var d *discovery
+	var release func() error
 	err := errors.New("discovery panicked")
 	defer close(done)
-	defer p.finishDiscovery(&d, &poolKey, &err)
-	d, poolKey, err = p.fetchDiscovery()
+	defer p.finishDiscovery(&d, &release, &err)
+	d, release, err = p.fetchDiscovery()
 }
 
 // finishDiscovery records a discovery's outcome, a panic included, so the
 // next one can start.
-func (p *oidcProvider) finishDiscovery(d **oidcDiscovery, poolKey *string, errp *error) {
+func (p *Provider) finishDiscovery(d **discovery, release *func() error, errp *error) {
+	log := p.set.deps.Log
 	if v := recover(); v != nil {
-		p.app.logger.Error("panic in oidc discovery", zap.String("panic", redact.Text(fmt.Sprint(v))))
+		log.Error("panic in oidc discovery", "panic", redact.Text(fmt.Sprint(v)))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight = nil
 	if err := *errp; err != nil {
 		p.lastFail = time.Now()
-		p.app.logger.Warn("oidc discovery failed", zap.String("oidc", p.cfg.Name), zap.String("issuer", redact.URL(p.issuer)), zap.Error(redact.Error(err)))
+		log.Warn("oidc discovery failed", "oidc", p.cfg.Name, "issuer", redact.URL(p.cfg.Issuer), "error", redact.Error(err))
 		return
 	}
 	if p.closed {
-		_, _ = keyPool.Delete(*poolKey)
+		_ = (*release)()
 		return
 	}
-	p.poolKey = *poolKey
+	p.release = *release
 	p.disc.Store(*d)
 }
 
 // fetchDiscovery reads the discovery document and sets up the provider's
-// keys (shared through keyPool) and clients.
-func (p *oidcProvider) fetchDiscovery() (*oidcDiscovery, string, error) {
+// keys (from the KeyLoader) and clients.
+func (p *Provider) fetchDiscovery() (*discovery, func() error, error) {
 	ctx, cancel := p.context(p.ctx)
 	defer cancel()
-	prov, err := oidc.NewProvider(ctx, p.issuer)
+	prov, err := oidc.NewProvider(ctx, p.cfg.Issuer)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	var extra struct {
 		JWKS        string   `json:"jwks_uri"`
@@ -145,38 +125,38 @@ func (p *oidcProvider) fetchDiscovery() (*oidcDiscovery, string, error) {
 		Algs        []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := prov.Claims(&extra); err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if extra.JWKS == "" {
-		return nil, "", fmt.Errorf("discovery document has no jwks_uri")
+		return nil, nil, fmt.Errorf("discovery document has no jwks_uri")
 	}
 	if u, err := url.Parse(extra.EndSession); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 		extra.EndSession = "" // only ever an http(s) URL becomes a form action
 	}
-	keys, poolKey, err := loadRemoteKeys(p.ctx, p.app.logger, &JWTConfig{}, extra.JWKS)
+	keys, release, err := p.set.deps.Keys(p.ctx, extra.JWKS)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	algs := signingAlgs(extra.Algs)
 	endpoint := prov.Endpoint()
 	endpoint.AuthStyle = p.authStyle(extra.AuthMethods)
-	return &oidcDiscovery{
+	return &discovery{
 		provider:   prov,
 		endpoint:   endpoint,
-		idTokens:   oidc.NewVerifier(p.issuer, newOIDCKeySet(keys, algs), &oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algs}),
+		idTokens:   oidc.NewVerifier(p.cfg.Issuer, newKeySet(keys, algs), &oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algs}),
 		endSession: extra.EndSession,
-	}, poolKey, nil
+	}, release, nil
 }
 
 // close releases the provider's keys; a discovery still running releases
 // them itself when it ends.
-func (p *oidcProvider) close() error {
+func (p *Provider) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	if p.poolKey != "" {
-		_, err := keyPool.Delete(p.poolKey)
-		p.poolKey = ""
+	if p.release != nil {
+		err := p.release()
+		p.release = nil
 		return err
 	}
 	return nil
@@ -186,18 +166,18 @@ func (p *oidcProvider) close() error {
 // HTTP Basic unless the provider only takes the secret in the form (or
 // there is no secret). A fixed style matters: x/oauth2's auto-detection
 // retries a refused exchange the other way, a second try at a code.
-func (p *oidcProvider) authStyle(methods []string) oauth2.AuthStyle {
-	if p.clientSecret == "" || !slices.Contains(methods, "client_secret_basic") && slices.Contains(methods, "client_secret_post") {
+func (p *Provider) authStyle(methods []string) oauth2.AuthStyle {
+	if p.cfg.ClientSecret == "" || !slices.Contains(methods, "client_secret_basic") && slices.Contains(methods, "client_secret_post") {
 		return oauth2.AuthStyleInParams
 	}
 	return oauth2.AuthStyleInHeader
 }
 
 // oauth returns the OAuth 2.0 client configuration for one callback URL.
-func (p *oidcProvider) oauth(d *oidcDiscovery, callback string) *oauth2.Config {
+func (p *Provider) oauth(d *discovery, callback string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.cfg.ClientID,
-		ClientSecret: p.clientSecret,
+		ClientSecret: p.cfg.ClientSecret,
 		Endpoint:     d.endpoint,
 		RedirectURL:  callback,
 		Scopes:       p.cfg.Scopes,
@@ -206,7 +186,7 @@ func (p *oidcProvider) oauth(d *oidcDiscovery, callback string) *oauth2.Config {
 
 // context bounds a call to the provider and makes go-oidc and x/oauth2
 // use the provider's HTTP client.
-func (p *oidcProvider) context(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.cfg.Timeout))
+func (p *Provider) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	return oidc.ClientContext(ctx, p.client), cancel
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package oidclogin
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // under the provider's kid, a stripped signature.
 func TestOIDCKeySetRefusesWhatTheAllowListForbids(t *testing.T) {
 	key := verifiertest.NewRSAKey("k1")
-	ks := newOIDCKeySet(verifier.NewStaticKeySource([]crypto.PublicKey{key.Public()}), signingAlgs([]string{"RS256", "HS256", "none"}))
+	ks := newKeySet(verifier.NewStaticKeySource([]crypto.PublicKey{key.Public()}), signingAlgs([]string{"RS256", "HS256", "none"}))
 	claims := map[string]any{"iss": "https://idp", "sub": "alice"}
 	good := key.Mint(claims)
 	payload, err := ks.VerifySignature(context.Background(), good)
@@ -60,11 +60,11 @@ func TestOIDCKeySetTellsKeysDownFromBadTokens(t *testing.T) {
 	key := verifiertest.NewRSAKey("k1")
 	tok := key.Mint(map[string]any{"sub": "alice"})
 	ctx, down := withKeysDown(context.Background())
-	if _, err := newOIDCKeySet(downKeys{}, []string{"RS256"}).VerifySignature(ctx, tok); err == nil || !*down {
+	if _, err := newKeySet(downKeys{}, []string{"RS256"}).VerifySignature(ctx, tok); err == nil || !*down {
 		t.Fatalf("keys down: err %v, flagged %v", err, *down)
 	}
 	ctx, down = withKeysDown(context.Background())
-	ks := newOIDCKeySet(verifier.NewStaticKeySource([]crypto.PublicKey{verifiertest.NewRSAKey("k1").Public()}), []string{"RS256"})
+	ks := newKeySet(verifier.NewStaticKeySource([]crypto.PublicKey{verifiertest.NewRSAKey("k1").Public()}), []string{"RS256"})
 	if _, err := ks.VerifySignature(ctx, tok); err == nil || *down {
 		t.Fatalf("bad signature: err %v, flagged %v", err, *down)
 	}
@@ -76,7 +76,7 @@ func TestProviderClientDropsErrorBodiesCapsOthersAndDoesNotFollowRedirects(t *te
 		case "/error":
 			http.Error(w, "PROVIDER-SECRET-DETAIL", http.StatusBadRequest)
 		case "/big":
-			_, _ = w.Write([]byte(strings.Repeat("x", maxProviderBody+10)))
+			_, _ = w.Write([]byte(strings.Repeat("x", maxProviderBytes+10)))
 		default:
 			http.Redirect(w, r, "http://127.0.0.1:1/elsewhere", http.StatusTemporaryRedirect)
 		}
@@ -95,8 +95,8 @@ func TestProviderClientDropsErrorBodiesCapsOthersAndDoesNotFollowRedirects(t *te
 	if code, b := body("/error"); code != http.StatusBadRequest || b != "" {
 		t.Fatalf("error answer: %d %q, want the status without its body", code, b)
 	}
-	if _, b := body("/big"); len(b) != maxProviderBody {
-		t.Fatalf("read %d bytes, want the %d-byte cap", len(b), maxProviderBody)
+	if _, b := body("/big"); len(b) != maxProviderBytes {
+		t.Fatalf("read %d bytes, want the %d-byte cap", len(b), maxProviderBytes)
 	}
 	if code, _ := body("/redirect"); code != http.StatusTemporaryRedirect {
 		t.Fatalf("redirect: %d, want it returned, not followed", code)

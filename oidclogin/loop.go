@@ -1,4 +1,4 @@
-package caddymodule
+package oidclogin
 
 import (
 	"crypto/hmac"
@@ -25,7 +25,7 @@ import (
 // login-state key, and a value that does not verify, or was issued more
 // than loginLoopWindow ago, counts as no logins.
 const (
-	loginLoopCookie = loginCookieMark + "s"
+	loginLoopCookie = CookieMark + "s"
 	loginLoopWindow = time.Minute
 	maxLoopLogins   = 3
 	// loopResetParam on /.authgate/login drops the count before the
@@ -40,8 +40,9 @@ func deriveKey(key []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// loopMAC authenticates a count and its issue time.
-func (c *loginCodec) loopMAC(count int, issued int64) string {
+// LoopMAC authenticates a login count and its issue time (Unix seconds)
+// in the login-loop marker.
+func (c *Codec) LoopMAC(count int, issued int64) string {
 	m := hmac.New(sha256.New, c.loopKey)
 	m.Write([]byte(strconv.Itoa(count) + "." + strconv.FormatInt(issued, 10)))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -49,7 +50,7 @@ func (c *loginCodec) loopMAC(count int, issued int64) string {
 
 // recentLogins is how many logins the browser finished within the window
 // of the last one, by a marker this gateway issued.
-func (c *loginCodec) recentLogins(r *http.Request) int {
+func (c *Codec) recentLogins(r *http.Request) int {
 	ck, err := r.Cookie(loginLoopCookie)
 	if err != nil || len(ck.Value) > 128 {
 		return 0
@@ -61,7 +62,7 @@ func (c *loginCodec) recentLogins(r *http.Request) int {
 	count, err1 := strconv.Atoi(parts[0])
 	issued, err2 := strconv.ParseInt(parts[1], 10, 64)
 	if err1 != nil || err2 != nil || count < 1 ||
-		!hmac.Equal([]byte(parts[2]), []byte(c.loopMAC(count, issued))) {
+		!hmac.Equal([]byte(parts[2]), []byte(c.LoopMAC(count, issued))) {
 		return 0
 	}
 	age := c.now().Sub(time.Unix(issued, 0))
@@ -72,17 +73,17 @@ func (c *loginCodec) recentLogins(r *http.Request) int {
 }
 
 // countLogin records a finished login.
-func (c *loginCodec) countLogin(w http.ResponseWriter, r *http.Request) {
+func (c *Codec) countLogin(w http.ResponseWriter, r *http.Request) {
 	count, issued := c.recentLogins(r)+1, c.now().Unix()
 	http.SetCookie(w, &http.Cookie{
-		Name: loginLoopCookie, Value: strconv.Itoa(count) + "." + strconv.FormatInt(issued, 10) + "." + c.loopMAC(count, issued),
+		Name: loginLoopCookie, Value: strconv.Itoa(count) + "." + strconv.FormatInt(issued, 10) + "." + c.LoopMAC(count, issued),
 		Path: "/", MaxAge: int(loginLoopWindow / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 }
 
-// forgetLogins drops the count (at logout, and from the login_loop page's
-// "try again" link).
-func forgetLogins(w http.ResponseWriter) {
+// ForgetLogins drops the browser's count of recent logins (at logout, and
+// from the login_loop page's "try again" link).
+func ForgetLogins(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: loginLoopCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
@@ -90,8 +91,8 @@ func forgetLogins(w http.ResponseWriter) {
 // page whose "try again" link starts a login with the count dropped. The
 // link is this gateway's login endpoint with the page's own path as the
 // return URL, which the endpoint accepts only on this origin.
-func (h *Handler) loginLoop(w http.ResponseWriter, r *http.Request) error {
-	q := url.Values{loopResetParam: {"1"}, "provider": {h.login.cfg.Name}, "redirect_uri": {originalURL(r).RequestURI()}}
-	retry := h.app.EndpointPrefix + "login?" + q.Encode()
-	return h.loginFailedPage(w, r, http.StatusUnauthorized, reasonLoginLoop, nil, retry)
+func (p *Provider) loginLoop(w http.ResponseWriter, r *http.Request) {
+	q := url.Values{loopResetParam: {"1"}, "provider": {p.cfg.Name}, "redirect_uri": {p.set.deps.Requests.OriginalURL(r).RequestURI()}}
+	retry := p.set.opts.EndpointPrefix + "login?" + q.Encode()
+	p.set.failPage(w, r, http.StatusUnauthorized, reasonLoginLoop, nil, retry)
 }

@@ -1,7 +1,6 @@
-package caddymodule
+package oidclogin
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -16,16 +15,12 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/verifier/credential"
-	"github.com/caddyserver/certmagic"
 )
 
 const (
-	// loginStateKeyPath is where the login-state key lives in Caddy's
-	// storage; instances sharing storage accept each other's callbacks.
-	loginStateKeyPath = "authgate/oidc-login-state.key"
-	// maxLoginCookie bounds a login-state cookie value; longer ones are
-	// refused before decoding.
-	maxLoginCookie = 4096
+	// maxLoginCookieBytes bounds a login-state cookie value; longer ones
+	// are refused before decoding.
+	maxLoginCookieBytes = 4096
 	// maxLoginCookies is how many logins may be in flight in one browser
 	// (tabs); starting one more clears the others.
 	maxLoginCookies = 8
@@ -35,9 +30,9 @@ const (
 // tampered, expired, or for another login.
 var errLoginState = errors.New("login state cookie is missing, invalid or expired")
 
-// loginState is what a login in progress remembers between the redirect
+// LoginState is what a login in progress remembers between the redirect
 // to the provider and the callback. It travels in a cookie, sealed.
-type loginState struct {
+type LoginState struct {
 	Provider string    `json:"p"`
 	State    string    `json:"s"`
 	Nonce    string    `json:"n"`
@@ -47,17 +42,19 @@ type loginState struct {
 	Expires  time.Time `json:"e"`
 }
 
-// loginCodec seals login states with AES-256-GCM: authenticated
-// encryption, so a cookie can be neither read nor altered without the key.
-// The cookie's name is bound in as additional data, so a value cannot be
-// moved to another login's cookie.
-type loginCodec struct {
+// Codec seals login states with AES-256-GCM: authenticated encryption, so
+// a cookie can be neither read nor altered without the key. The cookie's
+// name is bound in as additional data, so a value cannot be moved to
+// another login's cookie. It also keys the login-loop marker. Instances
+// that share the key accept each other's callbacks.
+type Codec struct {
 	aead    cipher.AEAD
 	loopKey []byte // MAC key of the login-loop marker
 	now     func() time.Time
 }
 
-func newLoginCodec(key []byte) (*loginCodec, error) {
+// NewCodec returns the codec of a 32-byte key (AES-256).
+func NewCodec(key []byte) (*Codec, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("creating login-state cipher: %w", err)
@@ -66,31 +63,11 @@ func newLoginCodec(key []byte) (*loginCodec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating login-state cipher: %w", err)
 	}
-	return &loginCodec{aead: aead, loopKey: deriveKey(key, "authgate login-loop marker v1"), now: time.Now}, nil
+	return &Codec{aead: aead, loopKey: deriveKey(key, "authgate login-loop marker v1"), now: time.Now}, nil
 }
 
-// loadLoginCodec reads the login-state key from Caddy's storage, creating
-// it on first use.
-func loadLoginCodec(ctx context.Context, st certmagic.Storage) (*loginCodec, error) {
-	key, err := loadOrCreate(ctx, st, loginStateKeyPath, func() ([]byte, []byte, error) {
-		k := make([]byte, 32)
-		_, _ = rand.Read(k)
-		return k, []byte(base64.StdEncoding.EncodeToString(k)), nil
-	}, func(b []byte) ([]byte, error) {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(k) != 32 {
-			return nil, fmt.Errorf("login-state key in storage is not 32 bytes of base64")
-		}
-		return k, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("loading login-state key: %w", err)
-	}
-	return newLoginCodec(key)
-}
-
-// seal encodes ls as the value of the cookie called name.
-func (c *loginCodec) seal(name string, ls *loginState) (string, error) {
+// Seal encodes ls as the value of the cookie called name.
+func (c *Codec) Seal(name string, ls *LoginState) (string, error) {
 	plain, err := json.Marshal(ls)
 	if err != nil {
 		return "", err
@@ -98,16 +75,16 @@ func (c *loginCodec) seal(name string, ls *loginState) (string, error) {
 	nonce := make([]byte, c.aead.NonceSize(), c.aead.NonceSize()+len(plain)+c.aead.Overhead())
 	_, _ = rand.Read(nonce)
 	v := base64.RawURLEncoding.EncodeToString(c.aead.Seal(nonce, nonce, plain, []byte(name)))
-	if len(v) > maxLoginCookie {
+	if len(v) > maxLoginCookieBytes {
 		return "", errors.New("sealing login state: cookie would exceed its size cap")
 	}
 	return v, nil
 }
 
-// open decodes the value of the cookie called name. Anything but an
+// Open decodes the value of the cookie called name. Anything but an
 // unexpired state sealed by this key for this name is errLoginState.
-func (c *loginCodec) open(name, value string) (*loginState, error) {
-	if len(value) > maxLoginCookie {
+func (c *Codec) Open(name, value string) (*LoginState, error) {
+	if len(value) > maxLoginCookieBytes {
 		return nil, errLoginState
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
@@ -119,7 +96,7 @@ func (c *loginCodec) open(name, value string) (*loginState, error) {
 	if err != nil {
 		return nil, errLoginState
 	}
-	var ls loginState
+	var ls LoginState
 	if json.Unmarshal(plain, &ls) != nil || !c.now().Before(ls.Expires) {
 		return nil, errLoginState
 	}
@@ -143,9 +120,15 @@ type loginCookies struct {
 
 func newLoginCookies(secure bool) loginCookies {
 	if secure {
-		return loginCookies{prefix: "__Host-" + loginCookieMark + "_", secure: true}
+		return loginCookies{prefix: "__Host-" + CookieMark + "_", secure: true}
 	}
-	return loginCookies{prefix: loginCookieMark + "_"}
+	return loginCookies{prefix: CookieMark + "_"}
+}
+
+// CookieName is the name of the login-state cookie of the login with the
+// given state, Secure or not.
+func CookieName(state string, secure bool) string {
+	return newLoginCookies(secure).name(state)
 }
 
 // name is the cookie of the login with the given state.
@@ -185,17 +168,18 @@ func (lc loginCookies) clearExcess(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// loginCookieMark is in the names of the login-state cookies, Secure or
-// not, and of the login-loop marker.
-const loginCookieMark = "authgate_login"
+// CookieMark is in the names of the login-state cookies, Secure or not,
+// and of the login-loop marker: such cookies are the gateway's business
+// and never reach the app.
+const CookieMark = "authgate_login"
 
-// stripLoginCookies keeps the gateway's login-state cookies (and the
+// StripCookies keeps the gateway's login-state cookies (and the
 // login-loop marker) from the app: they are the gateway's business, and a
 // few of them could push the app past its header size limit.
-func stripLoginCookies(r *http.Request) {
+func StripCookies(r *http.Request) {
 	for _, v := range r.Header.Values("Cookie") {
-		if strings.Contains(v, loginCookieMark) {
-			credential.RemoveCookies(r, func(name string) bool { return strings.Contains(name, loginCookieMark) })
+		if strings.Contains(v, CookieMark) {
+			credential.RemoveCookies(r, func(name string) bool { return strings.Contains(name, CookieMark) })
 			return
 		}
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package oidclogin
 
 import (
 	"bytes"
@@ -15,24 +15,24 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
-// maxProviderBody caps every answer read from an identity provider
+// maxProviderBytes caps every answer read from an identity provider
 // (discovery, keys, tokens, userinfo).
-const maxProviderBody = 1 << 20
+const maxProviderBytes = 1 << 20
 
-// oidcKeySet verifies ID and logout token signatures for go-oidc with the
-// gateway's own key source (keyPool): unknown kids refresh from a small
-// token bucket (burst 3, one refill per 5 s), no request waits on that for
-// more than about a second, bodies are capped, and keys keep working while the JWKS endpoint
-// is down (SPEC section 7). go-oidc's own RemoteKeySet refetches the keys
-// for every token whose signature fails, which anyone posting to the
-// back-channel logout endpoint could trigger at will.
-type oidcKeySet struct {
+// keySet verifies ID and logout token signatures for go-oidc with the
+// gateway's own key source (from the KeyLoader): unknown kids refresh from
+// a small token bucket, no request waits on that for more than about a
+// second, bodies are capped, and keys keep working while the JWKS endpoint
+// is down. go-oidc's own RemoteKeySet refetches the keys for every token
+// whose signature fails, which anyone posting to the back-channel logout
+// endpoint could trigger at will.
+type keySet struct {
 	keys   verifier.KeySource
 	parser *jwt.Parser
 }
 
-func newOIDCKeySet(keys verifier.KeySource, algs []string) *oidcKeySet {
-	return &oidcKeySet{keys: keys, parser: jwt.NewParser(jwt.WithValidMethods(algs), jwt.WithoutClaimsValidation())}
+func newKeySet(keys verifier.KeySource, algs []string) *keySet {
+	return &keySet{keys: keys, parser: jwt.NewParser(jwt.WithValidMethods(algs), jwt.WithoutClaimsValidation())}
 }
 
 // keysDownKey carries a *bool through go-oidc that VerifySignature sets
@@ -41,7 +41,7 @@ type keysDownKey struct{}
 
 // VerifySignature implements oidc.KeySet: it checks the signature with
 // golang-jwt and returns the payload for go-oidc to check the claims of.
-func (k *oidcKeySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
 	_, err := k.parser.Parse(raw, k.keys.KeyfuncCtx(ctx))
 	if err != nil {
 		var unavailable *verifier.UnavailableError
@@ -95,7 +95,7 @@ func (t providerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	resp.Body = struct {
 		io.Reader
 		io.Closer
-	}{io.LimitReader(resp.Body, maxProviderBody), resp.Body}
+	}{io.LimitReader(resp.Body, maxProviderBytes), resp.Body}
 	return resp, nil
 }
 

@@ -1,4 +1,4 @@
-package caddymodule
+package oidclogin
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package caddymodule
+package oidclogin
 
 import (
 	"bytes"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-func testCodec(t testing.TB, keyByte byte) *loginCodec {
+func testCodec(t testing.TB, keyByte byte) *Codec {
 	t.Helper()
-	c, err := newLoginCodec(bytes.Repeat([]byte{keyByte}, 32))
+	c, err := NewCodec(bytes.Repeat([]byte{keyByte}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,13 +19,13 @@ func testCodec(t testing.TB, keyByte byte) *loginCodec {
 
 func TestLoginStateOpensOnlyWhatItSealed(t *testing.T) {
 	c := testCodec(t, 1)
-	ls := &loginState{Provider: "corp", State: "s1", Nonce: "n1", Verifier: "v1", Callback: "https://app/cb", Return: "/x", Expires: time.Now().Add(time.Minute)}
+	ls := &LoginState{Provider: "corp", State: "s1", Nonce: "n1", Verifier: "v1", Callback: "https://app/cb", Return: "/x", Expires: time.Now().Add(time.Minute)}
 	const name = "__Host-authgate_login_abc"
-	sealed, err := c.seal(name, ls)
+	sealed, err := c.Seal(name, ls)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.open(name, sealed)
+	got, err := c.Open(name, sealed)
 	if err != nil || got.State != "s1" || got.Nonce != "n1" || got.Verifier != "v1" || got.Return != "/x" || got.Provider != "corp" {
 		t.Fatalf("round trip: %+v, %v", got, err)
 	}
@@ -34,9 +34,9 @@ func TestLoginStateOpensOnlyWhatItSealed(t *testing.T) {
 	flipped[len(flipped)/2] ^= 1
 	expired := *ls
 	expired.Expires = time.Now().Add(-time.Second)
-	oldSealed, _ := c.seal(name, &expired)
+	oldSealed, _ := c.Seal(name, &expired)
 	cases := map[string]struct {
-		codec       *loginCodec
+		codec       *Codec
 		name, value string
 	}{
 		"a flipped bit":                     {c, name, base64.RawURLEncoding.EncodeToString(flipped)},
@@ -46,11 +46,11 @@ func TestLoginStateOpensOnlyWhatItSealed(t *testing.T) {
 		"not base64":                        {c, name, "%%%"},
 		"too short":                         {c, name, "AAAA"},
 		"empty":                             {c, name, ""},
-		"over the size cap":                 {c, name, strings.Repeat("A", maxLoginCookie+1)},
+		"over the size cap":                 {c, name, strings.Repeat("A", maxLoginCookieBytes+1)},
 		"plain JSON the client could forge": {c, name, base64.RawURLEncoding.EncodeToString([]byte(`{"p":"corp","s":"s1"}`))},
 	}
 	for what, tc := range cases {
-		if _, err := tc.codec.open(tc.name, tc.value); err != errLoginState {
+		if _, err := tc.codec.Open(tc.name, tc.value); err != errLoginState {
 			t.Errorf("%s: want errLoginState, got %v", what, err)
 		}
 	}
@@ -71,14 +71,14 @@ func TestLoginCookieNamesDifferPerLogin(t *testing.T) {
 // it must never panic and never accept a value it did not seal.
 func FuzzLoginState(f *testing.F) {
 	c := testCodec(f, 1)
-	good, _ := c.seal("n", &loginState{State: "s", Expires: time.Now().Add(time.Hour)})
+	good, _ := c.Seal("n", &LoginState{State: "s", Expires: time.Now().Add(time.Hour)})
 	f.Add(good)
 	f.Add("")
 	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 	f.Fuzz(func(t *testing.T, value string) {
 		// Seeds are sealed anew in each fuzzing process, so the test cannot
 		// compare with good: whatever opens must be a state sealed here.
-		ls, err := c.open("n", value)
+		ls, err := c.Open("n", value)
 		if err == nil && ls.State != "s" {
 			t.Fatalf("accepted a value it did not seal: %+v", ls)
 		}

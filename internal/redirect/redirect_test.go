@@ -1,4 +1,4 @@
-package caddymodule
+package redirect
 
 import "testing"
 
@@ -39,21 +39,21 @@ func TestSafeRedirectRefusesOtherOrigins(t *testing.T) {
 		{"/%zz", false},
 	}
 	for _, tc := range cases {
-		if got := safeRedirect(tc.target, allow); got != tc.want {
-			t.Errorf("safeRedirect(%q) = %v, want %v", tc.target, got, tc.want)
+		if got := Safe(tc.target, allow); got != tc.want {
+			t.Errorf("Safe(%q) = %v, want %v", tc.target, got, tc.want)
 		}
 	}
 }
 
 func TestCheckOriginRefusesEntriesThatCanNeverMatch(t *testing.T) {
 	for _, ok := range []string{"https://login.example.com", "http://127.0.0.1:8080", "https://a.example/"} {
-		if err := checkOrigin(ok); err != nil {
-			t.Errorf("checkOrigin(%q) = %v, want nil", ok, err)
+		if err := CheckOrigin(ok); err != nil {
+			t.Errorf("CheckOrigin(%q) = %v, want nil", ok, err)
 		}
 	}
 	for _, bad := range []string{"login.example.com", "https://a.example/path", "ftp://a.example", "https://user@a.example", "https://a.example?x=1", ""} {
-		if checkOrigin(bad) == nil {
-			t.Errorf("checkOrigin(%q) = nil, want an error", bad)
+		if CheckOrigin(bad) == nil {
+			t.Errorf("CheckOrigin(%q) = nil, want an error", bad)
 		}
 	}
 }
