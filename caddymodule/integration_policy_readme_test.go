@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,13 +13,23 @@ import (
 	"testing"
 )
 
-// The examples and tables of README.md's "Claim policies" section, run
-// through a real Caddy so the documentation cannot drift from the gateway.
+// The examples and tables of the documentation (docs/policies.md and the
+// other pages), run through a real Caddy so the documentation cannot drift
+// from the gateway.
 
-const readmePath = "../README.md"
+// docFiles are the files a marked example may live in: README.md and every
+// page under docs/.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	pages, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{"../README.md"}, pages...)
+}
 
 // readmeBlock returns the fenced code block that follows the line
-// "<!-- KIND: NAME -->" in README.md, without its fences.
+// "<!-- KIND: NAME -->" in the documentation, without its fences.
 func readmeBlock(t *testing.T, kind, name string) string {
 	t.Helper()
 	lines := readmeLinesAfter(t, kind, name)
@@ -76,20 +87,30 @@ func readmeTable(t *testing.T, kind, name string) []map[string]string {
 	return rows
 }
 
-// readmeLinesAfter returns the lines of README.md after the marker, blank
-// lines right after it skipped. The marker must occur exactly once.
+// readmeLinesAfter returns the lines of the documentation page holding the
+// marker after it, blank lines right after it skipped. The marker must occur
+// exactly once over README.md and docs/*.md.
 func readmeLinesAfter(t *testing.T, kind, name string) []string {
 	t.Helper()
-	data, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	marker := "<!-- " + kind + ": " + name + " -->\n"
-	text := string(data)
-	if n := strings.Count(text, marker); n != 1 {
-		t.Fatalf("README: %q occurs %d times, want once", strings.TrimSpace(marker), n)
+	var in []string
+	var after string
+	for _, f := range docFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := strings.Count(string(data), marker)
+		for range n {
+			in = append(in, filepath.Base(f))
+		}
+		if n == 1 {
+			_, after, _ = strings.Cut(string(data), marker)
+		}
 	}
-	_, after, _ := strings.Cut(text, marker)
+	if len(in) != 1 {
+		t.Fatalf("docs: %q occurs %d times %v, want once", strings.TrimSpace(marker), len(in), in)
+	}
 	return strings.Split(strings.TrimLeft(after, "\n"), "\n")
 }
 
