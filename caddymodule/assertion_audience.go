@@ -23,12 +23,12 @@ func (a *App) assertionHeader() string {
 // without aud, made for app A, would be accepted by app B if B trusts the
 // same gateway key. The audience is configuration, never the request's
 // Host, which the client chooses.
-func (h *Handler) provisionAssertionAudience() error {
+func (h *Handler) provisionAssertionAudience(a *App) error {
 	h.assertAud = strings.TrimSpace(caddy.NewReplacer().ReplaceKnown(h.AssertionAudience, ""))
 	if strings.ContainsFunc(h.assertAud, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return fmt.Errorf("assertion_audience %q contains control characters", h.AssertionAudience)
 	}
-	name := h.app.assertionHeader()
+	name := a.assertionHeader()
 	if name == "" || h.assertAud != "" {
 		return nil
 	}

@@ -53,9 +53,9 @@ func provisionBenchHandler(b *testing.B, cfg App) *Handler {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = app.Cleanup() })
-	h := &Handler{app: app}
+	h := &Handler{}
 	h.logger = ctx.Logger()
-	if err := h.provisionWithApp(); err != nil {
+	if err := h.provisionWithApp(app); err != nil {
 		b.Fatal(err)
 	}
 	return h

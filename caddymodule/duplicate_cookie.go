@@ -11,7 +11,8 @@ import (
 // refuseDuplicateCookie answers a request carrying the route's cookie more
 // than once: API clients get 401 malformed; a browser navigation gets the
 // cookie expired (the copy at Path=/ of this host, the one the gateway's
-// own cookies use) and the login redirect where the route has a login.
+// own cookies use) and then the route's challenger: the login where the
+// route has one, else the 401.
 func (h *Handler) refuseDuplicateCookie(w http.ResponseWriter, r *http.Request, dup *credential.DuplicateCookieError) error {
 	if !isBrowserNavigation(r) {
 		return h.unauthorized(w, r, verifier.ReasonMalformed)
@@ -21,10 +22,7 @@ func (h *Handler) refuseDuplicateCookie(w http.ResponseWriter, r *http.Request, 
 		Secure:   r.TLS != nil || strings.HasPrefix(dup.Name, "__Secure-"),
 		SameSite: http.SameSiteLaxMode,
 	})
-	if h.LoginURL == "" && h.login == nil {
-		return h.unauthorized(w, r, verifier.ReasonMalformed)
-	}
 	h.logDenied(r, http.StatusUnauthorized, string(verifier.ReasonMalformed))
 	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
-	return h.sendToLogin(w, r, verifier.ReasonMalformed)
+	return h.challenge.Challenge(w, r, verifier.ReasonMalformed)
 }

@@ -23,18 +23,19 @@ func (a *App) registerEndpoint(name string, ep endpoint) {
 // request, before rewrites, so try_files or rewrite cannot hide it or make
 // an app path look like one.
 func (h *Handler) endpointFor(r *http.Request) (endpoint, bool) {
-	if h.DisableEndpoints || len(h.app.endpoints) == 0 {
+	eps := h.deps.endpoints
+	if h.DisableEndpoints || len(eps.byName) == 0 {
 		return nil, false
 	}
 	path := originalURL(r).Path
-	if ep, ok := h.app.callbacks[path]; ok { // oidc callbacks may lie outside the prefix
+	if ep, ok := eps.callbacks[path]; ok { // oidc callbacks may lie outside the prefix
 		return ep, true
 	}
-	name, ok := strings.CutPrefix(path, h.app.EndpointPrefix)
+	name, ok := strings.CutPrefix(path, eps.prefix)
 	if !ok {
 		return nil, false
 	}
-	ep, ok := h.app.endpoints[name]
+	ep, ok := eps.byName[name]
 	return ep, ok
 }
 

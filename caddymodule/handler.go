@@ -93,7 +93,9 @@ type Handler struct {
 	// request. Placeholders such as {env.*} are expanded at load.
 	AssertionAudience string `json:"assertion_audience,omitempty"`
 
-	app       *App
+	app       *App // transitional: endpoints not yet moved out still read it
+	deps      deps // what the request path uses of the app
+	challenge challenger
 	routes    []credential.Route
 	policy    *policy.Policy
 	headers   forward.HeaderPolicy
@@ -121,32 +123,35 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading authgate app: %w", err)
 	}
-	h.app = appIface.(*App)
-	return h.provisionWithApp()
+	return h.provisionWithApp(appIface.(*App))
 }
 
-// provisionWithApp compiles the handler against its (provisioned) app.
-func (h *Handler) provisionWithApp() error {
+// provisionWithApp compiles the handler against its (provisioned) app and
+// takes from it the dependencies of the request path.
+func (h *Handler) provisionWithApp(a *App) error {
+	h.app = a
+	h.deps = a.handlerDeps()
 	// The login ends in an edge session, which routeVerifiers makes the
 	// route read and accept: refusing it would send every browser round
 	// the provider forever.
 	if h.LoginOIDC != "" {
-		if h.login = h.app.oidc.Get(h.LoginOIDC); h.login == nil {
+		if h.login = a.oidc.Get(h.LoginOIDC); h.login == nil {
 			return fmt.Errorf("login oidc %s: no such oidc block in the global authgate options", h.LoginOIDC)
 		}
 	}
-	if err := h.provisionRoutes(); err != nil {
+	h.challenge = h.newChallenger()
+	if err := h.provisionRoutes(a); err != nil {
 		return err
 	}
-	route, err := compileSpecs(h.Require, h.app.policyOpt)
+	route, err := compileSpecs(h.Require, a.policyOpt)
 	if err != nil {
 		return fmt.Errorf("compiling route validators: %w", err)
 	}
-	if h.policy, err = policy.Merge(h.app.global, route, h.SkipGlobal); err != nil {
+	if h.policy, err = policy.Merge(a.global, route, h.SkipGlobal); err != nil {
 		return err
 	}
-	h.headers = forward.NewHeaderPolicy(h.app.headers, h.credentialHeaders())
-	if err := h.provisionAssertionAudience(); err != nil {
+	h.headers = forward.NewHeaderPolicy(a.headers, h.credentialHeaders())
+	if err := h.provisionAssertionAudience(a); err != nil {
 		return err
 	}
 	return h.provisionOnFailure()
@@ -154,8 +159,8 @@ func (h *Handler) provisionWithApp() error {
 
 // provisionRoutes builds one cached verifier per distinct credential source:
 // a source is served by the route's verifiers that read from it.
-func (h *Handler) provisionRoutes() error {
-	names, origins, err := h.routeVerifiers()
+func (h *Handler) provisionRoutes(a *App) error {
+	names, origins, err := h.routeVerifiers(a)
 	if err != nil {
 		return err
 	}
@@ -165,7 +170,7 @@ func (h *Handler) provisionRoutes() error {
 	bySource := map[verifier.Source][]string{}
 	var order []verifier.Source
 	for _, name := range names {
-		entry, ok := h.app.verifiers[name]
+		entry, ok := a.verifiers[name]
 		if !ok {
 			return fmt.Errorf("unknown verifier %q", name)
 		}
@@ -177,7 +182,7 @@ func (h *Handler) provisionRoutes() error {
 		}
 	}
 	for _, s := range order {
-		v, err := h.sourceVerifier(s, bySource[s], origins)
+		v, err := a.sourceVerifier(s, bySource[s], origins)
 		if err != nil {
 			return err
 		}
@@ -189,13 +194,13 @@ func (h *Handler) provisionRoutes() error {
 // sourceVerifier builds the verifier for one credential source: the JWT
 // verifiers reading it, routed by issuer behind the identity cache, then
 // the other verifiers in declaration order.
-func (h *Handler) sourceVerifier(s verifier.Source, names []string, origins map[string]bool) (verifier.Verifier, error) {
+func (a *App) sourceVerifier(s verifier.Source, names []string, origins map[string]bool) (verifier.Verifier, error) {
 	var jwts []*verifier.JWTVerifier
 	var jwtNames []string
 	var chain verifier.Chain
 	var ttl time.Duration
 	for _, n := range names {
-		e := h.app.verifiers[n]
+		e := a.verifiers[n]
 		if e.jwt == nil {
 			chain = append(chain, sessionVerifier(e.other, origins))
 			continue
@@ -208,17 +213,17 @@ func (h *Handler) sourceVerifier(s verifier.Source, names []string, origins map[
 	if len(jwts) == 0 {
 		return chain, nil
 	}
-	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: h.app.MaxTokenSize})
+	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenSize})
 	if err != nil {
 		return nil, fmt.Errorf("credential source %s: %w", s, err)
 	}
 	slices.Sort(jwtNames)
 	cached := &verifier.Cached{
 		Next:   router,
-		Cache:  h.app.cache,
+		Cache:  a.cache,
 		Group:  s.String() + "|" + strings.Join(jwtNames, ","),
 		MaxTTL: ttl,
-		Deny:   h.app.denyList,
+		Deny:   a.denyList,
 	}
 	if len(chain) == 0 {
 		return cached, nil

@@ -206,12 +206,6 @@ func (oc *OIDCConfig) loginConfig(repl *caddy.Replacer) (oidclogin.Config, error
 	return cfg, nil
 }
 
-// atCallback reports whether r's original path is an oidc callback.
-func (h *Handler) atCallback(r *http.Request) bool {
-	_, ok := h.app.callbacks[originalURL(r).Path]
-	return ok
-}
-
 // parseCallbackURLs checks an oidc block's callback_url entries and
 // returns them by lowercased host. Each is an absolute http(s) URL with a
 // path and without userinfo, query or fragment; a host appears once.

@@ -17,14 +17,14 @@ import (
 // serveLogin serves GET /.authgate/login: a login started by a link in the
 // app, at the route's own provider when it has one.
 func serveLogin(h *Handler, w http.ResponseWriter, r *http.Request) error {
-	h.app.oidc.ServeLogin(w, r, h.login)
+	h.deps.logins.ServeLogin(w, r, h.login)
 	return nil
 }
 
 // serveBackchannelLogout serves POST /.authgate/backchannel-logout; the
 // provider's keys or the store being down is answered here (503).
 func serveBackchannelLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
-	if err := h.app.oidc.ServeBackchannelLogout(w, r); err != nil {
+	if err := h.deps.logins.ServeBackchannelLogout(w, r); err != nil {
 		return h.respond(w, r, err)
 	}
 	return nil

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -87,15 +85,23 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 	return caddyhttp.Error(http.StatusInternalServerError, err)
 }
 
+// unauthorized answers a missing or refused credential: a browser
+// navigation that a login can fix goes to the route's challenger, anything
+// else gets the 401.
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
 	h.logDenied(r, http.StatusUnauthorized, string(reason))
 	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
-	if es := h.app.sessions; es != nil && (reason == verifier.ReasonSessionRevoked || reason == verifier.ReasonSessionExpired) {
+	if es := h.deps.sessions; es != nil && (reason == verifier.ReasonSessionRevoked || reason == verifier.ReasonSessionExpired) {
 		es.clearCookie(w) // a dead session cookie is only ever refused again
 	}
-	if (h.LoginURL != "" || h.login != nil) && loginReasons[reason] && isBrowserNavigation(r) {
-		return h.sendToLogin(w, r, reason)
+	if loginReasons[reason] && isBrowserNavigation(r) {
+		return h.challenge.Challenge(w, r, reason)
 	}
+	return writeUnauthorized(w, r, reason)
+}
+
+// writeUnauthorized writes the 401 with its Bearer challenge and reason body.
+func writeUnauthorized(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
 	challenge := `Bearer realm="authgate"`
 	if reason != verifier.ReasonMissingCredential {
 		challenge += `, error="invalid_token", error_description="` + descriptions[reason] + `"`
@@ -105,21 +111,11 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 		`{"error":"unauthorized","reason":"`+string(reason)+`"}`)
 }
 
-// sendToLogin redirects a browser navigation to the route's login: the
-// login_url, or a login at its OpenID provider.
-func (h *Handler) sendToLogin(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
-	if h.login == nil {
-		return h.redirect(w, r, h.loginRedirect(r), string(reason))
-	}
-	h.login.Challenge(w, r, returnURL(r))
-	return nil
-}
-
 func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.Denial) error {
 	h.logDenied(r, http.StatusForbidden, "policy_denied")
 	for _, f := range d.Failures {
 		if target, ok := h.onFailure[f.ID]; ok {
-			return h.redirect(w, r, target, "policy_denied")
+			return sendRedirect(w, r, target, "policy_denied")
 		}
 	}
 	body, err := json.Marshal(d)
@@ -131,7 +127,7 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.De
 
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason verifier.Reason, after time.Duration, cause error) error {
 	if ce := h.logger.Check(zapcore.WarnLevel, "authgate dependency unavailable"); ce != nil {
-		if ok, dropped := h.app.warnings.Allow("unavailable " + string(reason)); ok {
+		if ok, dropped := h.deps.warnings.Allow("unavailable " + string(reason)); ok {
 			ce.Write(zap.String("reason", string(reason)), zap.Error(redact.Error(cause)), zap.Int("suppressed", dropped))
 		}
 	}
@@ -162,7 +158,13 @@ func (h *Handler) refusePath(w http.ResponseWriter, r *http.Request, rule string
 	return writeJSON(w, r, http.StatusBadRequest, reason, `{"error":"bad_request","reason":"`+reason+`"}`)
 }
 
+// redirect answers 302 to target; reason goes to the error placeholders.
 func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, target, reason string) error {
+	return sendRedirect(w, r, target, reason)
+}
+
+// sendRedirect answers 302 to target; reason goes to the error placeholders.
+func sendRedirect(w http.ResponseWriter, r *http.Request, target, reason string) error {
 	setErrorPlaceholders(r, http.StatusFound, reason)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", target)
@@ -194,35 +196,4 @@ func (h *Handler) logDenied(r *http.Request, status int, reason string) {
 	if ce := h.logger.Check(zapcore.DebugLevel, "authgate denied request"); ce != nil {
 		ce.Write(zap.Int("status", status), zap.String("reason", reason), zap.String("path", r.URL.Path))
 	}
-}
-
-// isBrowserNavigation reports whether r is a top-level page load that can
-// follow a redirect to a login page. XHR and fetch requests get the 401.
-func isBrowserNavigation(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	if r.Header.Get("X-Requested-With") != "" {
-		return false
-	}
-	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" && mode != "navigate" {
-		return false
-	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
-}
-
-// loginRedirect builds the login URL carrying the absolute original URL.
-func (h *Handler) loginRedirect(r *http.Request) string {
-	back := returnURL(r)
-	sep := "?"
-	if strings.Contains(h.LoginURL, "?") {
-		sep = "&"
-	}
-	return h.LoginURL + sep + url.QueryEscape(h.LoginParam) + "=" + url.QueryEscape(back)
-}
-
-// returnURL is the absolute original URL of r, where a login returns to.
-// The host and TLS state come from r (see originalURL).
-func returnURL(r *http.Request) string {
-	return requestOrigin(r) + originalURL(r).RequestURI()
 }

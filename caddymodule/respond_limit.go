@@ -17,7 +17,7 @@ import (
 // client is rate-limited like every repeated warning.
 func (h *Handler) tooManyRequests(w http.ResponseWriter, r *http.Request, after time.Duration) error {
 	if ce := h.logger.Check(zapcore.WarnLevel, "authgate client over its budget of remote checks"); ce != nil {
-		if ok, dropped := h.app.warnings.Allow(string(verifier.ReasonRateLimited)); ok {
+		if ok, dropped := h.deps.warnings.Allow(string(verifier.ReasonRateLimited)); ok {
 			ce.Write(zap.String("reason", string(verifier.ReasonRateLimited)),
 				zap.String("client", verifier.ClientOf(clientContext(r))), zap.Int("suppressed", dropped))
 		}

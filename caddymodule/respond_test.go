@@ -14,7 +14,8 @@ import (
 )
 
 func TestRespondMapsErrorClassesToStatuses(t *testing.T) {
-	h := &Handler{LoginURL: "https://login.example.com/", LoginParam: "redirect_uri", logger: zap.NewNop(), app: &App{}}
+	h := &Handler{LoginURL: "https://login.example.com/", LoginParam: "redirect_uri", logger: zap.NewNop()}
+	h.challenge = h.newChallenger()
 	nav := map[string]string{"Accept": "text/html", "Sec-Fetch-Mode": "navigate"}
 	cases := []struct {
 		name       string
@@ -63,7 +64,7 @@ func TestRespondMapsErrorClassesToStatuses(t *testing.T) {
 }
 
 func TestUnknownErrorsAreInternalNot401(t *testing.T) {
-	h := &Handler{logger: zap.NewNop(), app: &App{}}
+	h := &Handler{logger: zap.NewNop()}
 	w := httptest.NewRecorder()
 	err := h.respond(w, httptest.NewRequest("GET", "/", nil), errors.New("bug"))
 	if err == nil {

@@ -20,9 +20,9 @@ import (
 // so a route never refuses the sessions its own login creates; `verifiers
 // session` alone accepts every session. Without `verifiers` the route
 // accepts every verifier and every session.
-func (h *Handler) routeVerifiers() ([]string, map[string]bool, error) {
+func (h *Handler) routeVerifiers(a *App) ([]string, map[string]bool, error) {
 	if len(h.Verifiers) == 0 {
-		return h.app.verifierNames(), nil, nil
+		return a.verifierNames(), nil, nil
 	}
 	everySession := !slices.ContainsFunc(h.Verifiers, func(n string) bool { return n != session.VerifierName })
 	listed := h.Verifiers
@@ -32,8 +32,8 @@ func (h *Handler) routeVerifiers() ([]string, map[string]bool, error) {
 	var names []string // in the order written: it orders the credential sources
 	origins := map[string]bool{}
 	for _, n := range listed {
-		_, isVerifier := h.app.verifiers[n]
-		isLogin := h.app.oidc.Get(n) != nil
+		_, isVerifier := a.verifiers[n]
+		isLogin := a.oidc.Get(n) != nil
 		switch {
 		case isVerifier && !slices.Contains(names, n):
 			names = append(names, n)

@@ -55,8 +55,8 @@ func TestRouteVerifiersNameSessionOrigins(t *testing.T) {
 		{name: "an unknown name is refused", verifiers: []string{"nope"}, wantErr: `unknown verifier "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{app: app, Verifiers: tc.verifiers, LoginOIDC: tc.login}
-			names, origins, err := h.routeVerifiers()
+			h := &Handler{Verifiers: tc.verifiers, LoginOIDC: tc.login}
+			names, origins, err := h.routeVerifiers(app)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)

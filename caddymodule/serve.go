@@ -59,10 +59,12 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cred.Value) > h.app.MaxTokenSize {
+	if len(cred.Value) > h.deps.maxTokenBytes {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
 	}
-	h.app.noteClientIP(r)
+	if h.deps.noteClientIP != nil {
+		h.deps.noteClientIP(r)
+	}
 	id, err := v.Verify(clientContext(r), cred)
 	var rejected *verifier.RejectedError
 	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {
@@ -73,13 +75,13 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 
 // forward publishes the identity to the upstream request and placeholders.
 func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
-	forward.Apply(r.Header, h.app.headers, id, h.assertAud)
+	forward.Apply(r.Header, h.deps.headers, id, h.assertAud)
 	if h.StripCredentials {
 		credential.Strip(r, h.routes)
 	} else {
 		credential.KeepOnlyAccepted(r, h.routes, credential.Accepted(r, h.routes))
 	}
-	if h.app.oidc.Len() > 0 {
+	if h.deps.logins.Len() > 0 {
 		oidclogin.StripCookies(r)
 	}
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
