@@ -158,11 +158,6 @@ func (h *Handler) refusePath(w http.ResponseWriter, r *http.Request, rule string
 	return writeJSON(w, r, http.StatusBadRequest, reason, `{"error":"bad_request","reason":"`+reason+`"}`)
 }
 
-// redirect answers 302 to target; reason goes to the error placeholders.
-func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, target, reason string) error {
-	return sendRedirect(w, r, target, reason)
-}
-
 // sendRedirect answers 302 to target; reason goes to the error placeholders.
 func sendRedirect(w http.ResponseWriter, r *http.Request, target, reason string) error {
 	setErrorPlaceholders(r, http.StatusFound, reason)
