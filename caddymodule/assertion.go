@@ -21,9 +21,9 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/safecache"
-	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -186,16 +186,16 @@ func (s *assertionSigner) token(id *verifier.Identity, aud string, now time.Time
 	if !id.ExpiresAt.IsZero() && id.ExpiresAt.Before(exp) {
 		exp = id.ExpiresAt
 	}
-	claims := jwt.MapClaims{"iss": s.issuer, "sub": id.Subject, "aud": aud, "iat": now.Unix(), "exp": exp.Unix()}
+	out := jwt.MapClaims{"iss": s.issuer, "sub": id.Subject, "aud": aud, "iat": now.Unix(), "exp": exp.Unix()}
 	if id.SessionID != "" {
-		claims["sid"] = id.SessionID
+		out["sid"] = id.SessionID
 	}
 	for _, name := range s.claims {
 		if v, ok := id.Claims[name]; ok {
-			claims[name], _, _ = policy.Unwrap(v) // as the headers forward it
+			out[name], _, _ = claims.Unwrap(v) // as the headers forward it
 		}
 	}
-	t := jwt.NewWithClaims(s.method, claims)
+	t := jwt.NewWithClaims(s.method, out)
 	t.Header["typ"] = assertionType
 	t.Header["kid"] = s.kid
 	signed, err := t.SignedString(s.key)

@@ -8,7 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
-	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/claims"
 )
 
 // opArity gives the number of values each validator takes: exact, or -1 for
@@ -59,7 +59,7 @@ func parseRequire(d *caddyfile.Dispenser) (RequireConfig, error) {
 		return rc, d.Errf("validator %s: wrong number of values", rc.Op)
 	}
 	for _, t := range values {
-		rc.Values = append(rc.Values, mustJSON(policy.ParseLiteral(t.Text, t.Quoted())))
+		rc.Values = append(rc.Values, mustJSON(claims.ParseLiteral(t.Text, t.Quoted())))
 	}
 	if slices.ContainsFunc(rc.Values, loosesDigits) {
 		for _, raw := range rc.Values {

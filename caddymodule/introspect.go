@@ -7,7 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -203,7 +203,7 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		SubjectTemplate:  ic.SubjectTemplate,
 		ClaimsPath:       ic.ClaimsPath,
 		ExpiresPath:      ic.ExpiresPath,
-		Lookup:           policy.Lookup,
+		Lookup:           claims.Lookup,
 		ClientID:         repl.ReplaceKnown(ic.ClientID, ""),
 		ClientSecret:     repl.ReplaceKnown(ic.ClientSecret, ""),
 		CacheTTL:         durationOr(ic.CacheTTL, defaultIntrospectCacheTTL),

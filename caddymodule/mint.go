@@ -15,7 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/spf13/cobra"
 
-	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/claims"
 )
 
 func init() {
@@ -90,13 +90,13 @@ func mintDevToken(ctx context.Context, st certmagic.Storage, sub string, claimAr
 		return "", err
 	}
 	now := time.Now()
-	claims := jwt.MapClaims{}
+	mc := jwt.MapClaims{}
 	for _, kv := range claimArgs {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
 			return "", fmt.Errorf("--claim %q: expected name=value", name)
 		}
-		claims[name] = policy.ParseLiteral(val, false)
+		mc[name] = claims.ParseLiteral(val, false)
 	}
 	jti := make([]byte, 16)
 	_, _ = rand.Read(jti)
@@ -104,7 +104,7 @@ func mintDevToken(ctx context.Context, st certmagic.Storage, sub string, claimAr
 		"iss": devIssuer, "aud": devAudience, "sub": sub, "jti": hex.EncodeToString(jti),
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix(),
 	} {
-		claims[k] = v
+		mc[k] = v
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims).SignedString(key)
+	return jwt.NewWithClaims(jwt.SigningMethodEdDSA, mc).SignedString(key)
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/oidclogin"
-	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
 )
@@ -90,21 +90,21 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	}
 	// Placeholders end up in headers (request_header, header_up) and the
 	// access log: they get the header encoding, as the identity headers do.
-	repl.Set("http.auth.user.id", policy.EscapeHeaderString(id.Subject))
+	repl.Set("http.auth.user.id", claims.EscapeHeaderString(id.Subject))
 	if id.SessionID != "" {
-		repl.Set("http.auth.session.id", policy.EscapeHeaderString(id.SessionID))
+		repl.Set("http.auth.session.id", claims.EscapeHeaderString(id.SessionID))
 	}
-	claims := id.Claims
+	idClaims := id.Claims
 	repl.Map(func(key string) (any, bool) {
 		name, ok := strings.CutPrefix(key, "http.auth.user.")
 		if !ok {
 			return nil, false
 		}
-		v, ok := claims[name]
+		v, ok := idClaims[name]
 		if !ok {
 			return nil, false
 		}
-		return policy.FormatHeaderValue(v), true
+		return claims.FormatHeaderValue(v), true
 	})
 }
 

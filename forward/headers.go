@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/internal/headername"
-	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -183,20 +183,20 @@ func (m *Mapping) render(id *verifier.Identity, aud string) string {
 func (m *Mapping) renderPart(p *templatePart, id *verifier.Identity) string {
 	switch p.kind {
 	case partSubject:
-		return policy.FormatHeaderValue(id.Subject)
+		return claims.FormatHeaderValue(id.Subject)
 	case partSession:
-		return policy.FormatHeaderValue(id.SessionID)
+		return claims.FormatHeaderValue(id.SessionID)
 	case partClaim:
-		v, ok := policy.Lookup(id.Claims, p.path)
+		v, ok := claims.Lookup(id.Claims, p.path)
 		if !ok {
 			return ""
 		}
 		if m.json {
 			// Not json.Marshal: it leaves DEL raw, which Go's transport
 			// refuses in a header, turning a user's claim into a 502.
-			return policy.FormatHeaderJSON(v)
+			return claims.FormatHeaderJSON(v)
 		}
-		return policy.FormatHeaderValue(v)
+		return claims.FormatHeaderValue(v)
 	}
 	return p.literal
 }

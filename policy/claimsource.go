@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/verifier"
@@ -148,7 +149,7 @@ func (s *HTTPSource) value(body []byte) (any, error) {
 	if s.Path != "" {
 		obj, _ := doc.(map[string]any)
 		var ok bool
-		if v, ok = Lookup(obj, s.Path); !ok {
+		if v, ok = claims.Lookup(obj, s.Path); !ok {
 			return nil, fmt.Errorf("claim source body has no value at the configured path: %w", ErrBadResponse)
 		}
 	}

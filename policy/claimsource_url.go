@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -229,11 +230,11 @@ func placeholderValue(p urlPart, id *verifier.Identity) (string, bool) {
 	case urlSession:
 		return id.SessionID, id.SessionID != "" || p.query
 	}
-	raw, ok := Lookup(id.Claims, p.path)
+	raw, ok := claims.Lookup(id.Claims, p.path)
 	if !ok {
 		return "", false
 	}
-	raw, _, _ = Unwrap(raw)
+	raw, _, _ = claims.Unwrap(raw)
 	switch v := raw.(type) {
 	case string:
 		return v, true
@@ -242,7 +243,7 @@ func placeholderValue(p urlPart, id *verifier.Identity) (string, bool) {
 	case nil, []any, map[string]any:
 		return "", false
 	}
-	if b, ok := appendExactNumber(nil, raw); ok {
+	if b, ok := claims.AppendNumber(nil, raw); ok {
 		return string(b), true
 	}
 	return "", false

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/authgate/authgate/claims"
 )
 
 // Reason messages, exactly as SuperTokens' claim validators write them.
@@ -120,11 +122,11 @@ func (r Reason) MarshalJSON() ([]byte, error) {
 	}
 	if r.HasAge {
 		b = appendKey(b, "ageInSeconds")
-		b = appendNumber(b, float64(r.Age.Milliseconds())/1000)
+		b, _ = claims.AppendNumber(b, float64(r.Age.Milliseconds())/1000)
 	}
 	if r.HasMaxAge {
 		b = appendKey(b, "maxAgeInSeconds")
-		b = appendNumber(b, r.MaxAge.Seconds())
+		b, _ = claims.AppendNumber(b, r.MaxAge.Seconds())
 	}
 	return append(b, '}'), nil
 }

@@ -7,7 +7,7 @@
 // session claim validators: has_value, is_true, is_false, includes,
 // excludes, includes_all, excludes_all, plus exists, one_of and permission
 // (RBAC through Options.Roles). Comparison is type-exact on decoded JSON
-// values; claim names are paths resolved by Lookup.
+// values (claims.Equal); claim names are paths resolved by claims.Lookup.
 //
 // Freshness comes before evaluation. Evaluate first asks, for every
 // validator, whether its value is missing or older than its max age; such
@@ -37,6 +37,7 @@
 // lets the request pass. The package never imports Caddy or zap, never logs,
 // and never puts claim values into error strings.
 //
-// FormatHeaderValue renders claim values for forwarded headers, ParseLiteral
-// reads Caddyfile operands and Unwrap reads SuperTokens {"v","t"} values.
+// The rules for claim values themselves (paths, {"v","t"} values, exact
+// numbers, operands, header encoding) live in package claims, shared with
+// the claim sources and the forwarded headers.
 package policy

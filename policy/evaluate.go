@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -62,11 +63,8 @@ type evaluation struct {
 }
 
 // age returns how old the claim value raw is, and false when that is
-// unknown. A SuperTokens-shaped value carries its fetch time t. Unless the
-// gateway wrote t itself (ClaimTimesTrusted), the age is measured from the
-// earlier of t and the token's IssuedAt, and a t in the future counts as
-// IssuedAt: a value never looks fresher than the token carrying it (SPEC
-// section 8). A plain value is as old as IssuedAt.
+// unknown, measured from claims.FetchedAt: a value never looks fresher than
+// the token carrying it.
 func (e *evaluation) age(raw any) (time.Duration, bool) {
 	from, ok := e.fetchedAt(raw)
 	if !ok {
@@ -76,21 +74,7 @@ func (e *evaluation) age(raw any) (time.Duration, bool) {
 }
 
 func (e *evaluation) fetchedAt(raw any) (time.Time, bool) {
-	iat := e.iat
-	_, t, shaped := Unwrap(raw)
-	switch {
-	case !shaped:
-		return iat, !iat.IsZero()
-	case e.trusted:
-		return t, true
-	}
-	if t.After(e.now) {
-		t = iat
-	}
-	if t.IsZero() || !iat.IsZero() && iat.Before(t) {
-		t = iat
-	}
-	return t, !t.IsZero()
+	return claims.FetchedAt(raw, e.iat, e.trusted, e.now)
 }
 
 // acceptedAge is the oldest value v accepts, or NoMaxAge for any.

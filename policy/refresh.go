@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -100,7 +101,7 @@ func (e *evaluation) refetch(ctx context.Context, id *verifier.Identity, now tim
 // shouldRefetch reports whether v's value is missing, or stale for v's max
 // age (max age 0: always).
 func (e *evaluation) shouldRefetch(v *validator) bool {
-	raw, ok := Lookup(e.claims, v.path)
+	raw, ok := claims.Lookup(e.claims, v.path)
 	if !ok {
 		return true
 	}
@@ -133,7 +134,7 @@ func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Du
 	if err != nil {
 		return nil, nil, &RefreshError{Claim: s.claim, Err: err}
 	}
-	value, _, _ = Unwrap(value)
+	value, _, _ = claims.Unwrap(value)
 	return value, memo, nil
 }
 

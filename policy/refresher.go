@@ -13,6 +13,7 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -299,7 +300,7 @@ func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached 
 	if raw, has := id.Claims[c.Name]; has {
 		e := evaluation{now: now, iat: id.IssuedAt, trusted: id.ClaimTimesTrusted}
 		if t, known := e.fetchedAt(raw); known && now.Sub(t) <= limit && (!ok || t.After(best.fetched)) {
-			plain, _, _ := Unwrap(raw)
+			plain, _, _ := claims.Unwrap(raw)
 			best, ok = cachedClaim{value: plain, fetched: t}, true
 		}
 	}

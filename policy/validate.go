@@ -1,5 +1,7 @@
 package policy
 
+import "github.com/authgate/authgate/claims"
+
 // verdict is the outcome of one validator on the hot path; the Reason is
 // built only for failures.
 type verdict uint8
@@ -33,14 +35,14 @@ func (e *evaluation) validate() *Denial {
 // then the value itself. It returns the raw value for an expired claim and
 // the unwrapped value for a wrong one.
 func (e *evaluation) check(i int, v *validator) (verdict, any) {
-	raw, ok := Lookup(e.claims, v.path)
+	raw, ok := claims.Lookup(e.claims, v.path)
 	if !ok {
 		return missingValue, nil
 	}
 	if e.stale(i, v, raw) {
 		return expiredValue, raw
 	}
-	value, _, _ := Unwrap(raw)
+	value, _, _ := claims.Unwrap(raw)
 	if v.holds(value) {
 		return passed, nil
 	}
@@ -85,7 +87,7 @@ func (e *evaluation) reason(v *validator, verdict verdict, value any) Reason {
 func (v *validator) holds(value any) bool {
 	switch v.op {
 	case OpHasValue, OpIsTrue, OpIsFalse:
-		return jsonEqual(value, v.expected)
+		return claims.Equal(value, v.expected)
 	case OpExists:
 		return true
 	case OpOneOf:
@@ -119,4 +121,14 @@ func all(values []any, pred func(any) bool) bool {
 		}
 	}
 	return true
+}
+
+// contains reports whether the array arr holds an element equal to v.
+func contains(arr []any, v any) bool {
+	for _, e := range arr {
+		if claims.Equal(e, v) {
+			return true
+		}
+	}
+	return false
 }

@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"session/sessiontest":   {"verifier", "session"},
 	"session/sessionhttp":   {"verifier", "verifier/credential", "policy", "session", "assertion"},
 	"assertion":             {"verifier"},
-	"forward":               {"verifier", "policy"},
+	"forward":               {"verifier"},
 	"oidclogin":             {"verifier", "verifier/credential", "policy", "session", "session/sessionhttp"},
 	"caddymodule":           {"*"},
 	"cmd/caddy":             {"*"},
@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 // leaves may be imported by any package of the module: they import no other
 // package of the module except other leaves.
 var leaves = []string{
-	"internal/clientlimit", "internal/firewall", "internal/headername", "internal/httpx", "internal/jsonnum",
+	"claims", "internal/clientlimit", "internal/firewall", "internal/headername", "internal/httpx", "internal/jsonnum",
 	"internal/logthrottle", "internal/redact", "internal/redirect", "internal/safecache",
 }
 

@@ -1,4 +1,4 @@
-package policy
+package claims
 
 // Lookup resolves a claim path against claims, level by level. At each level
 // the keys present are tried longest first: a key matches when the rest of

@@ -1,4 +1,4 @@
-package policy
+package claims
 
 import (
 	"encoding/json"
@@ -104,11 +104,11 @@ func TestJSONEqualIsTypeExact(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := jsonEqual(tc.a, tc.b); got != tc.want {
-				t.Errorf("jsonEqual(%#v, %#v) = %v; want %v", tc.a, tc.b, got, tc.want)
+			if got := Equal(tc.a, tc.b); got != tc.want {
+				t.Errorf("Equal(%#v, %#v) = %v; want %v", tc.a, tc.b, got, tc.want)
 			}
-			if got := jsonEqual(tc.b, tc.a); got != tc.want {
-				t.Errorf("jsonEqual(%#v, %#v) = %v; want %v (symmetry)", tc.b, tc.a, got, tc.want)
+			if got := Equal(tc.b, tc.a); got != tc.want {
+				t.Errorf("Equal(%#v, %#v) = %v; want %v (symmetry)", tc.b, tc.a, got, tc.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package policy
+package claims
 
 import (
 	"math"
@@ -51,13 +51,13 @@ func Unwrap(v any) (value any, fetched time.Time, shaped bool) {
 	return inner, time.Unix(int64(sec), int64(nsec)), true
 }
 
-// jsonEqual compares two decoded JSON values type-exactly: a string never
+// Equal compares two decoded JSON values type-exactly: a string never
 // equals a number or a bool, a scalar never equals an array holding it, and
 // numbers compare exactly by decimal value (1 == 1.0, but two integers
 // above 2^53 that round to one float64 still differ). Arrays compare
 // element by element in order; objects compare by their key sets and
 // values.
-func jsonEqual(a, b any) bool {
+func Equal(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -83,7 +83,7 @@ func arraysEqual(a, b []any) bool {
 		return false
 	}
 	for i := range a {
-		if !jsonEqual(a[i], b[i]) {
+		if !Equal(a[i], b[i]) {
 			return false
 		}
 	}
@@ -96,19 +96,32 @@ func objectsEqual(a, b map[string]any) bool {
 	}
 	for k, av := range a {
 		bv, ok := b[k]
-		if !ok || !jsonEqual(av, bv) {
+		if !ok || !Equal(av, bv) {
 			return false
 		}
 	}
 	return true
 }
 
-// contains reports whether the array arr holds an element equal to v.
-func contains(arr []any, v any) bool {
-	for _, e := range arr {
-		if jsonEqual(e, v) {
-			return true
-		}
+// FetchedAt returns when the claim value raw was obtained, judged at now
+// for a credential issued at iat, and false when that is unknown. A
+// SuperTokens-shaped value carries its fetch time t. Unless the gateway
+// wrote t itself (trusted), the time is the earlier of t and iat, and a t
+// in the future counts as iat: a value never looks fresher than the
+// credential carrying it. A plain value is as old as iat.
+func FetchedAt(raw any, iat time.Time, trusted bool, now time.Time) (time.Time, bool) {
+	_, t, shaped := Unwrap(raw)
+	switch {
+	case !shaped:
+		return iat, !iat.IsZero()
+	case trusted:
+		return t, true
 	}
-	return false
+	if t.After(now) {
+		t = iat
+	}
+	if t.IsZero() || !iat.IsZero() && iat.Before(t) {
+		t = iat
+	}
+	return t, !t.IsZero()
 }

@@ -1,4 +1,4 @@
-package policy
+package claims
 
 import (
 	"encoding/json"
@@ -44,7 +44,7 @@ func FormatHeaderValue(v any) string {
 	case map[string]any:
 		return formatJSON(x)
 	}
-	if b, ok := appendExactNumber(nil, v); ok {
+	if b, ok := AppendNumber(nil, v); ok {
 		return string(b)
 	}
 	return formatJSON(v)
@@ -71,7 +71,7 @@ func appendElement(b []byte, e any) []byte {
 	case bool:
 		return strconv.AppendBool(b, x)
 	}
-	if out, ok := appendExactNumber(b, e); ok {
+	if out, ok := AppendNumber(b, e); ok {
 		return out
 	}
 	return appendEscaped(b, formatJSON(e))

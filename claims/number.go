@@ -1,4 +1,4 @@
-package policy
+package claims
 
 import (
 	"encoding/json"
@@ -178,12 +178,12 @@ func isNumber(v any) bool {
 	return ok
 }
 
-// appendExactNumber writes the number v for a header: exactly the digits
+// AppendNumber writes the number v for a header: exactly the digits
 // it holds. A number that a float64 holds exactly in shortest form is
 // written as JSON writes a float (3, 1.5, 1e+21), as before exact numbers;
 // any other json.Number (1234567890123456789, 0.10000000000000001) is
 // written as the token wrote it. ok is false for a non-number.
-func appendExactNumber(b []byte, v any) ([]byte, bool) {
+func AppendNumber(b []byte, v any) ([]byte, bool) {
 	switch n := v.(type) {
 	case json.Number:
 		return appendJSONNumber(b, n)
