@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/claimsource"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/internal/redact"
@@ -113,7 +114,7 @@ type App struct {
 	callbacks   map[string]endpoint // oidc callbacks by path
 	denyList    verifier.DenyList   // revoked IdP JWTs (edge sessions); nil: none
 	refresher   policy.Refresher    // claim sources; nil: nothing refreshable
-	claimWriter policy.ClaimWriter  // writes refreshed claims into sessions; nil: none
+	claimWriter claimsource.Writer  // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error      // run by Cleanup in reverse order
 	positions   map[string]string   // Caddyfile file:line by "kind name"; adapt time only
 }

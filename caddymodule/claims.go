@@ -11,22 +11,14 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
-	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/claimsource"
 )
 
-// Defaults of ClaimConfig.
-const (
-	defaultClaimMaxAge  = 5 * time.Minute
-	defaultClaimTimeout = 2 * time.Second
-)
+// claimClient sends every claim-source request of the process: one
+// keep-alive pool shared by every source and every config reload.
+var claimClient = sync.OnceValue(claimsource.NewClient)
 
-// registeredClaims are JWT claims that say who the token is for, not what
-// the subject may do; refreshing them from elsewhere would change identity.
-var registeredClaims = map[string]bool{
-	"sub": true, "iss": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-}
-
-// ClaimConfig declares a claim source (SPEC section 3): where the current
+// ClaimConfig declares a claim source: where the current
 // value of a claim is fetched when a validator finds it missing or older
 // than its max age. Fetched values are cached per (verifier, subject,
 // claim) and replace the credential's value in policy, forwarded headers
@@ -84,22 +76,18 @@ func (a *App) provisionClaims(caddy.Context) error {
 		return nil
 	}
 	repl := caddy.NewReplacer()
-	sources := make([]policy.ClaimSourceConfig, 0, len(a.Claims))
+	list := make([]claimsource.Claim, 0, len(a.Claims))
 	for _, cc := range a.Claims {
 		if cc == nil {
 			return fmt.Errorf("claim source without a name")
 		}
-		sc, err := cc.source(repl, a.MaxClaims, a.MaxClaimDepth)
+		c, err := claimsource.NewHTTPClaim(cc.httpClaim(repl, a.MaxClaims, a.MaxClaimDepth))
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", cc.Name, err)
 		}
-		sources = append(sources, sc)
+		list = append(list, c)
 	}
-	r, err := policy.NewClaimRefresher(policy.RefresherConfig{
-		Claims:   sources,
-		Writer:   a.claimWriter,
-		Counters: claimCounters(),
-	})
+	r, err := claimsource.New(claimsource.Config{Claims: list, Writer: a.claimWriter, Counters: claimCounters()})
 	if err != nil {
 		return err
 	}
@@ -108,64 +96,30 @@ func (a *App) provisionClaims(caddy.Context) error {
 	return nil
 }
 
-// source checks cc and builds its policy configuration, with defaults.
-func (cc *ClaimConfig) source(repl *caddy.Replacer, maxValues, maxDepth int) (policy.ClaimSourceConfig, error) {
-	var sc policy.ClaimSourceConfig
-	if cc.Name == "" || registeredClaims[cc.Name] {
-		return sc, fmt.Errorf("a claim source cannot refresh %q", cc.Name)
+// httpClaim is cc with Caddy placeholders ({env.*}, {file.*}) in its URL
+// and header values expanded, and its defaults applied.
+func (cc *ClaimConfig) httpClaim(repl *caddy.Replacer, maxValues, maxDepth int) claimsource.HTTPClaim {
+	header := make(http.Header, len(cc.Headers))
+	for name, values := range cc.Headers {
+		for _, v := range values {
+			header[name] = append(header[name], repl.ReplaceKnown(v, ""))
+		}
 	}
-	if cc.Fetch == "" {
-		return sc, fmt.Errorf("fetch is required")
-	}
-	tpl, err := policy.ParseURLTemplate(repl.ReplaceKnown(cc.Fetch, ""))
-	if err != nil {
-		return sc, err
-	}
-	header, err := sourceHeaders(repl, cc.Headers)
-	if err != nil {
-		return sc, err
-	}
-	maxAge := defaultClaimMaxAge
+	maxAge := claimsource.DefaultMaxAge
 	if cc.MaxAge != nil {
 		maxAge = time.Duration(*cc.MaxAge)
 	}
-	timeout := time.Duration(cc.Timeout)
-	if timeout <= 0 {
-		timeout = defaultClaimTimeout
+	return claimsource.HTTPClaim{
+		Name: cc.Name, URL: repl.ReplaceKnown(cc.Fetch, ""), Path: cc.Path, Header: header,
+		MaxAge: maxAge, Timeout: max(time.Duration(cc.Timeout), 0), StaleIfError: time.Duration(cc.StaleIfError),
+		MaxBodyBytes: cc.MaxBodySize, MaxValues: maxValues, MaxDepth: maxDepth, Client: claimClient(),
 	}
-	return policy.ClaimSourceConfig{
-		Name: cc.Name,
-		Source: &policy.HTTPSource{URL: tpl, Path: cc.Path, Header: header,
-			MaxBodySize: cc.MaxBodySize, MaxValues: maxValues, MaxDepth: maxDepth},
-		MaxAge:       maxAge,
-		Timeout:      timeout,
-		StaleIfError: time.Duration(cc.StaleIfError),
-	}, nil
-}
-
-// sourceHeaders expands the configured headers once and refuses values
-// that would break the request (line breaks, NUL).
-func sourceHeaders(repl *caddy.Replacer, in http.Header) (http.Header, error) {
-	out := make(http.Header, len(in))
-	for name, values := range in {
-		if name == "" || strings.ContainsAny(name, " \t\r\n:\x00") {
-			return nil, fmt.Errorf("header name %q is not valid", name)
-		}
-		for _, v := range values {
-			v = repl.ReplaceKnown(v, "")
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return nil, fmt.Errorf("header %s: value holds a line break or NUL", name)
-			}
-			out.Add(name, v)
-		}
-	}
-	return out, nil
 }
 
 // fetchableClaim reports whether the claim name (a top-level claim, or a
 // path inside one) is subject-scoped: backed by a claim source. Edge
-// sessions refuse admin writes to such claims with 409 (SPEC section 8),
-// since the next refresh would overwrite them.
+// sessions refuse admin writes to such claims with 409, since the next
+// refresh would overwrite them.
 func (a *App) fetchableClaim(name string) bool {
 	for _, c := range a.Claims {
 		if c != nil && (name == c.Name || strings.HasPrefix(name, c.Name+".")) {
@@ -180,7 +134,7 @@ func (a *App) fetchableClaim(name string) bool {
 // Caddy's admin endpoint at /debug/vars). Config reloads and tests build
 // new refreshers that keep counting into the same map, since expvar
 // panics on a second Publish of one name.
-var claimCounters = sync.OnceValue(func() policy.RefreshCounters {
+var claimCounters = sync.OnceValue(func() claimsource.Counters {
 	m, ok := expvar.Get("authgate_claims").(*expvar.Map)
 	if !ok {
 		m = new(expvar.Map)
@@ -196,7 +150,7 @@ var claimCounters = sync.OnceValue(func() policy.RefreshCounters {
 		m.Set(name, v)
 		return v
 	}
-	return policy.RefreshCounters{
+	return claimsource.Counters{
 		Fetches:     counter("fetches"),
 		CacheHits:   counter("cache_hits"),
 		Errors:      counter("errors"),

@@ -26,11 +26,9 @@
 // with the roles claim as actualValue, and exists reports the message alone.
 // includes_all and excludes_all report the whole list, as SuperTokens does.
 //
-// ClaimRefresher is the Refresher behind `claim` blocks: values fetched
-// from an HTTPSource (a GET built from a URLTemplate whose placeholders are
-// escaped for their position and cannot leave the configured prefix) are
-// cached per verifier, claim and subject, concurrent misses make one call,
-// and a ClaimWriter stores refreshed values back into edge sessions.
+// The Refresher behind `claim` blocks lives in package claimsource; a
+// Refresher that also implements MemoRefresher lets Evaluate reuse the
+// identity it derived from a cached value.
 //
 // A claim source that fails with no usable value makes Evaluate return a
 // *RefreshError (ErrRefreshUnavailable): the caller answers 503 and never

@@ -16,7 +16,7 @@ import (
 // It returns the identity to forward: id itself when nothing was refreshed,
 // else a copy whose refreshed top-level claims hold the plain refreshed
 // values, so headers and placeholders show them. Like id, the copy may be
-// shared (a ClaimRefresher hands the same copy to every request for id
+// shared (claimsource's refresher hands the same copy to every request for id
 // while its cached value lasts) and must not be modified. A failed policy
 // yields a *Denial listing every failing validator in order. err is non-nil
 // only for a technical failure: a claim source failed with no usable
@@ -24,7 +24,7 @@ import (
 // answers 503 and never lets the request pass. id must not be nil.
 //
 // When nothing fails and nothing is refreshed, Evaluate does not allocate.
-// Neither does refreshing one claim from a ClaimRefresher's cache for an id
+// Neither does refreshing one claim from a MemoRefresher's cache for an id
 // already seen with that cached value, but for the cache's occasional
 // bookkeeping.
 func (p *Policy) Evaluate(ctx context.Context, id *verifier.Identity) (*verifier.Identity, *Denial, error) {

@@ -42,7 +42,7 @@ type Policy struct {
 type source struct {
 	claim     string
 	refresher Refresher
-	memo      memoRefresher // refresher, if it offers the cheap hit path
+	memo      MemoRefresher // refresher, if it offers the cheap hit path
 }
 
 // Compile checks and compiles specs, in order. It refuses unknown ops, a
@@ -121,7 +121,7 @@ func (p *Policy) slotFor(v *validator) int {
 			return i
 		}
 	}
-	m, _ := v.refresher.(memoRefresher)
+	m, _ := v.refresher.(MemoRefresher)
 	p.sources = append(p.sources, source{claim: v.source, refresher: v.refresher, memo: m})
 	return len(p.sources) - 1
 }

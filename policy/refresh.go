@@ -16,7 +16,7 @@ import (
 const NoMaxAge time.Duration = -1
 
 // Refresher fetches current claim values from the claim sources configured
-// for them (SPEC section 3). Evaluate calls it, SuperTokens style, for every
+// for them (package claimsource implements it). Evaluate calls it, SuperTokens style, for every
 // validator whose value is missing or older than its max age, before any
 // validator runs. Implementations must be safe for concurrent use.
 type Refresher interface {
@@ -120,14 +120,14 @@ func (e *evaluation) shouldRefetch(v *validator) bool {
 // A refresher with the cheap hit path also gets now, Evaluate's reading of
 // the system clock (zero: Evaluate has its own clock), and may return the
 // memo of the cached value it answered from.
-func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Duration, now time.Time) (any, *derivedMemo, error) {
+func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Duration, now time.Time) (any, *Memo, error) {
 	var (
 		value any
-		memo  *derivedMemo
+		memo  *Memo
 		err   error
 	)
 	if s.memo != nil {
-		value, memo, err = s.memo.refreshMemo(ctx, id, s.claim, maxAge, now)
+		value, memo, err = s.memo.RefreshMemo(ctx, id, s.claim, maxAge, now)
 	} else {
 		value, _, err = s.refresher.Refresh(ctx, id, s.claim, maxAge)
 	}
@@ -138,22 +138,24 @@ func (s source) fetch(ctx context.Context, id *verifier.Identity, maxAge time.Du
 	return value, memo, nil
 }
 
-// memoRefresher is the cheap hit path of a Refresher (ClaimRefresher).
-// refreshMemo is Refresh with the caller's reading of the system clock
-// (zero: none; the refresher uses it only when it runs on the system clock
-// too) that, on a cache hit, also returns the cached value's memo.
-type memoRefresher interface {
-	refreshMemo(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (any, *derivedMemo, error)
+// MemoRefresher is a Refresher with a cheap hit path (claimsource's
+// refresher has one). RefreshMemo is Refresh with the caller's reading of
+// the system clock (zero: none; the refresher uses it only when it runs on
+// the system clock too) that, on a cache hit, also returns the cached
+// value's Memo (else nil). Evaluate uses it when the Refresher offers it.
+type MemoRefresher interface {
+	Refresher
+	RefreshMemo(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (any, *Memo, error)
 }
 
-// derivedMemo belongs to one cached claim value: it remembers the last
-// identity Evaluate derived from it, so requests with the same identity
-// (the identity cache hands out one pointer per token) reuse that copy
-// instead of cloning. A new value gets a new memo, so a memo never serves
-// an old value. Lock-free: concurrent requests at worst clone again. The
-// memo is not in the entry's cache cost: it pins at most one identity and
-// its copy per entry, for the entry's lifetime.
-type derivedMemo struct{ last atomic.Pointer[derived] }
+// Memo belongs to one cached claim value of a MemoRefresher: it remembers
+// the last identity Evaluate derived from it, so requests with the same
+// identity (the identity cache hands out one pointer per token) reuse that
+// copy instead of cloning. A new value must get a new Memo, so a memo never
+// serves an old value; the zero Memo is ready to use. Lock-free: concurrent
+// requests at worst clone again. It pins at most one identity and its copy,
+// for the life of the value it belongs to.
+type Memo struct{ last atomic.Pointer[derived] }
 
 // derived is base with one claim replaced. It keeps base alive, so a later
 // identity can never reuse base's address while the memo holds it.
@@ -161,7 +163,7 @@ type derived struct{ base, out *verifier.Identity }
 
 // derive returns base with claim set to value, the value of m's entry.
 // Neither base nor the returned identity may be mutated: both are shared.
-func (m *derivedMemo) derive(base *verifier.Identity, claim string, value any) *verifier.Identity {
+func (m *Memo) derive(base *verifier.Identity, claim string, value any) *verifier.Identity {
 	if d := m.last.Load(); d != nil && d.base == base {
 		return d.out
 	}
@@ -169,13 +171,4 @@ func (m *derivedMemo) derive(base *verifier.Identity, claim string, value any) *
 	out.Claims[claim] = value
 	m.last.Store(&derived{base: base, out: out})
 	return out
-}
-
-// ClaimWriter stores a refreshed claim value back into the gateway session
-// an identity came from (identities with a SessionID), so that every
-// gateway instance sharing the session store sees it (SPEC section 3). The
-// refresher calls it after a successful fetch; a write failure does not
-// fail the request, since the value was fetched and is fresh.
-type ClaimWriter interface {
-	WriteClaim(ctx context.Context, id *verifier.Identity, claim string, value any, fetched time.Time) error
 }

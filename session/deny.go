@@ -67,7 +67,7 @@ func (m *Manager) denyState(ctx context.Context, q DenyQuery) (DenyState, error)
 
 // WriteClaim stores a refreshed claim value into the session id came
 // from, in SuperTokens form with its fetch time, so every instance sharing
-// the store sees it (it implements policy.ClaimWriter). Identities that
+// the store sees it (it implements claimsource.Writer). Identities that
 // are not sessions are ignored.
 func (m *Manager) WriteClaim(ctx context.Context, id *verifier.Identity, claim string, value any, fetched time.Time) error {
 	if id.SessionID == "" {

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
-// TestEvaluateWithAClaimSource runs Evaluate with a ClaimRefresher and a
+// TestEvaluateWithAClaimSource runs Evaluate with a Refresher and a
 // real local claim source: the SuperTokens flow of shouldRefetch, fetch,
 // validate, with the refreshed value forwarded.
 func TestEvaluateWithAClaimSource(t *testing.T) {
@@ -27,13 +28,13 @@ func TestEvaluateWithAClaimSource(t *testing.T) {
 		jsonBody(`{"roles":`+roles.Load().(string)+`}`)(w, r)
 	})
 	clk := newFakeClock()
-	r, err := NewClaimRefresher(RefresherConfig{Now: clk.Now, Claims: []ClaimSourceConfig{{
+	r, err := New(Config{Now: clk.Now, Claims: []Claim{{
 		Name: "roles", Source: cs.source(t, "/users/{sub}", "roles"), MaxAge: 5 * time.Minute, Timeout: 5 * time.Second}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	p := mustCompile(t, Options{Refresher: r, Now: clk.Now}, spec("roles", OpIncludes, "admin"))
+	p := mustCompile(t, policy.Options{Refresher: r, Now: clk.Now}, spec("roles", policy.OpIncludes, "admin"))
 	steps := []struct {
 		name      string
 		claims    string
@@ -69,8 +70,8 @@ func TestEvaluateWithAClaimSource(t *testing.T) {
 		out, d, err := p.Evaluate(context.Background(), id)
 		switch {
 		case st.wantErr:
-			if !errors.Is(err, ErrRefreshUnavailable) || out != nil || d != nil {
-				t.Fatalf("%s: Evaluate = %v, %v, %v; want ErrRefreshUnavailable", st.name, out, d, err)
+			if !errors.Is(err, policy.ErrRefreshUnavailable) || out != nil || d != nil {
+				t.Fatalf("%s: Evaluate = %v, %v, %v; want policy.ErrRefreshUnavailable", st.name, out, d, err)
 			}
 		case err != nil:
 			t.Fatalf("%s: Evaluate error %v", st.name, err)
@@ -88,18 +89,18 @@ func TestEvaluateWithAClaimSource(t *testing.T) {
 // cachedRefreshPolicy is one refreshable validator and a token whose claim
 // is stale, with the refresher's cache primed: every Evaluate refreshes the
 // claim from the cache.
-func cachedRefreshPolicy(b *testing.B) (*Policy, *verifier.Identity, *ClaimRefresher) {
+func cachedRefreshPolicy(b *testing.B) (*policy.Policy, *verifier.Identity, *Refresher) {
 	b.Helper()
-	src := ClaimSourceFunc(func(context.Context, *verifier.Identity) (any, error) {
+	src := SourceFunc(func(context.Context, *verifier.Identity) (any, error) {
 		return []any{"viewer", "editor"}, nil
 	})
-	r, err := NewClaimRefresher(RefresherConfig{Claims: []ClaimSourceConfig{
+	r, err := New(Config{Claims: []Claim{
 		{Name: "roles", Source: src, MaxAge: time.Hour}}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(r.Close)
-	p, err := Compile([]Spec{{Claim: "roles", Op: OpIncludes, Values: []any{"editor"}}}, Options{Refresher: r})
+	p, err := policy.Compile([]policy.Spec{{Claim: "roles", Op: policy.OpIncludes, Values: []any{"editor"}}}, policy.Options{Refresher: r})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -24,15 +25,15 @@ func TestClaimRefresherCachesForMaxAge(t *testing.T) {
 		{"a value older than max age is fetched again", 5 * time.Minute, 5 * time.Minute, 5*time.Minute + time.Second, 2},
 		{"a stricter validator max age refetches sooner", 5 * time.Minute, time.Minute, 2 * time.Minute, 2},
 		{"a validator accepting older values uses the cache longer", time.Minute, 10 * time.Minute, 5 * time.Minute, 1},
-		{"no max age means the claim's own", 5 * time.Minute, NoMaxAge, 4 * time.Minute, 1},
+		{"no max age means the claim's own", 5 * time.Minute, policy.NoMaxAge, 4 * time.Minute, 1},
 		{"max age 0 fetches on every refresh", 5 * time.Minute, 0, 0, 2},
-		{"a claim max age 0 fetches on every refresh", 0, NoMaxAge, 0, 2},
+		{"a claim max age 0 fetches on every refresh", 0, policy.NoMaxAge, 0, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk, counters := newFakeClock(), &testCounters{}
 			src := &scriptedSource{value: constant([]any{"admin"})}
-			r := refresherFor(t, clk, counters, ClaimSourceConfig{Source: src, MaxAge: tc.claimAge})
+			r := refresherFor(t, clk, counters, Claim{Source: src, MaxAge: tc.claimAge})
 			mustRefresh(t, r, user("idp", "alice"), tc.maxAge)
 			clk.Advance(tc.later)
 			if got := mustRefresh(t, r, user("idp", "alice"), tc.maxAge); !reflect.DeepEqual(got, []any{"admin"}) {
@@ -52,7 +53,7 @@ func TestClaimRefresherCachesForMaxAge(t *testing.T) {
 func TestClaimRefresherKeysByVerifierSubjectAndClaim(t *testing.T) {
 	clk := newFakeClock()
 	src := &scriptedSource{value: whoami}
-	r := refresherFor(t, clk, nil, ClaimSourceConfig{Source: src, MaxAge: time.Hour})
+	r := refresherFor(t, clk, nil, Claim{Source: src, MaxAge: time.Hour})
 	ids := []*verifier.Identity{user("corp", "alice"), user("partner", "alice"), user("corp", "bob"),
 		user("corp\x00x", "alice"), user("corp", "alice\x00x")}
 	for round := range 2 {
@@ -70,7 +71,7 @@ func TestClaimRefresherKeysByVerifierSubjectAndClaim(t *testing.T) {
 func TestClaimRefresherCoalescesConcurrentMisses(t *testing.T) {
 	clk, counters := newFakeClock(), &testCounters{}
 	src := &scriptedSource{value: constant([]any{"admin"}), delay: 20 * time.Millisecond}
-	r := refresherFor(t, clk, counters, ClaimSourceConfig{Source: src, MaxAge: time.Minute})
+	r := refresherFor(t, clk, counters, Claim{Source: src, MaxAge: time.Minute})
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -102,11 +103,11 @@ func TestClaimRefresherStaleIfError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk, counters := newFakeClock(), &testCounters{}
 			src := &scriptedSource{value: constant([]any{"admin"})}
-			r := refresherFor(t, clk, counters, ClaimSourceConfig{Source: src, MaxAge: 5 * time.Minute, StaleIfError: tc.grace})
-			mustRefresh(t, r, user("idp", "alice"), NoMaxAge)
+			r := refresherFor(t, clk, counters, Claim{Source: src, MaxAge: 5 * time.Minute, StaleIfError: tc.grace})
+			mustRefresh(t, r, user("idp", "alice"), policy.NoMaxAge)
 			src.set(nil, down)
 			clk.Advance(tc.later)
-			v, fetched, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", NoMaxAge)
+			v, fetched, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", policy.NoMaxAge)
 			if !tc.wantValue {
 				if !errors.Is(err, down) || v != nil {
 					t.Fatalf("Refresh = %v, %v; want the source's error", v, err)
@@ -147,10 +148,10 @@ func TestClaimRefresherFallsBackOnTheTokensOwnValue(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &scriptedSource{err: errors.New("down")}
-			r := refresherFor(t, newFakeClock(), nil, ClaimSourceConfig{Source: src, MaxAge: 5 * time.Minute, StaleIfError: time.Minute})
+			r := refresherFor(t, newFakeClock(), nil, Claim{Source: src, MaxAge: 5 * time.Minute, StaleIfError: time.Minute})
 			id := identity(t, tc.claim)
 			id.IssuedAt = ago(tc.iat)
-			v, _, err := r.Refresh(context.Background(), id, "roles", NoMaxAge)
+			v, _, err := r.Refresh(context.Background(), id, "roles", policy.NoMaxAge)
 			if tc.wantValue == nil {
 				if err == nil {
 					t.Fatalf("Refresh = %v; want an error", v)
@@ -166,9 +167,9 @@ func TestClaimRefresherFallsBackOnTheTokensOwnValue(t *testing.T) {
 
 func TestClaimRefresherTimesOutASlowSource(t *testing.T) {
 	src := &scriptedSource{value: constant(true), delay: time.Minute}
-	r := refresherFor(t, newFakeClock(), nil, ClaimSourceConfig{Source: src, MaxAge: time.Minute, Timeout: 50 * time.Millisecond})
+	r := refresherFor(t, newFakeClock(), nil, Claim{Source: src, MaxAge: time.Minute, Timeout: 50 * time.Millisecond})
 	start := time.Now()
-	_, _, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", NoMaxAge)
+	_, _, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", policy.NoMaxAge)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Refresh error = %v; want a deadline", err)
 	}
@@ -180,7 +181,7 @@ func TestClaimRefresherTimesOutASlowSource(t *testing.T) {
 func TestClaimRefresherBoundsFetchesInFlight(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
-	src := ClaimSourceFunc(func(ctx context.Context, id *verifier.Identity) (any, error) {
+	src := SourceFunc(func(ctx context.Context, id *verifier.Identity) (any, error) {
 		started <- struct{}{}
 		select {
 		case <-release:
@@ -189,21 +190,21 @@ func TestClaimRefresherBoundsFetchesInFlight(t *testing.T) {
 			return nil, ctx.Err()
 		}
 	})
-	r, err := NewClaimRefresher(RefresherConfig{MaxInFlight: 1, Now: newFakeClock().Now,
-		Claims: []ClaimSourceConfig{{Name: "roles", Source: src, MaxAge: time.Minute, Timeout: 5 * time.Second}}})
+	r, err := New(Config{MaxInFlight: 1, Now: newFakeClock().Now,
+		Claims: []Claim{{Name: "roles", Source: src, MaxAge: time.Minute, Timeout: 5 * time.Second}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", NoMaxAge)
+		_, _, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", policy.NoMaxAge)
 		done <- err
 	}()
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, _, err := r.Refresh(ctx, user("idp", "bob"), "roles", NoMaxAge); err == nil {
+	if _, _, err := r.Refresh(ctx, user("idp", "bob"), "roles", policy.NoMaxAge); err == nil {
 		t.Fatal("a second subject got a fetch slot while the only one was taken")
 	}
 	close(release)
@@ -215,10 +216,10 @@ func TestClaimRefresherBoundsFetchesInFlight(t *testing.T) {
 func TestClaimRefresherCallerCancelDoesNotCancelTheSharedFetch(t *testing.T) {
 	clk := newFakeClock()
 	src := &scriptedSource{value: constant(true), delay: 50 * time.Millisecond}
-	r := refresherFor(t, clk, nil, ClaimSourceConfig{Source: src, MaxAge: time.Minute})
+	r := refresherFor(t, clk, nil, Claim{Source: src, MaxAge: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	defer cancel()
-	if _, _, err := r.Refresh(ctx, user("idp", "alice"), "roles", NoMaxAge); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, err := r.Refresh(ctx, user("idp", "alice"), "roles", policy.NoMaxAge); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Refresh with a short context = %v; want its deadline", err)
 	}
 	// The fetch goes on and fills the cache for the next request.
@@ -229,7 +230,7 @@ func TestClaimRefresherCallerCancelDoesNotCancelTheSharedFetch(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	mustRefresh(t, r, user("idp", "alice"), NoMaxAge)
+	mustRefresh(t, r, user("idp", "alice"), policy.NoMaxAge)
 	if got := src.calls.Load(); got != 1 {
 		t.Errorf("source called %d times; want 1", got)
 	}
@@ -239,16 +240,16 @@ func TestClaimRefresherWritesBackIntoSessions(t *testing.T) {
 	w := &recordingWriter{err: errors.New("store down")}
 	counters := &testCounters{}
 	src := &scriptedSource{value: constant([]any{"admin"})}
-	r, err := NewClaimRefresher(RefresherConfig{Writer: w, Counters: counters.hooks(), Now: newFakeClock().Now,
-		Claims: []ClaimSourceConfig{{Name: "roles", Source: src, MaxAge: 0}}})
+	r, err := New(Config{Writer: w, Counters: counters.hooks(), Now: newFakeClock().Now,
+		Claims: []Claim{{Name: "roles", Source: src, MaxAge: 0}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	withSession := user("sessions", "alice")
 	withSession.SessionID = "s1"
-	mustRefresh(t, r, withSession, NoMaxAge) // a failing write does not fail the refresh
-	mustRefresh(t, r, user("idp", "alice"), NoMaxAge)
+	mustRefresh(t, r, withSession, policy.NoMaxAge) // a failing write does not fail the refresh
+	mustRefresh(t, r, user("idp", "alice"), policy.NoMaxAge)
 	if !reflect.DeepEqual(w.writes, []string{"s1:roles"}) || !reflect.DeepEqual(w.values, []any{[]any{"admin"}}) {
 		t.Errorf("writes = %v %v; want one for session s1", w.writes, w.values)
 	}
@@ -259,7 +260,7 @@ func TestClaimRefresherWritesBackIntoSessions(t *testing.T) {
 
 func TestClaimRefresherSourceMapsPathsToClaims(t *testing.T) {
 	src := &scriptedSource{value: constant(nil)}
-	r, err := NewClaimRefresher(RefresherConfig{Claims: []ClaimSourceConfig{
+	r, err := New(Config{Claims: []Claim{
 		{Name: "realm", Source: src, MaxAge: time.Minute},
 		{Name: "realm.access", Source: src, MaxAge: 0},
 		{Name: "https://example.com/roles", Source: src, MaxAge: time.Hour},
@@ -295,40 +296,40 @@ func TestNewClaimRefresherRefusesBadConfigs(t *testing.T) {
 	src := &scriptedSource{}
 	tests := []struct {
 		name   string
-		claims []ClaimSourceConfig
+		claims []Claim
 	}{
-		{"an empty name", []ClaimSourceConfig{{Source: src}}},
-		{"a name with NUL", []ClaimSourceConfig{{Name: "a\x00b", Source: src}}},
-		{"a duplicate name", []ClaimSourceConfig{{Name: "a", Source: src}, {Name: "a", Source: src}}},
-		{"no source", []ClaimSourceConfig{{Name: "a"}}},
-		{"a negative max age", []ClaimSourceConfig{{Name: "a", Source: src, MaxAge: -time.Second}}},
+		{"an empty name", []Claim{{Source: src}}},
+		{"a name with NUL", []Claim{{Name: "a\x00b", Source: src}}},
+		{"a duplicate name", []Claim{{Name: "a", Source: src}, {Name: "a", Source: src}}},
+		{"no source", []Claim{{Name: "a"}}},
+		{"a negative max age", []Claim{{Name: "a", Source: src, MaxAge: -time.Second}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if r, err := NewClaimRefresher(RefresherConfig{Claims: tc.claims}); err == nil {
+			if r, err := New(Config{Claims: tc.claims}); err == nil {
 				r.Close()
-				t.Fatal("NewClaimRefresher accepted the config")
+				t.Fatal("New accepted the config")
 			}
 		})
 	}
 }
 
 func TestClaimRefresherSurvivesPanicsAndClose(t *testing.T) {
-	src := ClaimSourceFunc(func(context.Context, *verifier.Identity) (any, error) { panic("boom") })
-	r := refresherFor(t, newFakeClock(), nil, ClaimSourceConfig{Source: src, MaxAge: time.Minute})
-	if _, _, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", NoMaxAge); err == nil {
+	src := SourceFunc(func(context.Context, *verifier.Identity) (any, error) { panic("boom") })
+	r := refresherFor(t, newFakeClock(), nil, Claim{Source: src, MaxAge: time.Minute})
+	if _, _, err := r.Refresh(context.Background(), user("idp", "alice"), "roles", policy.NoMaxAge); err == nil {
 		t.Fatal("a panicking source gave no error")
 	}
 	ok := &scriptedSource{value: constant(true)}
-	r2 := refresherFor(t, newFakeClock(), nil, ClaimSourceConfig{Source: ok, MaxAge: time.Minute})
+	r2 := refresherFor(t, newFakeClock(), nil, Claim{Source: ok, MaxAge: time.Minute})
 	r2.Close()
 	for range 2 {
-		mustRefresh(t, r2, user("idp", "alice"), NoMaxAge)
+		mustRefresh(t, r2, user("idp", "alice"), policy.NoMaxAge)
 	}
 	if ok.calls.Load() != 2 {
 		t.Errorf("after Close: %d calls; want 2 (uncached)", ok.calls.Load())
 	}
-	if _, _, err := r2.Refresh(context.Background(), user("idp", "alice"), "unknown", NoMaxAge); err == nil {
+	if _, _, err := r2.Refresh(context.Background(), user("idp", "alice"), "unknown", policy.NoMaxAge); err == nil {
 		t.Error("refreshing an unknown claim succeeded")
 	}
 }

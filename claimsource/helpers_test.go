@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -40,8 +40,8 @@ func (c *count) Reset() int64 { return c.n.Swap(0) }
 // testCounters are the five counters of a refresher under test.
 type testCounters struct{ fetches, hits, errors, stale, writeErrors count }
 
-func (tc *testCounters) hooks() RefreshCounters {
-	return RefreshCounters{Fetches: &tc.fetches, CacheHits: &tc.hits, Errors: &tc.errors,
+func (tc *testCounters) hooks() Counters {
+	return Counters{Fetches: &tc.fetches, CacheHits: &tc.hits, Errors: &tc.errors,
 		StaleServes: &tc.stale, WriteErrors: &tc.writeErrors}
 }
 
@@ -88,18 +88,18 @@ func constant(v any) func(*verifier.Identity) any {
 func whoami(id *verifier.Identity) any { return id.Verifier + "/" + id.Subject }
 
 // refresherFor builds a refresher with one "roles" claim backed by src.
-func refresherFor(t testing.TB, clk *fakeClock, tc *testCounters, c ClaimSourceConfig) *ClaimRefresher {
+func refresherFor(t testing.TB, clk *fakeClock, tc *testCounters, c Claim) *Refresher {
 	t.Helper()
 	if c.Name == "" {
 		c.Name = "roles"
 	}
-	cfg := RefresherConfig{Claims: []ClaimSourceConfig{c}, Now: clk.Now}
+	cfg := Config{Claims: []Claim{c}, Now: clk.Now}
 	if tc != nil {
 		cfg.Counters = tc.hooks()
 	}
-	r, err := NewClaimRefresher(cfg)
+	r, err := New(cfg)
 	if err != nil {
-		t.Fatalf("NewClaimRefresher: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(r.Close)
 	return r
@@ -112,7 +112,7 @@ func user(v, sub string) *verifier.Identity {
 }
 
 // mustRefresh calls Refresh and fails the test on an error.
-func mustRefresh(t *testing.T, r *ClaimRefresher, id *verifier.Identity, maxAge time.Duration) any {
+func mustRefresh(t *testing.T, r *Refresher, id *verifier.Identity, maxAge time.Duration) any {
 	t.Helper()
 	v, _, err := r.Refresh(context.Background(), id, "roles", maxAge)
 	if err != nil {
@@ -121,7 +121,7 @@ func mustRefresh(t *testing.T, r *ClaimRefresher, id *verifier.Identity, maxAge 
 	return v
 }
 
-// recordingWriter is a ClaimWriter that remembers what it was given.
+// recordingWriter is a Writer that remembers what it was given.
 type recordingWriter struct {
 	mu     sync.Mutex
 	writes []string // "session:claim"

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func (s *numberedSource) started(n int) time.Time {
 // arrived. Two fetches in all.
 func TestMaxAgeZeroJoinsOnlyAFetchStartedAfterItArrived(t *testing.T) {
 	src := &numberedSource{delay: 150 * time.Millisecond}
-	r := refresherFor(t, newFakeClock(), nil, ClaimSourceConfig{Source: src, MaxAge: 0})
+	r := refresherFor(t, newFakeClock(), nil, Claim{Source: src, MaxAge: 0})
 	first := make(chan any, 1)
 	go func() { first <- mustRefresh(t, r, user("idp", "alice"), 0) }()
 	time.Sleep(50 * time.Millisecond)
@@ -92,8 +92,8 @@ func TestOneSubjectsMaxAgeZeroFloodSparesOtherUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &HTTPSource{URL: u, Path: "roles"}
-	r := refresherFor(t, newFakeClock(), nil, ClaimSourceConfig{Source: src, MaxAge: 0, Timeout: time.Second})
+	src := &HTTPSource{URL: u, Path: "roles", Client: NewClient()}
+	r := refresherFor(t, newFakeClock(), nil, Claim{Source: src, MaxAge: 0, Timeout: time.Second})
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() { _, _, _ = r.Refresh(context.Background(), user("idp", "alice"), "roles", 0) })

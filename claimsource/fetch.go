@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -26,7 +27,7 @@ func (k claimKey) String() string {
 
 // hash is the ristretto key of k: a seeded 64-bit hash, computed without
 // allocating. Collisions are harmless: every hit compares the full key.
-func (r *ClaimRefresher) hash(k claimKey) uint64 {
+func (r *Refresher) hash(k claimKey) uint64 {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	h.WriteString(k.verifier)
@@ -47,7 +48,7 @@ type cachedClaim struct {
 	key     claimKey
 	value   any
 	fetched time.Time
-	memo    *derivedMemo // shared by every copy of one stored entry
+	memo    *policy.Memo // shared by every copy of one stored entry
 }
 
 // flightResult is what a shared fetch hands every caller waiting on it.
@@ -58,7 +59,7 @@ type flightResult struct {
 
 func newClaimCache(maxCost int64) (*ristretto.Cache[uint64, cachedClaim], error) {
 	if maxCost <= 0 {
-		maxCost = DefaultRefreshCacheSize
+		maxCost = DefaultCacheBytes
 	}
 	c, err := ristretto.NewCache(&ristretto.Config[uint64, cachedClaim]{
 		// Ten counters per expected entry (ristretto's advice), assuming
@@ -74,7 +75,7 @@ func newClaimCache(maxCost int64) (*ristretto.Cache[uint64, cachedClaim], error)
 }
 
 // lookup returns the cached entry for key, if any, whatever its age.
-func (r *ClaimRefresher) lookup(key claimKey) (cachedClaim, bool) {
+func (r *Refresher) lookup(key claimKey) (cachedClaim, bool) {
 	r.closing.RLock()
 	defer r.closing.RUnlock()
 	if r.closed {
@@ -90,7 +91,7 @@ func (r *ClaimRefresher) lookup(key claimKey) (cachedClaim, bool) {
 // fetch gets a new value from c's source. Concurrent callers for one key
 // share one call; with max age 0, where every request must see a value
 // fetched after it arrived, they share the next call to start.
-func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
+func (r *Refresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
 	if maxAge == 0 {
 		return r.fetchFresh(ctx, c, id, key)
 	}
@@ -134,7 +135,7 @@ func (r *ClaimRefresher) fetch(ctx context.Context, c *claimSource, id *verifier
 // load makes one call to c's source, within c's timeout and one of the
 // refresher's fetch slots, and caches the result. The fetch time is taken
 // before the call, so a value never looks fresher than it is.
-func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
+func (r *Refresher) load(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	release, err := r.subjectSlot(key)
@@ -157,7 +158,7 @@ func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.
 		inc(r.counters.Errors)
 		return cachedClaim{}, fmt.Errorf("fetching: %w", err)
 	}
-	e := cachedClaim{key: key, value: v, fetched: start, memo: new(derivedMemo)}
+	e := cachedClaim{key: key, value: v, fetched: start, memo: new(policy.Memo)}
 	r.store(e, max(c.MaxAge, maxAge)+c.StaleIfError)
 	return e, nil
 }
@@ -165,7 +166,7 @@ func (r *ClaimRefresher) load(ctx context.Context, c *claimSource, id *verifier.
 // store caches e for ttl (real time; ages are still checked against the
 // entry) and waits until the write is visible, so that a request arriving
 // after a fetch finds its value rather than starting another.
-func (r *ClaimRefresher) store(e cachedClaim, ttl time.Duration) {
+func (r *Refresher) store(e cachedClaim, ttl time.Duration) {
 	if ttl <= 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/internal/httpx"
@@ -21,45 +20,47 @@ import (
 // over the nesting or size limits. It is never turned into a claim value.
 var ErrBadResponse = errors.New("bad claim source response")
 
+var errNoClient = errors.New("claim source has no HTTP client")
+
 // Defaults of HTTPSource.
 const (
-	DefaultMaxBodySize  = 1 << 20 // 1 MiB
+	DefaultMaxBodyBytes = 1 << 20 // 1 MiB
 	defaultMaxValues    = 256
 	defaultMaxDepth     = 16
 	defaultAcceptHeader = "application/json"
 )
 
-// ClaimSource fetches the current value of one claim for an identity. A
-// ClaimRefresher calls it with a context that carries the claim's timeout.
-type ClaimSource interface {
+// Source fetches the current value of one claim for an identity. A
+// Refresher calls it with a context that carries the claim's timeout.
+type Source interface {
 	Fetch(ctx context.Context, id *verifier.Identity) (any, error)
 }
 
-// ClaimSourceFunc adapts a function to ClaimSource.
-type ClaimSourceFunc func(ctx context.Context, id *verifier.Identity) (any, error)
+// SourceFunc adapts a function to Source.
+type SourceFunc func(ctx context.Context, id *verifier.Identity) (any, error)
 
 // Fetch calls f.
-func (f ClaimSourceFunc) Fetch(ctx context.Context, id *verifier.Identity) (any, error) {
+func (f SourceFunc) Fetch(ctx context.Context, id *verifier.Identity) (any, error) {
 	return f(ctx, id)
 }
 
-// HTTPSource is a ClaimSource that GETs a URL built from an identity and
-// reads the claim from the JSON answer, like a userinfo endpoint. URL is
-// required; the other fields have defaults.
+// HTTPSource is a Source that GETs a URL built from an identity and
+// reads the claim from the JSON answer, like a userinfo endpoint. URL and
+// Client are required; the other fields have defaults.
 type HTTPSource struct {
 	// URL is the URL template to GET.
 	URL *URLTemplate
-	// Path is where the value sits in the JSON body (see Lookup). Empty:
+	// Path is where the value sits in the JSON body (see claims.Lookup). Empty:
 	// the whole body is the value.
 	Path string
 	// Header is sent with every request (API keys, Accept). Default:
 	// Accept: application/json.
 	Header http.Header
-	// Client sends the requests. It must not follow redirects. Default: a
-	// shared keep-alive client (SharedClient).
+	// Client sends the requests (see NewClient). It must not follow
+	// redirects. Required.
 	Client *http.Client
-	// MaxBodySize caps the body in bytes. Default: DefaultMaxBodySize.
-	MaxBodySize int64
+	// MaxBodyBytes caps the body in bytes. Default: DefaultMaxBodyBytes.
+	MaxBodyBytes int64
 	// MaxValues caps the number of JSON values in the claim value, nested
 	// ones included, and MaxDepth its nesting. Defaults: 256 and 16.
 	MaxValues, MaxDepth int
@@ -69,6 +70,9 @@ type HTTPSource struct {
 // exchange, slow bodies included) and returns the value at Path. Errors
 // carry neither the URL nor any part of the body.
 func (s *HTTPSource) Fetch(ctx context.Context, id *verifier.Identity) (any, error) {
+	if s.Client == nil {
+		return nil, errNoClient
+	}
 	target, err := s.URL.Build(id)
 	if err != nil {
 		return nil, err
@@ -78,7 +82,7 @@ func (s *HTTPSource) Fetch(ctx context.Context, id *verifier.Identity) (any, err
 		return nil, fmt.Errorf("building claim source request: %w", ErrUnsafeURL)
 	}
 	req.Header = s.header()
-	resp, err := s.client().Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("requesting claim source: %w", withoutURL(err))
 	}
@@ -115,19 +119,12 @@ func (s *HTTPSource) header() http.Header {
 	return h
 }
 
-func (s *HTTPSource) client() *http.Client {
-	if s.Client != nil {
-		return s.Client
-	}
-	return SharedClient()
-}
-
 // read returns the body, refusing one over the cap without reading more
 // than one byte past it.
 func (s *HTTPSource) read(r io.Reader) ([]byte, error) {
-	limit := s.MaxBodySize
+	limit := s.MaxBodyBytes
 	if limit <= 0 {
-		limit = DefaultMaxBodySize
+		limit = DefaultMaxBodyBytes
 	}
 	body, err := httpx.ReadCapped(r, limit)
 	if errors.Is(err, httpx.ErrTooLarge) {
@@ -200,11 +197,12 @@ func withoutURL(err error) error {
 	return err
 }
 
-// SharedClient returns the HTTP client claim sources use by default: one
-// keep-alive connection pool for every source and every config reload,
-// dial and TLS handshakes bounded, redirects never followed (a redirect
-// could leave the configured host). Per-request deadlines come from the
-// caller's context.
-var SharedClient = sync.OnceValue(func() *http.Client {
+// NewClient returns an HTTP client for claim sources: a keep-alive pool
+// keeping up to 64 idle connections per host, dial and TLS handshakes
+// bounded, redirects never followed (a redirect could leave the configured
+// host). Per-request deadlines come from the caller's context. Build one
+// per process and share it between sources and config reloads, so that
+// they share its connections.
+func NewClient() *http.Client {
 	return httpx.NewClient(&http.Client{Transport: httpx.NewTransport(64)}, 0)
-})
+}

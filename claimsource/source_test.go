@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func (cs *claimServer) source(t *testing.T, tpl, path string) *HTTPSource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &HTTPSource{URL: u, Path: path}
+	return &HTTPSource{URL: u, Path: path, Client: NewClient()}
 }
 
 func jsonBody(s string) http.HandlerFunc {
@@ -81,7 +81,7 @@ func TestHTTPSourceReadsTheValueAtPath(t *testing.T) {
 		}, "roles", nil, ErrBadResponse},
 		{"too deep a value is an error", jsonBody(`{"roles":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`), "roles", nil, ErrBadResponse},
 		{"too many values is an error", jsonBody(`{"roles":[` + strings.Repeat(`"a",`, 300) + `"a"]}`), "roles", nil, ErrBadResponse},
-		{"a body over the cap is an error", jsonBody(`{"roles":"` + strings.Repeat("a", DefaultMaxBodySize) + `"}`), "roles", nil, ErrBadResponse},
+		{"a body over the cap is an error", jsonBody(`{"roles":"` + strings.Repeat("a", DefaultMaxBodyBytes) + `"}`), "roles", nil, ErrBadResponse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 // ErrUnsafeURL means a claim-source URL could not be built safely for an
 // identity: a placeholder value was missing or not a scalar, a path segment
 // came out empty, "." or "..", or the result left the configured scheme,
-// host or path prefix (SPEC section 8, "Requests"). No request is sent.
+// host or path prefix. No request is sent.
 var ErrUnsafeURL = errors.New("unsafe claim source URL")
 
 // URLTemplate is a claim-source URL such as

@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -32,7 +32,7 @@ type freshKey struct {
 }
 
 // fetchFresh returns a value fetched after this call began (max age 0).
-func (r *ClaimRefresher) fetchFresh(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey) (cachedClaim, error) {
+func (r *Refresher) fetchFresh(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey) (cachedClaim, error) {
 	name := key.String()
 	r.freshMu.Lock()
 	st := r.fresh[name]
@@ -60,7 +60,7 @@ func (r *ClaimRefresher) fetchFresh(ctx context.Context, c *claimSource, id *ver
 }
 
 // afterRunning starts next once the fetch running now is done.
-func (r *ClaimRefresher) afterRunning(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, running, next *freshCall) {
+func (r *Refresher) afterRunning(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, running, next *freshCall) {
 	<-running.done
 	r.runFresh(ctx, c, id, key, next)
 }
@@ -68,7 +68,7 @@ func (r *ClaimRefresher) afterRunning(ctx context.Context, c *claimSource, id *v
 // runFresh makes call's fetch, publishes its result, and hands the key to
 // the next fetch (or frees it). It is bounded by the claim's timeout, not
 // by any one caller.
-func (r *ClaimRefresher) runFresh(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, call *freshCall) {
+func (r *Refresher) runFresh(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, call *freshCall) {
 	name := key.String()
 	r.freshMu.Lock()
 	if st := r.fresh[name]; st != nil && st.next == call {
@@ -94,7 +94,7 @@ func (r *ClaimRefresher) runFresh(ctx context.Context, c *claimSource, id *verif
 // subjectSlot takes one of the subject's in-flight fetch slots; the
 // returned func gives it back. A subject at its cap fails at once: only
 // its own requests wait or fail, never another user's.
-func (r *ClaimRefresher) subjectSlot(key claimKey) (func(), error) {
+func (r *Refresher) subjectSlot(key claimKey) (func(), error) {
 	name := key.verifier + "\x00" + key.subject
 	r.freshMu.Lock()
 	defer r.freshMu.Unlock()

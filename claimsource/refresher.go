@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -14,31 +14,32 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/authgate/authgate/claims"
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
-// Defaults of RefresherConfig.
+// Defaults of Config.
 const (
-	DefaultRefreshTimeout   = 2 * time.Second
-	DefaultRefreshCacheSize = 16 << 20 // bytes
-	DefaultMaxInFlight      = 64
+	DefaultTimeout     = 2 * time.Second
+	DefaultCacheBytes  = 16 << 20 // bytes
+	DefaultMaxInFlight = 64
 )
 
 var errUnknownClaim = errors.New("no claim source for this claim")
 
-// ClaimSourceConfig declares one refreshable top-level claim.
-type ClaimSourceConfig struct {
+// Claim declares one refreshable top-level claim.
+type Claim struct {
 	// Name is the top-level claim the source refreshes. Validators on it, or
 	// on paths inside it ("realm_access.roles" for "realm_access"), refetch
 	// it when stale.
 	Name string
 	// Source fetches the value. Required.
-	Source ClaimSource
+	Source Source
 	// MaxAge is the default freshness of validators on the claim that set
 	// none, and how long a fetched value is cached. 0: every request.
 	MaxAge time.Duration
 	// Timeout bounds one fetch, waiting for a fetch slot included.
-	// Default: DefaultRefreshTimeout.
+	// Default: DefaultTimeout.
 	Timeout time.Duration
 	// StaleIfError is the grace after MaxAge during which a known value
 	// (cached, or the token's own) is used while the source fails.
@@ -46,13 +47,13 @@ type ClaimSourceConfig struct {
 	StaleIfError time.Duration
 }
 
-// RefresherConfig configures a ClaimRefresher.
-type RefresherConfig struct {
+// Config configures a Refresher.
+type Config struct {
 	// Claims are the claim sources; names must be unique and non-empty.
-	Claims []ClaimSourceConfig
-	// CacheSize bounds the cache of fetched values, in bytes (approximate).
-	// Default: DefaultRefreshCacheSize.
-	CacheSize int64
+	Claims []Claim
+	// CacheBytes bounds the cache of fetched values, in bytes (approximate).
+	// Default: DefaultCacheBytes.
+	CacheBytes int64
 	// MaxInFlight bounds concurrent fetches over all claims and subjects.
 	// Default: DefaultMaxInFlight.
 	MaxInFlight int
@@ -63,19 +64,28 @@ type RefresherConfig struct {
 	// Writer, if set, receives every freshly fetched value for identities
 	// that carry a SessionID (edge sessions), so that other gateway
 	// instances see it. Default: nil, no write-back.
-	Writer ClaimWriter
+	Writer Writer
 	// Counters receive fetch, hit, error and stale-serve counts.
-	Counters RefreshCounters
+	Counters Counters
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+}
+
+// Writer stores a refreshed claim value back into the gateway session
+// an identity came from (identities with a SessionID), so that every
+// gateway instance sharing the session store sees it. The
+// refresher calls it after a successful fetch; a write failure does not
+// fail the request, since the value was fetched and is fresh.
+type Writer interface {
+	WriteClaim(ctx context.Context, id *verifier.Identity, claim string, value any, fetched time.Time) error
 }
 
 // Counter is a monotonically increasing count; *expvar.Int is one.
 type Counter interface{ Add(delta int64) }
 
-// RefreshCounters are the refresher's observability hooks; nil fields are
+// Counters are the refresher's observability hooks; nil fields are
 // not counted.
-type RefreshCounters struct {
+type Counters struct {
 	Fetches     Counter // calls made to claim sources
 	CacheHits   Counter // refreshes answered from the cache
 	Errors      Counter // failed calls to claim sources
@@ -89,12 +99,12 @@ func inc(c Counter) {
 	}
 }
 
-// ClaimRefresher is the Refresher behind `claim` blocks (SPEC section 3).
+// Refresher is the policy.Refresher behind `claim` blocks.
 // Fetched values are cached per (verifier, subject, claim), so equal
 // subjects of two verifiers never share one; concurrent misses for one key
 // make one call (max age 0 excepted: every request makes its own); and at
 // most MaxInFlight calls run at once. It is safe for concurrent use.
-type ClaimRefresher struct {
+type Refresher struct {
 	claims   map[string]*claimSource
 	byLength []*claimSource // longest name first, for Source
 	cache    *ristretto.Cache[uint64, cachedClaim]
@@ -112,24 +122,24 @@ type ClaimRefresher struct {
 	fresh         map[string]*freshKey
 	perSubject    map[string]int
 	maxPerSubject int
-	writer        ClaimWriter
-	counters      RefreshCounters
+	writer        Writer
+	counters      Counters
 	now           func() time.Time
-	// systemClock is true when now is time.Now (RefresherConfig.Now
+	// systemClock is true when now is time.Now (Config.Now
 	// unset): Evaluate's own reading of it may then stand in for now().
 	systemClock bool
 }
 
-// claimSource is a provisioned ClaimSourceConfig.
+// claimSource is a provisioned Claim.
 type claimSource struct {
-	ClaimSourceConfig
+	Claim
 	variant func(*verifier.Identity) (string, error) // nil: subject alone
 }
 
-// NewClaimRefresher checks cfg and builds the refresher. Close releases its
+// New checks cfg and builds the refresher. Close releases its
 // cache.
-func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
-	r := &ClaimRefresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
+func New(cfg Config) (*Refresher, error) {
+	r := &Refresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
 		counters: cfg.Counters, now: cfg.Now, seed: maphash.MakeSeed(), systemClock: cfg.Now == nil}
 	if r.now == nil {
 		r.now = time.Now
@@ -150,7 +160,7 @@ func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
 	if r.maxPerSubject <= 0 {
 		r.maxPerSubject = DefaultMaxInFlightPerSubject
 	}
-	cache, err := newClaimCache(cfg.CacheSize)
+	cache, err := newClaimCache(cfg.CacheBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +168,7 @@ func NewClaimRefresher(cfg RefresherConfig) (*ClaimRefresher, error) {
 	return r, nil
 }
 
-func (r *ClaimRefresher) add(c ClaimSourceConfig) error {
+func (r *Refresher) add(c Claim) error {
 	switch {
 	case c.Name == "" || strings.ContainsRune(c.Name, 0):
 		return fmt.Errorf("claim source name %q is not valid", c.Name)
@@ -170,9 +180,9 @@ func (r *ClaimRefresher) add(c ClaimSourceConfig) error {
 		return fmt.Errorf("claim source %q: durations must not be negative", c.Name)
 	}
 	if c.Timeout == 0 {
-		c.Timeout = DefaultRefreshTimeout
+		c.Timeout = DefaultTimeout
 	}
-	cs := &claimSource{ClaimSourceConfig: c}
+	cs := &claimSource{Claim: c}
 	if v, ok := c.Source.(interface {
 		Variant(*verifier.Identity) (string, error)
 	}); ok {
@@ -186,7 +196,7 @@ func (r *ClaimRefresher) add(c ClaimSourceConfig) error {
 // Close stops the cache's goroutines, after any cache use in progress. A
 // refresh after Close (a request still running on a replaced config) still
 // works, uncached.
-func (r *ClaimRefresher) Close() {
+func (r *Refresher) Close() {
 	r.closing.Lock()
 	r.closed = true
 	r.closing.Unlock()
@@ -194,12 +204,12 @@ func (r *ClaimRefresher) Close() {
 }
 
 // Wait blocks until pending cache writes are applied (tests).
-func (r *ClaimRefresher) Wait() { r.cache.Wait() }
+func (r *Refresher) Wait() { r.cache.Wait() }
 
 // Source reports the claim source backing path: the longest claim name
 // that path equals or lies inside ("realm_access.roles" in "realm_access"),
 // with its max age.
-func (r *ClaimRefresher) Source(path string) (string, time.Duration, bool) {
+func (r *Refresher) Source(path string) (string, time.Duration, bool) {
 	for _, c := range r.byLength {
 		if path == c.Name || strings.HasPrefix(path, c.Name) && path[len(c.Name)] == '.' {
 			return c.Name, c.MaxAge, true
@@ -209,11 +219,11 @@ func (r *ClaimRefresher) Source(path string) (string, time.Duration, bool) {
 }
 
 // Refresh returns claim's value for id: from the cache when no older than
-// maxAge (NoMaxAge: the claim's max age; 0: never from the cache), else
+// maxAge (policy.NoMaxAge: the claim's max age; 0: never from the cache), else
 // from the source. When the source fails, the youngest known value (cached,
 // or id's own) within maxAge + stale_if_error is returned instead; without
 // one the error is returned and the request must fail closed.
-func (r *ClaimRefresher) Refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration) (any, time.Time, error) {
+func (r *Refresher) Refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration) (any, time.Time, error) {
 	got, err := r.refresh(ctx, id, claim, maxAge, time.Time{})
 	return got.value, got.fetched, err
 }
@@ -221,14 +231,14 @@ func (r *ClaimRefresher) Refresh(ctx context.Context, id *verifier.Identity, cla
 // refreshMemo is Refresh for Evaluate: it reuses Evaluate's clock reading
 // now, if any and if r runs on the system clock too, and returns the memo
 // of the cached value on a cache hit (else nil).
-func (r *ClaimRefresher) refreshMemo(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (any, *derivedMemo, error) {
+func (r *Refresher) RefreshMemo(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (any, *policy.Memo, error) {
 	got, err := r.refresh(ctx, id, claim, maxAge, now)
 	return got.value, got.memo, err
 }
 
 // refresh is Refresh with an optional reading of the system clock (zero:
 // read r's clock). Only a cache hit returns the entry's memo.
-func (r *ClaimRefresher) refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (cachedClaim, error) {
+func (r *Refresher) refresh(ctx context.Context, id *verifier.Identity, claim string, maxAge time.Duration, now time.Time) (cachedClaim, error) {
 	c := r.claims[claim]
 	if c == nil {
 		return cachedClaim{}, errUnknownClaim
@@ -262,8 +272,8 @@ func (r *ClaimRefresher) refresh(ctx context.Context, id *verifier.Identity, cla
 
 // key identifies the cached value of c for id: the verifier that produced
 // the identity, the claim, what else the source URL depends on (Variant),
-// and the subject (SPEC section 8).
-func (r *ClaimRefresher) key(c *claimSource, id *verifier.Identity) (claimKey, error) {
+// and the subject: the one canonical subject keys every claim lookup.
+func (r *Refresher) key(c *claimSource, id *verifier.Identity) (claimKey, error) {
 	k := claimKey{verifier: id.Verifier, claim: c.Name, subject: id.Subject}
 	if c.variant != nil {
 		v, err := c.variant(id)
@@ -277,7 +287,7 @@ func (r *ClaimRefresher) key(c *claimSource, id *verifier.Identity) (claimKey, e
 
 // writeBack stores a fresh value into the identity's session. A failure
 // is counted, not returned: the value itself is good.
-func (r *ClaimRefresher) writeBack(ctx context.Context, id *verifier.Identity, claim string, got cachedClaim) {
+func (r *Refresher) writeBack(ctx context.Context, id *verifier.Identity, claim string, got cachedClaim) {
 	if r.writer == nil || id.SessionID == "" {
 		return
 	}
@@ -289,7 +299,7 @@ func (r *ClaimRefresher) writeBack(ctx context.Context, id *verifier.Identity, c
 // fallback applies stale_if_error after a failed fetch: the youngest of
 // the cached value and id's own value, if within maxAge + StaleIfError.
 // It returns no memo: only a plain cache hit carries one.
-func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached cachedClaim, found bool, maxAge time.Duration, cause error) (cachedClaim, error) {
+func (r *Refresher) fallback(c *claimSource, id *verifier.Identity, cached cachedClaim, found bool, maxAge time.Duration, cause error) (cachedClaim, error) {
 	now := r.now()
 	limit := maxAge + c.StaleIfError
 	var best cachedClaim
@@ -298,8 +308,7 @@ func (r *ClaimRefresher) fallback(c *claimSource, id *verifier.Identity, cached 
 		best, ok = cached, true
 	}
 	if raw, has := id.Claims[c.Name]; has {
-		e := evaluation{now: now, iat: id.IssuedAt, trusted: id.ClaimTimesTrusted}
-		if t, known := e.fetchedAt(raw); known && now.Sub(t) <= limit && (!ok || t.After(best.fetched)) {
+		if t, known := claims.FetchedAt(raw, id.IssuedAt, id.ClaimTimesTrusted, now); known && now.Sub(t) <= limit && (!ok || t.After(best.fetched)) {
 			plain, _, _ := claims.Unwrap(raw)
 			best, ok = cachedClaim{value: plain, fetched: t}, true
 		}

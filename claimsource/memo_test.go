@@ -1,4 +1,4 @@
-package policy
+package claimsource
 
 import (
 	"context"
@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
 // evaluateOK runs Evaluate and fails the test unless the policy passes.
-func evaluateOK(t *testing.T, p *Policy, id *verifier.Identity) *verifier.Identity {
+func evaluateOK(t *testing.T, p *policy.Policy, id *verifier.Identity) *verifier.Identity {
 	t.Helper()
 	out, d, err := p.Evaluate(context.Background(), id)
 	if d != nil || err != nil {
@@ -29,8 +30,8 @@ func staleUser(at time.Time, email string) *verifier.Identity {
 func TestCachedRefreshReusesTheIdentityItDerived(t *testing.T) {
 	clk := newFakeClock()
 	src := &scriptedSource{value: constant([]any{"admin"})}
-	r := refresherFor(t, clk, nil, ClaimSourceConfig{Source: src, MaxAge: 5 * time.Minute})
-	p := mustCompile(t, Options{Refresher: r, Now: clk.Now}, spec("roles", OpIncludes, "admin"))
+	r := refresherFor(t, clk, nil, Claim{Source: src, MaxAge: 5 * time.Minute})
+	p := mustCompile(t, policy.Options{Refresher: r, Now: clk.Now}, spec("roles", policy.OpIncludes, "admin"))
 	a, b := staleUser(clk.Now(), "a@example.com"), staleUser(clk.Now(), "b@example.com")
 
 	first := evaluateOK(t, p, a) // fetched: nothing to reuse yet
@@ -71,20 +72,20 @@ func TestCachedRefreshOfTwoClaimsCarriesBoth(t *testing.T) {
 	clk := newFakeClock()
 	roles := &scriptedSource{value: constant([]any{"admin"})}
 	groups := &scriptedSource{value: constant([]any{"staff"})}
-	r, err := NewClaimRefresher(RefresherConfig{Now: clk.Now, Claims: []ClaimSourceConfig{
+	r, err := New(Config{Now: clk.Now, Claims: []Claim{
 		{Name: "roles", Source: roles, MaxAge: time.Minute}, {Name: "groups", Source: groups, MaxAge: time.Minute}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	opts := Options{Refresher: r, Now: clk.Now}
-	rolesOnly := mustCompile(t, opts, spec("roles", OpIncludes, "admin"))
-	both := mustCompile(t, opts, spec("roles", OpIncludes, "admin"), spec("groups", OpIncludes, "staff"))
+	opts := policy.Options{Refresher: r, Now: clk.Now}
+	rolesOnly := mustCompile(t, opts, spec("roles", policy.OpIncludes, "admin"))
+	both := mustCompile(t, opts, spec("roles", policy.OpIncludes, "admin"), spec("groups", policy.OpIncludes, "staff"))
 	id := staleUser(clk.Now(), "a@example.com")
 
 	for _, step := range []struct {
 		name       string
-		p          *Policy
+		p          *policy.Policy
 		wantGroups []any
 	}{
 		{"one claim refreshed", rolesOnly, []any{"old"}},
@@ -116,13 +117,13 @@ func TestRefresherReusesEvaluatesClockOnlyWhenBothUseTheSystemClock(t *testing.T
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &scriptedSource{value: constant([]any{"admin"})}
-			r, err := NewClaimRefresher(RefresherConfig{Now: tc.refreshNow, Claims: []ClaimSourceConfig{
+			r, err := New(Config{Now: tc.refreshNow, Claims: []Claim{
 				{Name: "roles", Source: src, MaxAge: time.Hour}}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(r.Close)
-			p, err := Compile([]Spec{spec("roles", OpIncludes, "admin")}, Options{Refresher: r, Now: tc.policyNow})
+			p, err := policy.Compile([]policy.Spec{spec("roles", policy.OpIncludes, "admin")}, policy.Options{Refresher: r, Now: tc.policyNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,16 +141,16 @@ func TestRefresherReusesEvaluatesClockOnlyWhenBothUseTheSystemClock(t *testing.T
 // systemClockRolesPolicy is `require roles includes admin` with a roles
 // source cached for an hour, policy and refresher both on the system clock
 // (the configuration in which Evaluate hands its clock to the refresher).
-func systemClockRolesPolicy(t *testing.T) *Policy {
+func systemClockRolesPolicy(t *testing.T) *policy.Policy {
 	t.Helper()
 	src := &scriptedSource{value: constant([]any{"admin"})}
-	r, err := NewClaimRefresher(RefresherConfig{Claims: []ClaimSourceConfig{
+	r, err := New(Config{Claims: []Claim{
 		{Name: "roles", Source: src, MaxAge: time.Hour}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	p, err := Compile([]Spec{spec("roles", OpIncludes, "admin")}, Options{Refresher: r})
+	p, err := policy.Compile([]policy.Spec{spec("roles", policy.OpIncludes, "admin")}, policy.Options{Refresher: r})
 	if err != nil {
 		t.Fatal(err)
 	}
