@@ -11,10 +11,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// assertionType is the typ of the gateway's own identity assertions. They are
+// AssertionType is the typ of the gateway's own identity assertions. They are
 // meant for upstreams only; accepting one as a credential would let anything
 // that ever saw an assertion replay it at the gateway (RFC 8725 section 3.11).
-const assertionType = "authgate-assertion+jwt"
+const AssertionType = "authgate-assertion+jwt"
 
 // defaultTypes are the typ headers accepted when JWTConfig.Types is nil:
 // absent, "JWT" and "at+jwt" (RFC 9068), compared after normalizeType.
@@ -149,7 +149,7 @@ func (c JWTConfig) validate() error {
 	add(!c.AnyAudience || len(c.Audiences) == 0, "audiences and any audience are mutually exclusive")
 	add(!slices.Contains(c.Audiences, ""), "audiences must not be empty strings")
 	add(c.Keys != nil, "a key source is required")
-	add(!slices.Contains(normalizeTypes(c.Types), assertionType), "type "+assertionType+" is reserved for the gateway's assertions")
+	add(!slices.Contains(normalizeTypes(c.Types), AssertionType), "type "+AssertionType+" is reserved for the gateway's assertions")
 	add(c.Leeway >= 0 && c.MaxAge >= 0, "leeway and max age must not be negative")
 	add(strings.Contains(c.SubjectTemplate, "{sub}"), "subject template must contain {sub}")
 	add(c.MaxClaims > 0 && c.MaxDepth > 0, "claim limits must be positive")

@@ -32,7 +32,7 @@ func (v *JWTVerifier) checkHeader(t *jwt.Token) error {
 		}
 		typ = normalizeType(s)
 	}
-	if typ == assertionType || !slices.Contains(v.types, typ) {
+	if typ == AssertionType || !slices.Contains(v.types, typ) {
 		return Reject(ReasonBadType, errors.New("typ header not allowed"))
 	}
 	if _, ok := t.Header["crit"]; ok {
