@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/authgate/authgate/internal/redirect"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/verifier"
 )
@@ -81,5 +82,5 @@ func isBrowserNavigation(r *http.Request) bool {
 // returnURL is the absolute original URL of r, where a login returns to.
 // The host and TLS state come from r (see originalURL).
 func returnURL(r *http.Request) string {
-	return requestOrigin(r) + originalURL(r).RequestURI()
+	return redirect.Origin(r) + originalURL(r).RequestURI()
 }

@@ -132,7 +132,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	}
 	a.oidc = oidclogin.NewSet(oidclogin.Options{
 		EndpointPrefix:  a.EndpointPrefix,
-		InsecureCookies: !a.sessions.secure,
+		InsecureCookies: !a.sessions.cookie.Secure,
 		MaxTokenBytes:   a.MaxTokenSize,
 		MaxClaims:       a.MaxClaims,
 		MaxClaimDepth:   a.MaxClaimDepth,

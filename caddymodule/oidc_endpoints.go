@@ -53,15 +53,15 @@ func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Dep
 // loginSessionCookies is the session cookie as logins use it.
 type loginSessionCookies struct{ es *edgeSessions }
 
-func (c loginSessionCookies) Carried(r *http.Request) bool { return c.es.token(r) != "" }
+func (c loginSessionCookies) Carried(r *http.Request) bool { return c.es.cookie.Token(r) != "" }
 
 func (c loginSessionCookies) EndCarried(r *http.Request) error {
-	_, err := c.es.revokeCarried(r)
+	_, err := c.es.http.RevokeCarried(r)
 	return err
 }
 
 func (c loginSessionCookies) Set(w http.ResponseWriter, token string, expires time.Time) {
-	c.es.setCookie(w, token, expires)
+	c.es.cookie.Set(w, token, expires)
 }
 
 func (c loginSessionCookies) BoundHost(r *http.Request) string {

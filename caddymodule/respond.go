@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/session/sessionhttp"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
 )
@@ -39,7 +40,7 @@ var descriptions = map[verifier.Reason]string{
 	verifier.ReasonSessionRevoked:  "the session has been revoked",
 	verifier.ReasonSessionExpired:  "the session has expired",
 	verifier.ReasonInactive:        "the credential is not active",
-	reasonTokenReused:              "the token has already been exchanged",
+	sessionhttp.ReasonTokenReused:  "the token has already been exchanged",
 
 	// A token with a cnf claim is valid only with a proof of possession.
 	verifier.ReasonUnsupportedBinding: "the token is bound to a key and needs a proof the gateway cannot check",
@@ -92,7 +93,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason ve
 	h.logDenied(r, http.StatusUnauthorized, string(reason))
 	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
 	if es := h.deps.sessions; es != nil && (reason == verifier.ReasonSessionRevoked || reason == verifier.ReasonSessionExpired) {
-		es.clearCookie(w) // a dead session cookie is only ever refused again
+		es.cookie.Clear(w) // a dead session cookie is only ever refused again
 	}
 	if loginReasons[reason] && isBrowserNavigation(r) {
 		return h.challenge.Challenge(w, r, reason)

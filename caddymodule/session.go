@@ -1,7 +1,9 @@
 package caddymodule
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,7 +11,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/sessionhttp"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -81,15 +85,15 @@ type SessionStoreConfig struct {
 	Redis *RedisOptions `json:"redis,omitempty"`
 }
 
-// edgeSessions is the provisioned session machinery of an App.
+// edgeSessions is the provisioned session machinery of an App: the
+// manager, and its HTTP endpoints and admin API (sessionhttp).
 type edgeSessions struct {
-	app      *App
-	cfg      *SessionConfig
-	manager  *session.Manager
-	cookie   string
-	secure   bool
-	exchange verifier.Verifier // nil: exchange is off
-	maxAge   time.Duration
+	cfg     *SessionConfig
+	manager *session.Manager
+	cookie  sessionhttp.Cookie
+	maxAge  time.Duration // exchange_max_age, also the age limit of OIDC ID tokens
+	http    *sessionhttp.Endpoints
+	admin   *sessionhttp.Admin
 }
 
 // provisionSessions builds the session store and verifier, registers the
@@ -120,16 +124,16 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		return err
 	}
 	a.cleanups = append(a.cleanups, func() error { m.Close(); return nil })
-	es := &edgeSessions{app: a, cfg: sc, manager: m, cookie: sc.Cookie, secure: !sc.InsecureCookie, maxAge: time.Duration(sc.ExchangeMaxAge)}
-	if es.exchange, err = a.exchangeVerifier(sc.Exchange); err != nil {
+	es, err := a.edgeSessions(sc, m)
+	if err != nil {
 		return err
 	}
 	if _, dup := a.verifiers[session.VerifierName]; dup {
 		return fmt.Errorf("verifier name %q is reserved for edge sessions", session.VerifierName)
 	}
 	a.addVerifier(session.VerifierName, &verifierEntry{
-		other:   &session.Verifier{Manager: m, Cookie: es.cookie, HostOf: requestHost},
-		sources: []verifier.Source{{Kind: verifier.SourceCookie, Name: es.cookie}},
+		other:   &session.Verifier{Manager: m, Cookie: es.cookie.Name, HostOf: requestHost},
+		sources: []verifier.Source{{Kind: verifier.SourceCookie, Name: es.cookie.Name}},
 	})
 	a.sessions = es
 	a.denyList = m
@@ -137,6 +141,43 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	a.registerEndpoint("session", serveSession)
 	a.registerEndpoint("logout", serveLogout)
 	return nil
+}
+
+// edgeSessions builds the session endpoints and admin API over m.
+func (a *App) edgeSessions(sc *SessionConfig, m *session.Manager) (*edgeSessions, error) {
+	exchange, err := a.exchangeVerifier(sc.Exchange)
+	if err != nil {
+		return nil, err
+	}
+	es := &edgeSessions{cfg: sc, manager: m, cookie: sessionhttp.Cookie{Name: sc.Cookie, Secure: !sc.InsecureCookie},
+		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim)}
+	cfg := sessionhttp.Config{
+		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge,
+		MaxTokenBytes: a.MaxTokenSize, Leeway: a.maxLeeway(),
+		ClientContext: func(r *http.Request) context.Context { a.noteClientIP(r); return clientContext(r) },
+		Provider:      providerLogouts{a},
+	}
+	if sc.BindHost {
+		cfg.HostOf = requestHost
+	}
+	if es.http, err = sessionhttp.New(cfg); err != nil {
+		return nil, err
+	}
+	return es, nil
+}
+
+// providerLogouts ends the provider's side of a logout through the app's
+// oidc blocks (sessionhttp.ProviderLogout).
+type providerLogouts struct{ app *App }
+
+func (p providerLogouts) ForgetLogins(w http.ResponseWriter) {
+	if p.app.oidc.Len() > 0 {
+		oidclogin.ForgetLogins(w)
+	}
+}
+
+func (p providerLogouts) EndProviderSession(w http.ResponseWriter, r *http.Request, s *session.Session, target string) bool {
+	return p.app.oidc.ProviderLogout(w, r, s, target)
 }
 
 // setDefaults fills in defaults and checks the cookie settings.
@@ -197,6 +238,13 @@ func defaultSessionPath() string {
 	return filepath.Join(caddy.AppDataDir(), "authgate", "sessions.db")
 }
 
-// fetchable reports whether a claim has a claim source (subject-scoped,
-// refreshed); such claims cannot be set per session through the admin API.
-func (es *edgeSessions) fetchable(name string) bool { return es.app.fetchableClaim(name) }
+// requestHost returns the host (without port) of the request being
+// served, for bind_host. Caddy's replacer knows the request; the context
+// value of the original request does not keep the host.
+func requestHost(ctx context.Context) string {
+	repl, ok := ctx.Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(repl.ReplaceAll("{http.request.host}", ""))
+}

@@ -37,7 +37,7 @@ func BenchmarkServeHTTPSessionCacheHit(b *testing.B) {
 	req := func() *http.Request {
 		r := benchRequest("")
 		r.Header.Del("Authorization")
-		r.Header.Set("Cookie", app.sessions.cookie+"="+tok)
+		r.Header.Set("Cookie", app.sessions.cookie.Name+"="+tok)
 		return r
 	}
 	w := httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package caddymodule
+package sessionhttp
 
 import (
 	"encoding/json"
@@ -27,13 +27,13 @@ func (a *adminCall) sessions() error {
 		return apiError(http.StatusBadRequest, "user_id query parameter is required")
 	}
 	if a.r.Method == http.MethodDelete {
-		n, err := a.es.manager.RevokeUser(ctx, user)
+		n, err := a.admin.sessions.RevokeUser(ctx, user)
 		if err != nil {
 			return storeError(err)
 		}
 		return a.reply(http.StatusOK, map[string]any{"revoked": n})
 	}
-	list, err := a.es.manager.List(ctx, user)
+	list, err := a.admin.sessions.List(ctx, user)
 	if err != nil {
 		return storeError(err)
 	}
@@ -66,11 +66,11 @@ func (a *adminCall) create() error {
 		return apiError(http.StatusBadRequest, "ttl: "+err.Error())
 	}
 	for name := range body.Claims {
-		if a.es.fetchable(name) {
+		if a.admin.fetchable(name) {
 			return apiError(http.StatusConflict, "claim "+strconv.Quote(name)+" has a claim source; it is refreshed, not set")
 		}
 	}
-	tok, s, err := a.es.manager.Create(a.r.Context(), session.NewSession{UserID: body.UserID, Claims: body.Claims, TTL: ttl})
+	tok, s, err := a.admin.sessions.Create(a.r.Context(), session.NewSession{UserID: body.UserID, Claims: body.Claims, TTL: ttl})
 	if err != nil {
 		return storeError(err)
 	}
@@ -109,13 +109,13 @@ func parseTTL(raw json.RawMessage) (time.Duration, error) {
 func (a *adminCall) session(id string) error {
 	switch a.r.Method {
 	case http.MethodGet:
-		s, err := a.es.manager.Get(a.r.Context(), id)
+		s, err := a.admin.sessions.Get(a.r.Context(), id)
 		if err != nil {
 			return storeError(err)
 		}
 		return a.reply(http.StatusOK, sessionView(s))
 	case http.MethodDelete:
-		if _, err := a.es.manager.Revoke(a.r.Context(), id); err != nil {
+		if _, err := a.admin.sessions.Revoke(a.r.Context(), id); err != nil {
 			return storeError(err)
 		}
 		return a.reply(http.StatusNoContent, nil)
@@ -133,17 +133,17 @@ func (a *adminCall) claim(id, name string) error {
 	if session.IsReserved(name) {
 		return apiError(http.StatusBadRequest, "claim "+strconv.Quote(name)+" is reserved")
 	}
-	if a.es.fetchable(name) {
+	if a.admin.fetchable(name) {
 		return apiError(http.StatusConflict, "claim "+strconv.Quote(name)+" has a claim source; it is refreshed, not set")
 	}
 	var value any
 	if err := a.decode(&value); err != nil {
 		return err
 	}
-	if _, err := a.es.manager.Get(a.r.Context(), id); err != nil {
+	if _, err := a.admin.sessions.Get(a.r.Context(), id); err != nil {
 		return storeError(err)
 	}
-	if err := a.es.manager.SetClaim(a.r.Context(), id, name, value); err != nil {
+	if err := a.admin.sessions.SetClaim(a.r.Context(), id, name, value); err != nil {
 		return storeError(err)
 	}
 	return a.reply(http.StatusNoContent, nil)
@@ -179,7 +179,7 @@ func (a *adminCall) revocations() error {
 	if body.Iss != "" {
 		d = session.Denial{Token: session.IssuerJTIKey(body.Iss, body.JTI), Until: until}
 	}
-	n, err := a.es.manager.Deny(a.r.Context(), d)
+	n, err := a.admin.sessions.Deny(a.r.Context(), d)
 	if err != nil {
 		return storeError(err)
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package sessionhttp
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package caddymodule
+package sessionhttp
 
 import (
 	"net/http"
@@ -12,17 +12,19 @@ import (
 // cookie (see credential.CookieCopies), and logout deny-lists every copy of
 // a credential that verifies.
 
-// revokeCarried ends the session of every copy of the session cookie r
-// carries and returns the sessions it ended, in the order sent. A store
-// error is returned as it is.
-func (es *edgeSessions) revokeCarried(r *http.Request) ([]*session.Session, error) {
-	tokens, err := credential.CookieCopies(r, es.cookie)
+// RevokeCarried ends the session of every copy of the session cookie r
+// carries, expired sessions included, and returns the sessions it ended,
+// in the order sent. Too many copies is a malformed-credential rejection;
+// a store failure is a verifier.UnavailableError. Exchange, logout and
+// browser login call it before anything else touches the cookie.
+func (e *Endpoints) RevokeCarried(r *http.Request) ([]*session.Session, error) {
+	tokens, err := credential.CookieCopies(r, e.cfg.Cookie.Name)
 	if err != nil {
 		return nil, err
 	}
 	var ended []*session.Session
 	for _, tok := range tokens {
-		s, err := es.manager.RevokeToken(r.Context(), tok)
+		s, err := e.cfg.Sessions.RevokeToken(r.Context(), tok)
 		if err != nil {
 			return nil, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 		}

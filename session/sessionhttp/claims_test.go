@@ -1,4 +1,4 @@
-package caddymodule
+package sessionhttp
 
 import (
 	"encoding/json"
