@@ -1,0 +1,137 @@
+package sessionhttp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authgate/authgate/session"
+)
+
+// fakeAdminSessions knows one session, "s1".
+type fakeAdminSessions struct {
+	fakeSessions
+	claims map[string]any
+}
+
+func (f *fakeAdminSessions) List(context.Context, string) ([]*session.Session, error) {
+	return nil, nil
+}
+
+func (f *fakeAdminSessions) Get(_ context.Context, id string) (*session.Session, error) {
+	if id != "s1" {
+		return nil, session.ErrNotFound
+	}
+	return &session.Session{ID: id}, nil
+}
+
+func (f *fakeAdminSessions) Revoke(ctx context.Context, id string) (*session.Session, error) {
+	return f.Get(ctx, id)
+}
+
+func (f *fakeAdminSessions) RevokeUser(context.Context, string) (int, error) { return 0, nil }
+
+func (f *fakeAdminSessions) SetClaim(_ context.Context, _, name string, value any) error {
+	if f.claims == nil {
+		f.claims = map[string]any{}
+	}
+	f.claims[name] = value
+	return nil
+}
+
+func TestCheckAdminRequestRefusesWhatBrowsersCanSend(t *testing.T) {
+	cases := []struct {
+		name, method, contentType, origin, body string
+		wantStatus                              int
+	}{
+		{"JSON post", http.MethodPost, "application/json", "", "{}", 0},
+		{"bodiless GET", http.MethodGet, "", "", "", 0},
+		{"bodiless DELETE", http.MethodDelete, "", "", "", 0},
+		{"an Origin", http.MethodGet, "", "https://evil.example", "", http.StatusForbidden},
+		{"a form post", http.MethodPost, "application/x-www-form-urlencoded", "", "a=b", http.StatusUnsupportedMediaType},
+		{"a DELETE with a body", http.MethodDelete, "", "", "{}", http.StatusUnsupportedMediaType},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, "/authgate/sessions", strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				r.Header.Set("Content-Type", tc.contentType)
+			}
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
+			}
+			err := CheckAdminRequest(r)
+			var refused *APIError
+			switch {
+			case tc.wantStatus == 0 && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.wantStatus != 0 && (!errors.As(err, &refused) || refused.Status != tc.wantStatus):
+				t.Fatalf("got %v, want status %d", err, tc.wantStatus)
+			}
+		})
+	}
+}
+
+func TestAdminClaimWritesRefuseReservedAndFetchableClaims(t *testing.T) {
+	sessions := &fakeAdminSessions{}
+	admin := NewAdmin(sessions, func(claim string) bool { return claim == "roles" || strings.HasPrefix(claim, "roles.") })
+	cases := []struct {
+		path       string
+		wantStatus int
+	}{
+		{"/authgate/sessions/s1/claims/sub", http.StatusBadRequest},
+		{"/authgate/sessions/s1/claims/roles", http.StatusConflict},
+		{"/authgate/sessions/s1/claims/roles.admin", http.StatusConflict},
+		{"/authgate/sessions/nope/claims/plan", http.StatusNotFound},
+		{"/authgate/sessions/s1/claims/", http.StatusNotFound},
+		{"/authgate/sessions/s1/claims/https:%2F%2Fexample.com%2Fplan", http.StatusNoContent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPut, tc.path, strings.NewReader(`"gold"`))
+			w := httptest.NewRecorder()
+			err := admin.Serve(w, r)
+			status := w.Code
+			var refused *APIError
+			if errors.As(err, &refused) {
+				status = refused.Status
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.wantStatus {
+				t.Fatalf("status %d, want %d", status, tc.wantStatus)
+			}
+		})
+	}
+	if sessions.claims["https://example.com/plan"] != "gold" {
+		t.Fatalf("claims set: %v, want the unescaped namespaced claim", sessions.claims)
+	}
+}
+
+func TestParseTTLTakesDurationsAndSeconds(t *testing.T) {
+	cases := []struct {
+		raw  string
+		want time.Duration
+		bad  bool
+	}{
+		{"", 0, false},
+		{"null", 0, false},
+		{"3600", time.Hour, false},
+		{`"90m"`, 90 * time.Minute, false},
+		{"0", 0, true},
+		{"-5", 0, true},
+		{`"-1h"`, 0, true},
+		{`"soon"`, 0, true},
+		{"true", 0, true},
+	}
+	for _, tc := range cases {
+		got, err := parseTTL([]byte(tc.raw))
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("parseTTL(%s) = %v, %v; want %v, error %v", tc.raw, got, err, tc.want, tc.bad)
+		}
+	}
+}
