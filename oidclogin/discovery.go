@@ -154,6 +154,7 @@ func (p *Provider) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	p.client.CloseIdleConnections()
 	if p.release != nil {
 		err := p.release()
 		p.release = nil

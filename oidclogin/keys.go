@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -99,13 +100,16 @@ func (t providerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
+// CloseIdleConnections closes the idle connections of the transport below.
+func (t providerTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // newProviderClient is the HTTP client for one provider: bounded in time
 // and size, and never following redirects (a 307 would resend a
 // client_secret_post body to another host).
 func newProviderClient(timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout:       timeout,
-		Transport:     providerTransport{next: http.DefaultTransport},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return httpx.NewClient(&http.Client{Transport: providerTransport{next: httpx.NewTransport(0)}}, timeout)
 }

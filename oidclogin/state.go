@@ -33,13 +33,13 @@ var errLoginState = errors.New("login state cookie is missing, invalid or expire
 // LoginState is what a login in progress remembers between the redirect
 // to the provider and the callback. It travels in a cookie, sealed.
 type LoginState struct {
-	Provider string    `json:"p"`
-	State    string    `json:"s"`
-	Nonce    string    `json:"n"`
+	Provider string    `json:"p"` // the provider's name
+	State    string    `json:"s"` // the state parameter
+	Nonce    string    `json:"n"` // the nonce the ID token must carry
 	Verifier string    `json:"v"` // PKCE code verifier
 	Callback string    `json:"c"` // redirect_uri sent to the provider
 	Return   string    `json:"r"` // where to go after login
-	Expires  time.Time `json:"e"`
+	Expires  time.Time `json:"e"` // the end of the login's time at the provider
 }
 
 // Codec seals login states with AES-256-GCM: authenticated encryption, so
