@@ -24,7 +24,7 @@ const (
 	defaultExchangeMaxAge = 5 * time.Minute
 	// sessionCacheTTL is how long session lookups are served from memory.
 	// With Redis it is also the longest a lost invalidation message could
-	// keep a revoked session alive (SPEC: at most 1s).
+	// keep a revoked session alive, which must never exceed one second.
 	sessionCacheTTL = time.Second
 )
 
