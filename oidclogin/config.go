@@ -40,7 +40,9 @@ type Config struct {
 
 // Limit is a per-client budget: Events per Window, any of them at once.
 type Limit struct {
+	// Events is how many the budget holds.
 	Events int
+	// Window is how long the budget takes to refill.
 	Window time.Duration
 }
 

@@ -88,9 +88,13 @@ type Requests interface {
 // Logger receives log lines with key-value pairs, as in log/slog. No line
 // holds a token, cookie value, key or secret.
 type Logger interface {
+	// Debug logs a refusal of a client's request.
 	Debug(msg string, kv ...any)
+	// Info logs what the provider asked for (a back-channel logout).
 	Info(msg string, kv ...any)
+	// Warn logs a technical fault or a client over its limits.
 	Warn(msg string, kv ...any)
+	// Error logs a fault that should not happen (a panic recovered).
 	Error(msg string, kv ...any)
 }
 
