@@ -98,17 +98,17 @@ func (ic *IntrospectConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error 
 	case "timeout":
 		return durationArg(d, &ic.Timeout)
 	case "max_body_size":
-		return int64Arg(d, &ic.MaxBodySize)
+		return int64Arg(d, &ic.MaxBodyBytes)
 	case "cache_size":
-		return int64Arg(d, &ic.CacheSize)
+		return int64Arg(d, &ic.CacheBytes)
 	case "max_concurrent":
 		return intArg(d, &ic.MaxConcurrent)
 	case "token_pattern":
 		return singleArg(d, &ic.TokenPattern)
 	case "min_token_length":
-		return intArg(d, &ic.MinTokenLength)
+		return intArg(d, &ic.MinTokenBytes)
 	case "max_token_length":
-		return intArg(d, &ic.MaxTokenLength)
+		return intArg(d, &ic.MaxTokenBytes)
 	case "client_rate_limit":
 		return ic.parseClientRate(d)
 	case "client_burst":

@@ -63,9 +63,9 @@ type ClaimConfig struct {
 	// defaults to application/json.
 	Headers http.Header `json:"headers,omitempty"`
 
-	// MaxBodySize caps the answer's body, in bytes; a longer body is a
+	// MaxBodyBytes caps the answer's body, in bytes; a longer body is a
 	// failure. Default: 1048576 (1 MiB).
-	MaxBodySize int64 `json:"max_body_size,omitempty"`
+	MaxBodyBytes int64 `json:"max_body_size,omitempty"`
 }
 
 // provisionClaims builds the claim refresher into a.refresher. It runs
@@ -112,7 +112,7 @@ func (cc *ClaimConfig) httpClaim(repl *caddy.Replacer, maxValues, maxDepth int) 
 	return claimsource.HTTPClaim{
 		Name: cc.Name, URL: repl.ReplaceKnown(cc.Fetch, ""), Path: cc.Path, Header: header,
 		MaxAge: maxAge, Timeout: max(time.Duration(cc.Timeout), 0), StaleIfError: time.Duration(cc.StaleIfError),
-		MaxBodyBytes: cc.MaxBodySize, MaxValues: maxValues, MaxDepth: maxDepth, Client: claimClient(),
+		MaxBodyBytes: cc.MaxBodyBytes, MaxValues: maxValues, MaxDepth: maxDepth, Client: claimClient(),
 	}
 }
 
@@ -226,7 +226,7 @@ func (cc *ClaimConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		if err := intArg(d, &n); err != nil {
 			return err
 		}
-		cc.MaxBodySize = int64(n)
+		cc.MaxBodyBytes = int64(n)
 		return nil
 	}
 	return d.Errf("unrecognized claim option %q", d.Val())

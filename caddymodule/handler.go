@@ -218,13 +218,11 @@ func (a *App) sourceVerifier(s verifier.Source, names []string, origins map[stri
 		return nil, fmt.Errorf("credential source %s: %w", s, err)
 	}
 	slices.Sort(jwtNames)
-	cached := &verifier.Cached{
-		Next:   router,
-		Cache:  a.cache,
+	cached := verifier.NewCached(router, a.cache, verifier.CacheOptions{
 		Group:  s.String() + "|" + strings.Join(jwtNames, ","),
 		MaxTTL: ttl,
 		Deny:   a.denyList,
-	}
+	})
 	if len(chain) == 0 {
 		return cached, nil
 	}

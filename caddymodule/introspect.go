@@ -7,7 +7,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -108,8 +107,8 @@ type IntrospectConfig struct {
 	// Default: 2s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	// MaxBodySize caps the answer's body, in bytes. Default: 262144.
-	MaxBodySize int64 `json:"max_body_size,omitempty"`
+	// MaxBodyBytes caps the answer's body, in bytes. Default: 262144.
+	MaxBodyBytes int64 `json:"max_body_size,omitempty"`
 
 	// MaxConcurrent caps the calls in flight at once. Default: 64.
 	MaxConcurrent int `json:"max_concurrent,omitempty"`
@@ -118,20 +117,20 @@ type IntrospectConfig struct {
 	// Default: 100.
 	RateLimit int `json:"rate_limit,omitempty"`
 
-	// CacheSize bounds this verifier's answer cache, in bytes.
+	// CacheBytes bounds this verifier's answer cache, in bytes.
 	// Default: 16777216.
-	CacheSize int64 `json:"cache_size,omitempty"`
+	CacheBytes int64 `json:"cache_size,omitempty"`
 
 	// TokenPattern is a regular expression (RE2) a credential must match
 	// in full to be sent to the service; others are refused as malformed
 	// without a call. Re-checks of verified JWTs skip it. Default: none.
 	TokenPattern string `json:"token_pattern,omitempty"`
 
-	// MinTokenLength and MaxTokenLength bound a credential's length in
+	// MinTokenBytes and MaxTokenBytes bound a credential's length in
 	// bytes; a shorter one is malformed, a longer one too_large, both
 	// without a call. Defaults: 8, and the app's max_token_size.
-	MinTokenLength int `json:"min_token_length,omitempty"`
-	MaxTokenLength int `json:"max_token_length,omitempty"`
+	MinTokenBytes int `json:"min_token_length,omitempty"`
+	MaxTokenBytes int `json:"max_token_length,omitempty"`
 
 	// ClientRateLimit is each client's budget of calls per second (per IP
 	// as Caddy resolves it, honouring trusted_proxies; IPv6 per /64). A
@@ -203,16 +202,14 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		SubjectTemplate:  ic.SubjectTemplate,
 		ClaimsPath:       ic.ClaimsPath,
 		ExpiresPath:      ic.ExpiresPath,
-		Lookup:           claims.Lookup,
 		ClientID:         repl.ReplaceKnown(ic.ClientID, ""),
 		ClientSecret:     repl.ReplaceKnown(ic.ClientSecret, ""),
 		CacheTTL:         durationOr(ic.CacheTTL, defaultIntrospectCacheTTL),
 		NegativeCacheTTL: durationOr(ic.NegativeCacheTTL, defaultIntrospectNegativeTTL),
-		CacheSize:        ic.CacheSize,
+		CacheBytes:       ic.CacheBytes,
 		Timeout:          time.Duration(ic.Timeout),
-		MaxBodyBytes:     ic.MaxBodySize,
+		MaxBodyBytes:     ic.MaxBodyBytes,
 		MaxTokenBytes:    a.MaxTokenSize,
-		MinTokenBytes:    defaultMinTokenLength,
 		MaxConcurrent:    ic.MaxConcurrent,
 		RateLimit:        float64(ic.RateLimit),
 		MaxClaims:        a.MaxClaims,
@@ -224,7 +221,9 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		// missing: calling without the secret would only fail later, as 503s.
 		return cfg, errors.New("client_secret is empty once expanded (missing file or variable?)")
 	}
-	if err := ic.shapeAndBudget(&cfg); err != nil {
+	cfg, err := cfg.WithShape(verifier.CredentialShape{Pattern: ic.TokenPattern, MinBytes: ic.MinTokenBytes,
+		MaxBytes: ic.MaxTokenBytes, ClientRate: ic.ClientRateLimit, ClientBurst: ic.ClientBurst})
+	if err != nil {
 		return cfg, err
 	}
 	if ic.Forward != nil {

@@ -50,7 +50,7 @@ func BenchmarkCacheHit(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(cache.Close)
-	c := &verifier.Cached{Next: benchRouter(b, srv), Cache: cache, Group: "corp"}
+	c := verifier.NewCached(benchRouter(b, srv), cache, verifier.CacheOptions{Group: "corp"})
 	cred := bearer(benchToken(srv.Key("ES256")))
 	if _, err := c.Verify(b.Context(), cred); err != nil {
 		b.Fatal(err)

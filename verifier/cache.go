@@ -51,12 +51,18 @@ func (c *IdentityCache) Wait() { c.c.Wait() }
 // Clear drops every cached identity, for example after a key compromise.
 func (c *IdentityCache) Clear() { c.c.Clear() }
 
-// Cached is a Verifier that remembers the identities Next verified, so a
-// repeated credential costs a hash and a lookup: no parsing, no signature
-// check, no I/O. Errors are never cached. Next and Cache are required.
+// Cached is a Verifier that remembers the identities another verified, so
+// a repeated credential costs a hash and a lookup: no parsing, no
+// signature check, no I/O. Errors are never cached. Build it with
+// NewCached.
 type Cached struct {
-	Next  Verifier
-	Cache *IdentityCache
+	next  Verifier
+	cache *IdentityCache
+	opts  CacheOptions
+}
+
+// CacheOptions are the optional settings of a Cached verifier.
+type CacheOptions struct {
 	// Group partitions the cache, e.g. by the set of verifiers a route
 	// accepts, so a token accepted on one route is not thereby accepted on
 	// another. It is part of the key.
@@ -70,17 +76,27 @@ type Cached struct {
 	Now func() time.Time
 }
 
+// NewCached returns a Verifier that caches the identities next verifies in
+// cache, which several Cached verifiers may share (their Groups keep them
+// apart). next and cache must not be nil.
+func NewCached(next Verifier, cache *IdentityCache, opts CacheOptions) *Cached {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Cached{next: next, cache: cache, opts: opts}
+}
+
 // Verify returns the cached identity for cred or asks Next. A hit is used
 // only before the entry's expiry: the earliest of the identity's ValidUntil
 // (or ExpiresAt) and the time it was cached plus MaxTTL. The returned
 // Identity is shared with the cache and must not be modified.
 func (c *Cached) Verify(ctx context.Context, cred Credential) (*Identity, error) {
-	now := c.now()
-	key := cacheKey(c.Group, cred.Value)
+	now := c.opts.Now()
+	key := cacheKey(c.opts.Group, cred.Value)
 	id := c.lookup(key, now)
 	if id == nil {
 		var err error
-		if id, err = c.Next.Verify(ctx, cred); err != nil {
+		if id, err = c.next.Verify(ctx, cred); err != nil {
 			return nil, err
 		}
 		c.store(key, id, now)
@@ -92,7 +108,7 @@ func (c *Cached) Verify(ctx context.Context, cred Credential) (*Identity, error)
 }
 
 func (c *Cached) lookup(key string, now time.Time) *Identity {
-	e, ok := c.Cache.c.Get(key)
+	e, ok := c.cache.c.Get(key)
 	if !ok || !now.Before(e.expires) {
 		return nil
 	}
@@ -106,21 +122,21 @@ func (c *Cached) store(key string, id *Identity, now time.Time) {
 	if expires.IsZero() {
 		expires = id.ExpiresAt
 	}
-	if c.MaxTTL > 0 {
-		expires = earliest(expires, now.Add(c.MaxTTL))
+	if c.opts.MaxTTL > 0 {
+		expires = earliest(expires, now.Add(c.opts.MaxTTL))
 	}
 	ttl := expires.Sub(now)
 	if expires.IsZero() || ttl <= 0 {
 		return
 	}
-	c.Cache.c.SetWithTTL(key, cacheEntry{id: id, expires: expires}, identityCost(id), ttl)
+	c.cache.c.SetWithTTL(key, cacheEntry{id: id, expires: expires}, identityCost(id), ttl)
 }
 
 func (c *Cached) checkDenied(ctx context.Context, id *Identity) error {
-	if c.Deny == nil {
+	if c.opts.Deny == nil {
 		return nil
 	}
-	denied, err := c.Deny.Denied(ctx, id)
+	denied, err := c.opts.Deny.Denied(ctx, id)
 	switch {
 	case err != nil:
 		return Unavailable(ReasonStoreUnavailable, fmt.Errorf("checking deny list: %w", err))
@@ -128,13 +144,6 @@ func (c *Cached) checkDenied(ctx context.Context, id *Identity) error {
 		return Reject(ReasonTokenRevoked, errTokenRevoked)
 	}
 	return nil
-}
-
-func (c *Cached) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }
 
 // cacheKey is SHA-256 over the group, a zero byte and the token. The zero

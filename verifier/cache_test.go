@@ -59,12 +59,12 @@ func newCache(t *testing.T) *verifier.IdentityCache {
 
 // verifyTwice verifies token, waits for the cache to settle, optionally
 // changes the world, then verifies again.
-func verifyTwice(t *testing.T, c *verifier.Cached, between func()) error {
+func verifyTwice(t *testing.T, c *verifier.Cached, cache *verifier.IdentityCache, between func()) error {
 	t.Helper()
 	if _, err := c.Verify(t.Context(), bearer("token")); err != nil {
 		return err
 	}
-	c.Cache.Wait()
+	cache.Wait()
 	between()
 	_, err := c.Verify(t.Context(), bearer("token"))
 	return err
@@ -93,8 +93,9 @@ func TestCachedVerifier(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			next, clk := &countingVerifier{id: tc.id}, newClock()
-			c := &verifier.Cached{Next: next, Cache: newCache(t), MaxTTL: tc.maxTTL, Now: clk.Now}
-			if err := verifyTwice(t, c, func() { tc.between(clk) }); err != nil {
+			cache := newCache(t)
+			c := verifier.NewCached(next, cache, verifier.CacheOptions{MaxTTL: tc.maxTTL, Now: clk.Now})
+			if err := verifyTwice(t, c, cache, func() { tc.between(clk) }); err != nil {
 				t.Fatal(err)
 			}
 			if got := next.calls.Load(); got != tc.wantCalls {
@@ -107,8 +108,8 @@ func TestCachedVerifier(t *testing.T) {
 func TestCachedKeepsGroupsApart(t *testing.T) {
 	next := &countingVerifier{id: &verifier.Identity{ExpiresAt: time.Now().Add(time.Hour)}}
 	cache := newCache(t)
-	a := &verifier.Cached{Next: next, Cache: cache, Group: "route-a"}
-	b := &verifier.Cached{Next: next, Cache: cache, Group: "route-b"}
+	a := verifier.NewCached(next, cache, verifier.CacheOptions{Group: "route-a"})
+	b := verifier.NewCached(next, cache, verifier.CacheOptions{Group: "route-b"})
 	for _, c := range []*verifier.Cached{a, a, b} {
 		if _, err := c.Verify(t.Context(), bearer("token")); err != nil {
 			t.Fatal(err)
@@ -123,8 +124,9 @@ func TestCachedKeepsGroupsApart(t *testing.T) {
 func TestCachedChecksTheDenyListOnEveryHit(t *testing.T) {
 	next := &countingVerifier{id: &verifier.Identity{ExpiresAt: time.Now().Add(time.Hour)}}
 	deny := &denyAll{}
-	c := &verifier.Cached{Next: next, Cache: newCache(t), Deny: deny}
-	err := verifyTwice(t, c, func() { deny.deny.Store(true) })
+	cache := newCache(t)
+	c := verifier.NewCached(next, cache, verifier.CacheOptions{Deny: deny})
+	err := verifyTwice(t, c, cache, func() { deny.deny.Store(true) })
 	wantReason(t, err, verifier.ReasonTokenRevoked)
 	if got := next.calls.Load(); got != 1 {
 		t.Fatalf("the revocation must be seen on a cache hit; next called %d times", got)
@@ -133,18 +135,19 @@ func TestCachedChecksTheDenyListOnEveryHit(t *testing.T) {
 
 func TestCachedFailsClosedWhenTheDenyListFails(t *testing.T) {
 	next := &countingVerifier{id: &verifier.Identity{ExpiresAt: time.Now().Add(time.Hour)}}
-	c := &verifier.Cached{Next: next, Cache: newCache(t), Deny: &denyAll{err: errors.New("redis down")}}
+	c := verifier.NewCached(next, newCache(t), verifier.CacheOptions{Deny: &denyAll{err: errors.New("redis down")}})
 	_, err := c.Verify(t.Context(), bearer("token"))
 	wantReason(t, err, verifier.ReasonStoreUnavailable)
 }
 
 func TestCachedNeverCachesErrors(t *testing.T) {
 	next := &countingVerifier{err: verifier.Reject(verifier.ReasonBadSignature, nil)}
-	c := &verifier.Cached{Next: next, Cache: newCache(t)}
+	cache := newCache(t)
+	c := verifier.NewCached(next, cache, verifier.CacheOptions{})
 	for range 2 {
 		_, err := c.Verify(t.Context(), bearer("token"))
 		wantReason(t, err, verifier.ReasonBadSignature)
-		c.Cache.Wait()
+		cache.Wait()
 	}
 	if got := next.calls.Load(); got != 2 {
 		t.Fatalf("next verifier called %d times, want every time", got)
@@ -153,7 +156,7 @@ func TestCachedNeverCachesErrors(t *testing.T) {
 
 func TestCachedIsSafeForConcurrentUse(t *testing.T) {
 	next := &countingVerifier{id: &verifier.Identity{ExpiresAt: time.Now().Add(time.Hour)}}
-	c := &verifier.Cached{Next: next, Cache: newCache(t), Deny: &denyAll{}}
+	c := verifier.NewCached(next, newCache(t), verifier.CacheOptions{Deny: &denyAll{}})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

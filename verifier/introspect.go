@@ -66,8 +66,9 @@ type IntrospectConfig struct {
 	// TokenField is the member of the JSON body that carries the token.
 	// Default: "token".
 	TokenField string
-	// SubjectPath is where the subject sits in a JSON answer; a 2xx answer
-	// without a non-empty string there is inactive. Default: "sub".
+	// SubjectPath is where the subject sits in a JSON answer (a claim path,
+	// see claims.Lookup); a 2xx answer without a non-empty string there is
+	// inactive. Default: "sub".
 	SubjectPath string
 	// ClaimsPath names an object in a JSON answer whose members become
 	// claims. Default: none (the only claim is sub).
@@ -80,9 +81,6 @@ type IntrospectConfig struct {
 	// ExpiresPath is where the session's expiry sits in a JSON answer, as
 	// RFC 3339 or unix seconds. Default: none.
 	ExpiresPath string
-	// Lookup resolves the paths above (dotted, namespaced keys allowed).
-	// Required in JSON mode.
-	Lookup func(doc map[string]any, path string) (any, bool)
 	// ClientID and ClientSecret, when set, authenticate the gateway with
 	// HTTP Basic (RFC 6749 section 2.3.1).
 	ClientID, ClientSecret string
@@ -92,8 +90,8 @@ type IntrospectConfig struct {
 	// NegativeCacheTTL is how long an inactive answer is reused. 0 disables
 	// the negative cache. Failures are never cached.
 	NegativeCacheTTL time.Duration
-	// CacheSize bounds the cache, in bytes. Default: 16 MiB.
-	CacheSize int64
+	// CacheBytes bounds the cache, in bytes. Default: 16 MiB.
+	CacheBytes int64
 	// Timeout bounds each call, waiting for a free slot included.
 	// Default: 2s.
 	Timeout time.Duration
@@ -166,7 +164,7 @@ func NewIntrospectVerifier(cfg IntrospectConfig) (*IntrospectVerifier, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("configuring introspection verifier %q: %w", cfg.Name, err)
 	}
-	cache, err := newIntrospectCache(cfg.CacheSize)
+	cache, err := newIntrospectCache(cfg.CacheBytes)
 	if err != nil {
 		return nil, fmt.Errorf("configuring introspection verifier %q: %w", cfg.Name, err)
 	}
@@ -212,7 +210,7 @@ func (c IntrospectConfig) withDefaults() IntrospectConfig {
 	if c.SubjectTemplate == "" {
 		c.SubjectTemplate = "{sub}"
 	}
-	defaultIfZero(&c.CacheSize, defaultIntrospectCache)
+	defaultIfZero(&c.CacheBytes, defaultIntrospectCache)
 	defaultIfZero(&c.Timeout, defaultIntrospectTimeout)
 	defaultIfZero(&c.MaxBodyBytes, defaultIntrospectBody)
 	defaultIfZero(&c.MaxTokenBytes, defaultMaxTokenBytes)
@@ -250,7 +248,6 @@ func (c IntrospectConfig) validate() error {
 	add(c.Method == http.MethodPost || c.Forward != nil, "a GET call needs forward cookie or forward header")
 	add(c.Mode == IntrospectJSON || (c.Method == http.MethodPost && c.Forward == nil), "rfc7662 mode posts the token: no method GET, no forward")
 	add(c.Mode == IntrospectJSON || (c.ClaimsPath == "" && c.ExpiresPath == "" && c.SubjectPath == "sub"), "subject, claims and expires paths are for json mode")
-	add(c.Mode == IntrospectRFC7662 || c.Lookup != nil, "json mode needs a path lookup function")
 	add(c.ClientSecret == "" || c.ClientID != "", "client secret without client id")
 	add(c.Mode == IntrospectJSON || len(c.InactiveStatus) == 0, "inactive statuses are for json mode (rfc7662 says active:false)")
 	add(!slices.ContainsFunc(c.InactiveStatus, func(s int) bool { return s < 300 || s > 599 }), "inactive statuses must be 3xx, 4xx or 5xx")
@@ -258,7 +255,7 @@ func (c IntrospectConfig) validate() error {
 	add(c.Forward == nil || c.ClientID == "" || !strings.EqualFold(c.Forward.Name, "Authorization") || c.Forward.Kind != SourceHeader,
 		"forward header Authorization conflicts with client credentials")
 	add(c.CacheTTL >= 0 && c.NegativeCacheTTL >= 0 && c.Timeout > 0, "durations must not be negative")
-	add(c.CacheSize > 0 && c.MaxBodyBytes > 0 && c.MaxTokenBytes > 0, "sizes must be positive")
+	add(c.CacheBytes > 0 && c.MaxBodyBytes > 0 && c.MaxTokenBytes > 0, "sizes must be positive")
 	add(c.MinTokenBytes >= 0 && c.MinTokenBytes <= c.MaxTokenBytes, "the minimum token length must lie between 0 and the maximum")
 	add(c.ClientRate >= 0 && c.ClientBurst >= 0, "the client budget must not be negative")
 	add(c.MaxConcurrent > 0 && c.RateLimit > 0 && c.MaxClaims > 0 && c.MaxDepth > 0, "limits must be positive")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/internal/jsonnum"
 )
 
@@ -91,7 +92,7 @@ func (v *IntrospectVerifier) lookup(doc map[string]any, path string) any {
 	if path == "" {
 		return nil
 	}
-	x, _ := v.cfg.Lookup(doc, path)
+	x, _ := claims.Lookup(doc, path)
 	return x
 }
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate/claims"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -100,7 +99,7 @@ func stytchConfig(url string, c *clock) verifier.IntrospectConfig {
 	return verifier.IntrospectConfig{
 		Name: "sessions", URL: url, TokenField: "session_token",
 		SubjectPath: "session.user_id", ClaimsPath: "session.custom_claims", ExpiresPath: "session.expires_at",
-		Lookup: claims.Lookup, CacheTTL: 30 * time.Second, NegativeCacheTTL: 5 * time.Second,
+		CacheTTL: 30 * time.Second, NegativeCacheTTL: 5 * time.Second,
 		Timeout: 2 * time.Second, Now: c.Now,
 	}
 }

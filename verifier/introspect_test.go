@@ -168,7 +168,7 @@ func TestWhoamiForwardsTheCredential(t *testing.T) {
 			svc := newSessionService(t, kratos)
 			v := newIntrospect(t, verifier.IntrospectConfig{Name: "kratos", URL: svc.URL, Forward: &tc.forward,
 				SubjectPath: "identity.id", ClaimsPath: "identity.traits", ExpiresPath: "expires_at",
-				Lookup: claims.Lookup, CacheTTL: time.Minute, Now: c.Now})
+				CacheTTL: time.Minute, Now: c.Now})
 			id, err := v.Verify(context.Background(), cookieCred("ory_kratos_session", tc.token))
 			checkOutcome(t, id, err, tc.wantSub, tc.want)
 			if tc.forward.Kind == verifier.SourceHeader && svc.last().header != tc.token {
@@ -185,17 +185,16 @@ func TestIntrospectConfigIsChecked(t *testing.T) {
 		cfg  verifier.IntrospectConfig
 		want string
 	}{
-		{"a name is required", verifier.IntrospectConfig{URL: "https://a/", Lookup: claims.Lookup}, "name is required"},
-		{"the url must be http(s)", verifier.IntrospectConfig{Name: "x", URL: "ftp://a/", Lookup: claims.Lookup}, "url must be"},
-		{"GET needs forward", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Method: "get", Lookup: claims.Lookup}, "needs forward"},
+		{"a name is required", verifier.IntrospectConfig{URL: "https://a/"}, "name is required"},
+		{"the url must be http(s)", verifier.IntrospectConfig{Name: "x", URL: "ftp://a/"}, "url must be"},
+		{"GET needs forward", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Method: "get"}, "needs forward"},
 		{"rfc7662 never forwards", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: verifier.IntrospectRFC7662, Forward: fwd}, "rfc7662 mode posts"},
 		{"paths are for json mode", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: verifier.IntrospectRFC7662, ClaimsPath: "a"}, "json mode"},
-		{"unknown modes are refused", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: "soap", Lookup: claims.Lookup}, "mode must be"},
-		{"client credentials and a forwarded Authorization clash", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Forward: fwd, ClientID: "id", Lookup: claims.Lookup}, "conflicts"},
-		{"negative durations are refused", verifier.IntrospectConfig{Name: "x", URL: "https://a/", CacheTTL: -1, Lookup: claims.Lookup}, "negative"},
+		{"unknown modes are refused", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: "soap"}, "mode must be"},
+		{"client credentials and a forwarded Authorization clash", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Forward: fwd, ClientID: "id"}, "conflicts"},
+		{"negative durations are refused", verifier.IntrospectConfig{Name: "x", URL: "https://a/", CacheTTL: -1}, "negative"},
 		{"inactive statuses are for json mode", verifier.IntrospectConfig{Name: "x", URL: "https://a/", Mode: verifier.IntrospectRFC7662, InactiveStatus: []int{404}}, "json mode"},
-		{"a 2xx cannot mean inactive", verifier.IntrospectConfig{Name: "x", URL: "https://a/", InactiveStatus: []int{204}, Lookup: claims.Lookup}, "inactive statuses must be"},
-		{"json mode needs a lookup", verifier.IntrospectConfig{Name: "x", URL: "https://a/"}, "lookup"},
+		{"a 2xx cannot mean inactive", verifier.IntrospectConfig{Name: "x", URL: "https://a/", InactiveStatus: []int{204}}, "inactive statuses must be"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -129,7 +129,7 @@ func TestRecheckedIdentitiesAreBoundedByTheAnswer(t *testing.T) {
 // none while the token is younger than max_age, then one per cache period.
 func TestLocalFirstCallCounts(t *testing.T) {
 	f := newRecheckFixture(t, false, 5*time.Minute)
-	cached := &verifier.Cached{Next: f.jwt, Cache: f.cache, Group: "g", Now: f.clock.Now}
+	cached := verifier.NewCached(f.jwt, f.cache, verifier.CacheOptions{Group: "g", Now: f.clock.Now})
 	tok := f.token(0, time.Hour)
 	verifyAt := func(d time.Duration) {
 		t.Helper()
