@@ -14,8 +14,8 @@ const (
 )
 
 // validate runs every validator's check, in order, and collects all
-// failures (SPEC section 4 reports them all). The Denial is allocated only
-// when something fails.
+// failures: the 403 body reports every failing validator, not the first.
+// The Denial is allocated only when something fails.
 func (e *evaluation) validate() *Denial {
 	var d *Denial
 	for i, v := range e.p.validators {

@@ -121,8 +121,9 @@ func parseTime(raw any, allowString bool) (time.Time, error) {
 }
 
 // result turns an answer into the cached outcome. An active answer without
-// a subject, or whose reported expiry has passed, is inactive (SPEC section
-// 8). An active answer is reused for CacheTTL, never beyond its expiry.
+// a subject, or whose reported expiry has passed, is inactive: a session
+// without a subject cannot be anyone. An active answer is reused for
+// CacheTTL, never beyond its expiry.
 func (v *IntrospectVerifier) result(a answer) introspection {
 	now := v.cfg.Now()
 	if !a.active || a.subject == "" || (!a.expires.IsZero() && !now.Before(a.expires)) {

@@ -10,7 +10,9 @@ import (
 )
 
 // TestRouterVerify is the catalogue of tokens the gateway meets, good and
-// hostile, and the outcome each must have (RFC 8725 and SPEC section 8).
+// hostile, and the outcome each must have (RFC 8725 and the gateway's JWT
+// rules: issuer and audience required, typ allow-list, jku/x5u/jwk/x5c
+// ignored, unknown crit refused).
 func TestRouterVerify(t *testing.T) {
 	f := newFixture(t)
 	rs := f.jwks.Key("RS256")
