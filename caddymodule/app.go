@@ -51,9 +51,9 @@ type App struct {
 	// route skips them by id.
 	Require []RequireConfig `json:"require,omitempty"`
 
-	// MaxTokenSize caps a credential's length in bytes; longer ones are
+	// MaxTokenBytes caps a credential's length in bytes; longer ones are
 	// refused unparsed (reason too_large). Default: 8192.
-	MaxTokenSize int `json:"max_token_size,omitempty"`
+	MaxTokenBytes int `json:"max_token_size,omitempty"`
 
 	// MaxClaims caps the number of members in a token's claims. Default: 256.
 	MaxClaims int `json:"max_claims,omitempty"`
@@ -61,8 +61,8 @@ type App struct {
 	// MaxClaimDepth caps the nesting depth of a token's claims. Default: 16.
 	MaxClaimDepth int `json:"max_claim_depth,omitempty"`
 
-	// CacheSize bounds the verified-identity cache, in bytes. Default: 64 MiB.
-	CacheSize int64 `json:"cache_size,omitempty"`
+	// CacheBytes bounds the verified-identity cache, in bytes. Default: 64 MiB.
+	CacheBytes int64 `json:"cache_size,omitempty"`
 
 	// AssertionKeyFile is a PEM private key (EC P-256, RSA or Ed25519) that
 	// signs assertions (`header NAME assertion`). Default: an EC P-256 key
@@ -150,7 +150,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}
-	cache, err := verifier.NewIdentityCache(a.CacheSize)
+	cache, err := verifier.NewIdentityCache(a.CacheBytes)
 	if err != nil {
 		return fmt.Errorf("creating identity cache: %w", err)
 	}
@@ -179,8 +179,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 }
 
 func (a *App) setDefaults() {
-	if a.MaxTokenSize <= 0 {
-		a.MaxTokenSize = 8 << 10
+	if a.MaxTokenBytes <= 0 {
+		a.MaxTokenBytes = 8 << 10
 	}
 	if a.MaxClaims <= 0 {
 		a.MaxClaims = 256
@@ -188,8 +188,8 @@ func (a *App) setDefaults() {
 	if a.MaxClaimDepth <= 0 {
 		a.MaxClaimDepth = 16
 	}
-	if a.CacheSize <= 0 {
-		a.CacheSize = 64 << 20
+	if a.CacheBytes <= 0 {
+		a.CacheBytes = 64 << 20
 	}
 	if a.EndpointPrefix == "" {
 		a.EndpointPrefix = "/.authgate/"

@@ -149,7 +149,7 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		}
 		a.Require = append(a.Require, rc)
 	case "max_token_size":
-		return intArg(d, &a.MaxTokenSize)
+		return intArg(d, &a.MaxTokenBytes)
 	case "max_claims":
 		return intArg(d, &a.MaxClaims)
 	case "max_claim_depth":
@@ -159,7 +159,7 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		if err := intArg(d, &n); err != nil {
 			return err
 		}
-		a.CacheSize = int64(n)
+		a.CacheBytes = int64(n)
 	default:
 		return d.Errf("unrecognized authgate option %q", d.Val())
 	}

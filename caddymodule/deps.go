@@ -32,7 +32,7 @@ type endpoints struct {
 // handlerDeps hands a provisioned app's shared state to a handler.
 func (a *App) handlerDeps() deps {
 	return deps{
-		maxTokenBytes: a.MaxTokenSize,
+		maxTokenBytes: a.MaxTokenBytes,
 		headers:       a.headers,
 		sessions:      a.sessions,
 		logins:        a.oidc,

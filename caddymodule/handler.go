@@ -213,7 +213,7 @@ func (a *App) sourceVerifier(s verifier.Source, names []string, origins map[stri
 	if len(jwts) == 0 {
 		return chain, nil
 	}
-	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenSize})
+	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenBytes})
 	if err != nil {
 		return nil, fmt.Errorf("credential source %s: %w", s, err)
 	}

@@ -209,7 +209,7 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		CacheBytes:       ic.CacheBytes,
 		Timeout:          time.Duration(ic.Timeout),
 		MaxBodyBytes:     ic.MaxBodyBytes,
-		MaxTokenBytes:    a.MaxTokenSize,
+		MaxTokenBytes:    a.MaxTokenBytes,
 		MaxConcurrent:    ic.MaxConcurrent,
 		RateLimit:        float64(ic.RateLimit),
 		MaxClaims:        a.MaxClaims,

@@ -133,7 +133,7 @@ func (a *App) provisionOIDC(ctx caddy.Context) error {
 	a.oidc = oidclogin.NewSet(oidclogin.Options{
 		EndpointPrefix:  a.EndpointPrefix,
 		InsecureCookies: !a.sessions.cookie.Secure,
-		MaxTokenBytes:   a.MaxTokenSize,
+		MaxTokenBytes:   a.MaxTokenBytes,
 		MaxClaims:       a.MaxClaims,
 		MaxClaimDepth:   a.MaxClaimDepth,
 		ExchangeMaxAge:  a.sessions.maxAge,

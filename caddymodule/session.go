@@ -153,7 +153,7 @@ func (a *App) edgeSessions(sc *SessionConfig, m *session.Manager) (*edgeSessions
 		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim)}
 	cfg := sessionhttp.Config{
 		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge,
-		MaxTokenBytes: a.MaxTokenSize, Leeway: a.maxLeeway(),
+		MaxTokenBytes: a.MaxTokenBytes, Leeway: a.maxLeeway(),
 		ClientContext: func(r *http.Request) context.Context { a.noteClientIP(r); return clientContext(r) },
 		Provider:      providerLogouts{a},
 	}
@@ -226,7 +226,7 @@ func (a *App) exchangeVerifier(names []string) (verifier.Verifier, error) {
 		}
 		jwts = append(jwts, e.jwt)
 	}
-	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenSize})
+	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenBytes})
 	if err != nil {
 		return nil, fmt.Errorf("session exchange: %w", err)
 	}
