@@ -25,8 +25,8 @@ var okHandler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Reques
 })
 
 // benchHandler provisions a handler with a key-file verifier for alg and a
-// global validator, the way a Caddyfile would.
-func benchHandler(b *testing.B, key *verifiertest.Key, require []RequireConfig) *Handler {
+// global validator, the way a Caddyfile would, and the app it is bound to.
+func benchHandler(b *testing.B, key *verifiertest.Key, require []RequireConfig) (*Handler, *App) {
 	b.Helper()
 	pemPath := filepath.Join(b.TempDir(), "key.pem")
 	if err := os.WriteFile(pemPath, key.PublicPEM(), 0o600); err != nil {
@@ -40,7 +40,7 @@ func benchHandler(b *testing.B, key *verifiertest.Key, require []RequireConfig) 
 
 // provisionBenchHandler provisions app from its JSON form, as Caddy would,
 // and a handler with no route options bound to it.
-func provisionBenchHandler(b *testing.B, cfg App) *Handler {
+func provisionBenchHandler(b *testing.B, cfg App) (*Handler, *App) {
 	b.Helper()
 	appCfg, _ := json.Marshal(cfg)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
@@ -58,7 +58,7 @@ func provisionBenchHandler(b *testing.B, cfg App) *Handler {
 	if err := h.provisionWithApp(app); err != nil {
 		b.Fatal(err)
 	}
-	return h
+	return h, app
 }
 
 func benchToken(key *verifiertest.Key, sub string) string {
@@ -92,7 +92,7 @@ func BenchmarkPlainNext(b *testing.B) {
 // token: strip, extract, cache hit, two validators, forward.
 func BenchmarkServeHTTPCacheHit(b *testing.B) {
 	key := verifiertest.NewEdKey("")
-	h := benchHandler(b, key, []RequireConfig{
+	h, app := benchHandler(b, key, []RequireConfig{
 		{Claim: "email_verified", Op: "is_true"},
 		{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
 	})
@@ -101,7 +101,7 @@ func BenchmarkServeHTTPCacheHit(b *testing.B) {
 	if err := h.ServeHTTP(w, benchRequest(tok), okHandler); err != nil || w.Code != http.StatusNoContent {
 		b.Fatalf("warm-up request: %v, status %d", err, w.Code)
 	}
-	h.app.cache.Wait()
+	app.cache.Wait()
 	b.ReportAllocs()
 	for b.Loop() {
 		r := benchRequest(tok)
@@ -115,7 +115,7 @@ func BenchmarkServeHTTPCold(b *testing.B) {
 	for _, alg := range verifiertest.Algs {
 		b.Run(alg, func(b *testing.B) {
 			key := verifiertest.NewKey(alg, "")
-			h := benchHandler(b, key, nil)
+			h, app := benchHandler(b, key, nil)
 			toks := make([]string, 2048)
 			for i := range toks {
 				toks[i] = benchToken(key, fmt.Sprintf("user-%d", i))
@@ -125,7 +125,7 @@ func BenchmarkServeHTTPCold(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				if i%len(toks) == 0 {
-					h.app.cache.Clear()
+					app.cache.Clear()
 				}
 				_ = h.ServeHTTP(w, benchRequest(toks[i%len(toks)]), okHandler)
 				i++

@@ -93,7 +93,6 @@ type Handler struct {
 	// request. Placeholders such as {env.*} are expanded at load.
 	AssertionAudience string `json:"assertion_audience,omitempty"`
 
-	app       *App // transitional: endpoints not yet moved out still read it
 	deps      deps // what the request path uses of the app
 	challenge challenger
 	routes    []credential.Route
@@ -129,7 +128,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // provisionWithApp compiles the handler against its (provisioned) app and
 // takes from it the dependencies of the request path.
 func (h *Handler) provisionWithApp(a *App) error {
-	h.app = a
 	h.deps = a.handlerDeps()
 	// The login ends in an edge session, which routeVerifiers makes the
 	// route read and accept: refusing it would send every browser round

@@ -18,16 +18,15 @@ import (
 // and BenchmarkServeHTTPCacheHit (a JWT on a cache hit) of the same run.
 func BenchmarkServeHTTPSessionCacheHit(b *testing.B) {
 	key := verifiertest.NewEdKey("")
-	h := benchHandler(b, key, nil)
-	h = provisionBenchHandler(b, App{
-		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: h.app.JWT[0].KeyFiles}},
+	_, jwtApp := benchHandler(b, key, nil)
+	h, app := provisionBenchHandler(b, App{
+		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: jwtApp.JWT[0].KeyFiles}},
 		Session: &SessionConfig{Store: &SessionStoreConfig{Type: "bolt", Path: filepath.Join(b.TempDir(), "s.db")}},
 		Require: []RequireConfig{
 			{Claim: "email_verified", Op: "is_true"},
 			{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
 		},
 	})
-	app := h.app
 	tok, _, err := app.sessions.manager.Create(context.Background(), session.NewSession{
 		UserID: "alice", Claims: map[string]any{"email": "alice@example.com", "roles": []any{"admin", "editor"}, "email_verified": true},
 	})
