@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/claimsource"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
@@ -22,68 +23,13 @@ func init() {
 	caddy.RegisterModule(App{})
 }
 
-// App is the authgate app: the state every authgate route shares. It is
-// configured by the global option block `authgate { … }`.
+// App is the authgate app: the state every authgate route shares. Its
+// configuration (the JSON API, and the global option block `authgate { … }`
+// in the Caddyfile) is config.App, embedded so that its fields are the
+// app's JSON fields; the blocks below follow it until their config types
+// move to package config too.
 type App struct {
-	// JWT lists the JWT verifiers, one per issuer.
-	JWT []*JWTConfig `json:"jwt,omitempty"`
-
-	// Dev turns on development mode: a built-in verifier named "dev" trusts
-	// tokens of issuer "authgate-dev" signed by a key kept in Caddy's
-	// storage, which `caddy authgate mint` uses. Never use it in production;
-	// a warning is logged at every start.
-	Dev bool `json:"dev,omitempty"`
-
-	// Headers maps identity values to upstream request headers. Explicit
-	// mappings replace the default set (X-Auth-User-Id {sub}, X-Auth-Email
-	// {claims.email}, X-Auth-Roles {claims.roles}, X-Auth-Session-Id
-	// {session.id}).
-	Headers []HeaderConfig `json:"headers,omitempty"`
-
-	// Roles maps role names to the permissions they grant, for
-	// `require permission P`.
-	Roles map[string][]string `json:"roles,omitempty"`
-
-	// RolesClaim is the claim path holding a subject's roles. Default: roles.
-	RolesClaim string `json:"roles_claim,omitempty"`
-
-	// Require lists global validators, run on every authgate route unless a
-	// route skips them by id.
-	Require []RequireConfig `json:"require,omitempty"`
-
-	// MaxTokenBytes caps a credential's length in bytes; longer ones are
-	// refused unparsed (reason too_large). Default: 8192.
-	MaxTokenBytes int `json:"max_token_size,omitempty"`
-
-	// MaxClaims caps the number of members in a token's claims. Default: 256.
-	MaxClaims int `json:"max_claims,omitempty"`
-
-	// MaxClaimDepth caps the nesting depth of a token's claims. Default: 16.
-	MaxClaimDepth int `json:"max_claim_depth,omitempty"`
-
-	// CacheBytes bounds the verified-identity cache, in bytes. Default: 64 MiB.
-	CacheBytes int64 `json:"cache_size,omitempty"`
-
-	// AssertionKeyFile is a PEM private key (EC P-256, RSA or Ed25519) that
-	// signs assertions (`header NAME assertion`). Default: an EC P-256 key
-	// kept in Caddy's storage, shared by instances that share storage.
-	AssertionKeyFile string `json:"assertion_key_file,omitempty"`
-
-	// AssertionIssuer is the "iss" of assertions. Default: authgate.
-	AssertionIssuer string `json:"assertion_issuer,omitempty"`
-
-	// AssertionTTL is the lifetime of an assertion (never beyond the
-	// credential's expiry). Default: 1m.
-	AssertionTTL caddy.Duration `json:"assertion_ttl,omitempty"`
-
-	// EndpointPrefix is the path prefix of the gateway's own endpoints
-	// (session exchange, logout, JWKS), matched on the original request path
-	// before any rewrite. Default: /.authgate/.
-	EndpointPrefix string `json:"endpoint_prefix,omitempty"`
-
-	// Claims declares claim sources that stale claims are refreshed from
-	// (see claims.go).
-	Claims []*ClaimConfig `json:"claims,omitempty"`
+	config.App
 
 	// Introspect declares remote session checks for opaque tokens and JWT
 	// re-checks (see introspect.go).
@@ -95,7 +41,7 @@ type App struct {
 
 	// OIDC declares OpenID Connect providers for browser login (see
 	// oidc.go).
-	OIDC []*OIDCConfig `json:"oidc,omitempty"`
+	OIDC []*config.OIDCConfig `json:"oidc,omitempty"`
 
 	verifiers map[string]*verifierEntry
 	order     []string            // verifier names in declaration order
@@ -116,7 +62,6 @@ type App struct {
 	refresher   policy.Refresher    // claim sources; nil: nothing refreshable
 	claimWriter claimsource.Writer  // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error      // run by Cleanup in reverse order
-	positions   map[string]string   // Caddyfile file:line by "kind name"; adapt time only
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.
@@ -146,7 +91,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.clientIP = new(clientIPCheck)
 	a.warnings = newWarnLimiter()
-	a.setDefaults()
+	a.SetDefaults()
+	if len(a.OIDC) > 0 && a.Session == nil {
+		a.Session = &SessionConfig{} // logins end in an edge session
+	}
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}
@@ -178,42 +126,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return a.provisionAssertion(ctx)
 }
 
-func (a *App) setDefaults() {
-	if a.MaxTokenBytes <= 0 {
-		a.MaxTokenBytes = 8 << 10
-	}
-	if a.MaxClaims <= 0 {
-		a.MaxClaims = 256
-	}
-	if a.MaxClaimDepth <= 0 {
-		a.MaxClaimDepth = 16
-	}
-	if a.CacheBytes <= 0 {
-		a.CacheBytes = 64 << 20
-	}
-	if a.EndpointPrefix == "" {
-		a.EndpointPrefix = "/.authgate/"
-	}
-	if !strings.HasSuffix(a.EndpointPrefix, "/") {
-		a.EndpointPrefix += "/"
-	}
-	if a.RolesClaim == "" {
-		a.RolesClaim = "roles"
-	}
-	if a.AssertionIssuer == "" {
-		a.AssertionIssuer = "authgate"
-	}
-	if a.AssertionTTL <= 0 {
-		a.AssertionTTL = caddy.Duration(time.Minute)
-	}
-	if len(a.Headers) == 0 {
-		a.Headers = defaultHeaders()
-	}
-	if len(a.OIDC) > 0 && a.Session == nil {
-		a.Session = &SessionConfig{} // logins end in an edge session
-	}
-}
-
 func (a *App) provisionVerifiers(ctx caddy.Context) error {
 	if a.Dev {
 		if err := a.provisionDev(ctx); err != nil {
@@ -240,7 +152,7 @@ func (a *App) addVerifier(name string, e *verifierEntry) {
 }
 
 // buildJWT turns one jwt block into a verifier and its sources.
-func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (*verifierEntry, error) {
+func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *config.JWTConfig) (*verifierEntry, error) {
 	keys, algs, err := a.keySource(ctx, repl, jc)
 	if err != nil {
 		return nil, err
@@ -287,13 +199,13 @@ func audiences(aud []string) []string {
 	return aud
 }
 
-func sourcesOf(from []SourceConfig) ([]verifier.Source, error) {
+func sourcesOf(from []config.SourceConfig) ([]verifier.Source, error) {
 	if len(from) == 0 {
 		return []verifier.Source{{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}}, nil
 	}
 	out := make([]verifier.Source, 0, len(from))
 	for _, sc := range from {
-		s, err := sc.source()
+		s, err := sourceOf(sc)
 		if err != nil {
 			return nil, err
 		}
@@ -311,16 +223,6 @@ func (a *App) warnCustomHeaders(name string, sources []verifier.Source) {
 				zap.String("verifier", name), zap.String("header", s.Name))
 		}
 	}
-}
-
-// Validate checks the provisioned configuration.
-func (a *App) Validate() error {
-	for name := range a.Roles {
-		if strings.TrimSpace(name) == "" {
-			return fmt.Errorf("role with empty name")
-		}
-	}
-	return nil
 }
 
 // Start starts the app. Background work is owned by key sources and caches.

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 
@@ -26,16 +27,16 @@ var okHandler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Reques
 
 // benchHandler provisions a handler with a key-file verifier for alg and a
 // global validator, the way a Caddyfile would, and the app it is bound to.
-func benchHandler(b *testing.B, key *verifiertest.Key, require []RequireConfig) (*Handler, *App) {
+func benchHandler(b *testing.B, key *verifiertest.Key, require []config.RequireConfig) (*Handler, *App) {
 	b.Helper()
 	pemPath := filepath.Join(b.TempDir(), "key.pem")
 	if err := os.WriteFile(pemPath, key.PublicPEM(), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	return provisionBenchHandler(b, App{
-		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: []string{pemPath}}},
+	return provisionBenchHandler(b, App{App: config.App{
+		JWT:     []*config.JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: []string{pemPath}}},
 		Require: require,
-	})
+	}})
 }
 
 // provisionBenchHandler provisions app from its JSON form, as Caddy would,
@@ -92,7 +93,7 @@ func BenchmarkPlainNext(b *testing.B) {
 // token: strip, extract, cache hit, two validators, forward.
 func BenchmarkServeHTTPCacheHit(b *testing.B) {
 	key := verifiertest.NewEdKey("")
-	h, app := benchHandler(b, key, []RequireConfig{
+	h, app := benchHandler(b, key, []config.RequireConfig{
 		{Claim: "email_verified", Op: "is_true"},
 		{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
 	})

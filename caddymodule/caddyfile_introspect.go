@@ -5,6 +5,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/authgate/authgate/caddymodule/config"
 )
 
 // parseIntrospect parses one introspect block of the global authgate
@@ -135,11 +137,11 @@ func (ic *IntrospectConfig) parseForward(d *caddyfile.Dispenser) error {
 	args := d.RemainingArgs()
 	switch {
 	case len(args) == 2 && args[0] == "cookie":
-		ic.Forward = &SourceConfig{Cookie: args[1]}
+		ic.Forward = &config.SourceConfig{Cookie: args[1]}
 	case len(args) == 2 && args[0] == "header":
-		ic.Forward = &SourceConfig{Header: args[1]}
+		ic.Forward = &config.SourceConfig{Header: args[1]}
 	case len(args) == 3 && args[0] == "header":
-		ic.Forward = &SourceConfig{Header: args[1], Scheme: args[2]}
+		ic.Forward = &config.SourceConfig{Header: args[1], Scheme: args[2]}
 	default:
 		return d.Err("expected: forward cookie <name> | forward header <name> [<scheme>]")
 	}

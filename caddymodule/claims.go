@@ -9,64 +9,14 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/claimsource"
 )
 
 // claimClient sends every claim-source request of the process: one
 // keep-alive pool shared by every source and every config reload.
 var claimClient = sync.OnceValue(claimsource.NewClient)
-
-// ClaimConfig declares a claim source: where the current
-// value of a claim is fetched when a validator finds it missing or older
-// than its max age. Fetched values are cached per (verifier, subject,
-// claim) and replace the credential's value in policy, forwarded headers
-// and placeholders.
-type ClaimConfig struct {
-	// Name is the top-level claim the source refreshes. Validators on it,
-	// or on paths inside it, use the source. It cannot be a registered JWT
-	// claim (sub, iss, aud, exp, nbf, iat, jti). Required.
-	Name string `json:"name,omitempty"`
-
-	// Fetch is the URL template to GET, http or https. Request-time
-	// placeholders {sub}, {session.id} and {claims.PATH} may appear in the
-	// path and query only; each value is escaped for its position, and a
-	// value that would make an empty, "." or ".." segment fails the
-	// request (503) without a call. Redirects are not followed. Caddy
-	// placeholders such as {env.*} are expanded once at provision time.
-	// Required.
-	Fetch string `json:"fetch,omitempty"`
-
-	// Path is where the value sits in the JSON answer (a claim path, such
-	// as "roles" or "user.roles"). A 2xx answer without a value there is
-	// a failure. Default: the whole body is the value.
-	Path string `json:"path,omitempty"`
-
-	// MaxAge is the default freshness for validators on this claim that
-	// set no max_age of their own, and how long fetched values are cached.
-	// 0 means every request. Default: 5m.
-	MaxAge *caddy.Duration `json:"max_age,omitempty"`
-
-	// Timeout bounds one fetch, including the wait for a free fetch slot
-	// and a slowly sent body. Default: 2s.
-	Timeout caddy.Duration `json:"timeout,omitempty"`
-
-	// StaleIfError is a grace after max age: while the source fails, a
-	// value younger than max age plus this grace (cached, or the
-	// credential's own) is used. Without one, the request fails closed
-	// with 503. Default: 0 (no grace).
-	StaleIfError caddy.Duration `json:"stale_if_error,omitempty"`
-
-	// Headers are sent with every fetch, for example an API key. Values
-	// accept {env.*} and {file.*}, expanded at provision time. Accept
-	// defaults to application/json.
-	Headers http.Header `json:"headers,omitempty"`
-
-	// MaxBodyBytes caps the answer's body, in bytes; a longer body is a
-	// failure. Default: 1048576 (1 MiB).
-	MaxBodyBytes int64 `json:"max_body_size,omitempty"`
-}
 
 // provisionClaims builds the claim refresher into a.refresher. It runs
 // after provisionSessions, so refreshed values of edge sessions are
@@ -81,7 +31,7 @@ func (a *App) provisionClaims(caddy.Context) error {
 		if cc == nil {
 			return fmt.Errorf("claim source without a name")
 		}
-		c, err := claimsource.NewHTTPClaim(cc.httpClaim(repl, a.MaxClaims, a.MaxClaimDepth))
+		c, err := claimsource.NewHTTPClaim(httpClaim(cc, repl, a.MaxClaims, a.MaxClaimDepth))
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", cc.Name, err)
 		}
@@ -98,7 +48,7 @@ func (a *App) provisionClaims(caddy.Context) error {
 
 // httpClaim is cc with Caddy placeholders ({env.*}, {file.*}) in its URL
 // and header values expanded, and its defaults applied.
-func (cc *ClaimConfig) httpClaim(repl *caddy.Replacer, maxValues, maxDepth int) claimsource.HTTPClaim {
+func httpClaim(cc *config.ClaimConfig, repl *caddy.Replacer, maxValues, maxDepth int) claimsource.HTTPClaim {
 	header := make(http.Header, len(cc.Headers))
 	for name, values := range cc.Headers {
 		for _, v := range values {
@@ -158,76 +108,3 @@ var claimCounters = sync.OnceValue(func() claimsource.Counters {
 		WriteErrors: counter("write_errors"),
 	}
 })
-
-// parseClaim parses a claim source block:
-//
-//	claim <name> {
-//		fetch          <url template>
-//		path           <json path>
-//		max_age        <duration>
-//		timeout        <duration>
-//		stale_if_error <duration>
-//		header         <name> <value>
-//		max_body_size  <bytes>
-//	}
-func (a *App) parseClaim(d *caddyfile.Dispenser) error {
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	cc := &ClaimConfig{Name: d.Val()}
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for _, c := range a.Claims {
-		if c.Name == cc.Name {
-			return d.Errf("claim %q declared twice", cc.Name)
-		}
-	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		if err := cc.unmarshalSubdirective(d); err != nil {
-			return err
-		}
-	}
-	if cc.Fetch == "" {
-		return d.Errf("claim %q: fetch is required", cc.Name)
-	}
-	a.Claims = append(a.Claims, cc)
-	return nil
-}
-
-func (cc *ClaimConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
-	switch d.Val() {
-	case "fetch":
-		return singleArg(d, &cc.Fetch)
-	case "path":
-		return singleArg(d, &cc.Path)
-	case "max_age":
-		if cc.MaxAge != nil {
-			return d.Err("max_age given twice")
-		}
-		cc.MaxAge = new(caddy.Duration)
-		return durationArg(d, cc.MaxAge)
-	case "timeout":
-		return durationArg(d, &cc.Timeout)
-	case "stale_if_error":
-		return durationArg(d, &cc.StaleIfError)
-	case "header":
-		args := d.RemainingArgs()
-		if len(args) != 2 {
-			return d.ArgErr()
-		}
-		if cc.Headers == nil {
-			cc.Headers = http.Header{}
-		}
-		cc.Headers.Add(args[0], args[1])
-		return nil
-	case "max_body_size":
-		var n int
-		if err := intArg(d, &n); err != nil {
-			return err
-		}
-		cc.MaxBodyBytes = int64(n)
-		return nil
-	}
-	return d.Errf("unrecognized claim option %q", d.Val())
-}

@@ -10,13 +10,14 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/certmagic"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/verifier"
 )
 
 // Development mode constants. The dev issuer is deliberately not a URL so it
 // can never be confused with a real identity provider.
 const (
-	devVerifierName = "dev"
+	devVerifierName = config.DevVerifierName
 	devIssuer       = "authgate-dev"
 	devAudience     = "authgate-dev"
 	devKeyPath      = "authgate/dev/signing_key.pem"

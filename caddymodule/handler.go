@@ -11,8 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/forward"
-	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/internal/redirect"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
@@ -28,70 +28,13 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("authgate", httpcaddyfile.Before, "request_header")
 }
 
-// Handler enforces authentication and claim policy on a route. With no
-// configuration it accepts any verifier of the authgate app and runs the
-// app's global validators.
+// Handler enforces authentication and claim policy on a route. Its
+// configuration (the JSON API, and the `authgate` directive in the
+// Caddyfile) is config.Handler, embedded so that its fields are the
+// handler's JSON fields. With no configuration it accepts any verifier of
+// the authgate app and runs the app's global validators.
 type Handler struct {
-	// Require lists validators added on this route.
-	Require []RequireConfig `json:"require,omitempty"`
-
-	// SkipGlobal names global validators that do not run on this route.
-	SkipGlobal []string `json:"skip_global,omitempty"`
-
-	// OnFailure turns failures of given validators into redirects.
-	OnFailure []OnFailureConfig `json:"on_failure,omitempty"`
-
-	// LoginURL is where browser navigations without a valid credential are
-	// redirected, with the original URL in LoginParam. Default: none (401).
-	LoginURL string `json:"login_url,omitempty"`
-
-	// LoginOIDC names an oidc block: browser navigations without a valid
-	// credential start a login at that provider (API requests still get
-	// 401). Caddyfile: `login oidc NAME`. Cannot be combined with LoginURL.
-	LoginOIDC string `json:"login_oidc,omitempty"`
-
-	// LoginParam names the query parameter carrying the return URL.
-	// Default: redirect_uri.
-	LoginParam string `json:"login_param,omitempty"`
-
-	// Verifiers limits which verifiers this route accepts, edge sessions
-	// included: a session is accepted only if what created it (the
-	// exchanging verifier, an oidc block named here, or "session" for
-	// admin-made ones) is listed, and "session" alone accepts every
-	// session. LoginOIDC adds its block. Default: all.
-	Verifiers []string `json:"verifiers,omitempty"`
-
-	// Optional lets requests without any credential through anonymously.
-	// Identity headers are still stripped; invalid credentials still get 401.
-	Optional bool `json:"optional,omitempty"`
-
-	// AllowPreflight passes CORS preflight requests (OPTIONS with Origin and
-	// Access-Control-Request-Method) without authentication.
-	AllowPreflight bool `json:"allow_preflight,omitempty"`
-
-	// StripCredentials removes the route's credential headers and cookies
-	// before the request goes upstream.
-	StripCredentials bool `json:"strip_credentials,omitempty"`
-
-	// DisableEndpoints turns off the gateway's own endpoints (under the
-	// app's endpoint prefix) on this route. Caddyfile: `endpoints off`.
-	DisableEndpoints bool `json:"disable_endpoints,omitempty"`
-
-	// RejectPaths turns on request-firewall rules, each refusing a path
-	// spelling with 400 path_<rule> before anything else runs:
-	// encoded_nul, encoded_slash, encoded_backslash, backslash,
-	// trailing_dot_space, semicolon. Default: none.
-	RejectPaths []string `json:"reject_paths,omitempty"`
-
-	// RedirectAllow lists origins (https://host[:port]) that on_failure
-	// redirects may name besides same-origin paths.
-	RedirectAllow []string `json:"redirect_allow,omitempty"`
-
-	// AssertionAudience is the "aud" of the signed assertions forwarded on
-	// this route: the app behind it, which checks it. Required when the app
-	// forwards an assertion (`header NAME assertion`); never taken from the
-	// request. Placeholders such as {env.*} are expanded at load.
-	AssertionAudience string `json:"assertion_audience,omitempty"`
+	config.Handler
 
 	deps      deps // what the request path uses of the app
 	challenge challenger
@@ -115,9 +58,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision binds the handler to the authgate app and compiles its policy.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if h.LoginParam == "" {
-		h.LoginParam = "redirect_uri"
-	}
+	h.SetDefaults()
 	appIface, err := ctx.App("authgate")
 	if err != nil {
 		return fmt.Errorf("loading authgate app: %w", err)
@@ -252,25 +193,6 @@ func (h *Handler) provisionOnFailure() error {
 			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)
 		}
 		h.onFailure[of.ID] = of.Redirect
-	}
-	return nil
-}
-
-// Validate checks the handler's static configuration.
-func (h *Handler) Validate() error {
-	if h.LoginURL != "" && !strings.HasPrefix(h.LoginURL, "/") && !strings.HasPrefix(h.LoginURL, "https://") && !strings.HasPrefix(h.LoginURL, "http://") {
-		return fmt.Errorf("login_url must be an absolute URL or a path")
-	}
-	if h.LoginURL != "" && h.LoginOIDC != "" {
-		return fmt.Errorf("login_url and login oidc cannot both be set")
-	}
-	if err := firewall.Check(h.RejectPaths); err != nil {
-		return err
-	}
-	for _, origin := range h.RedirectAllow {
-		if err := redirect.CheckOrigin(origin); err != nil {
-			return fmt.Errorf("redirect_allow %q: %w", origin, err)
-		}
 	}
 	return nil
 }

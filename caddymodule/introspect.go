@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -42,7 +43,7 @@ type IntrospectConfig struct {
 
 	// Forward sends the credential in this cookie or header (with its
 	// scheme) instead of a body, like a whoami call. json mode only.
-	Forward *SourceConfig `json:"forward,omitempty"`
+	Forward *config.SourceConfig `json:"forward,omitempty"`
 
 	// InactiveStatus lists the HTTP statuses that mean "no such session"
 	// in json mode; other non-2xx statuses are failures (503). Stytch
@@ -57,7 +58,7 @@ type IntrospectConfig struct {
 	// order. Default: none, unlike jwt blocks: an introspect block without
 	// `from` is used only by `recheck` and never sends a credential of its
 	// own accord.
-	From []SourceConfig `json:"from,omitempty"`
+	From []config.SourceConfig `json:"from,omitempty"`
 
 	// SubjectPath is where the subject sits in a json answer (dotted path);
 	// a 2xx answer without a non-empty string there is inactive.
@@ -227,7 +228,7 @@ func (ic *IntrospectConfig) verifierConfig(repl *caddy.Replacer, a *App) (verifi
 		return cfg, err
 	}
 	if ic.Forward != nil {
-		s, err := ic.Forward.source()
+		s, err := sourceOf(*ic.Forward)
 		if err != nil {
 			return cfg, fmt.Errorf("forward: %w", err)
 		}
@@ -245,7 +246,7 @@ func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
 
 // rechecker returns the introspection verifier a jwt block names in
 // `recheck`, or nil when it names none.
-func (a *App) rechecker(jc *JWTConfig) (verifier.Rechecker, error) {
+func (a *App) rechecker(jc *config.JWTConfig) (verifier.Rechecker, error) {
 	if jc.Recheck == "" {
 		if jc.RecheckExpired {
 			return nil, errors.New("recheck_expired needs recheck")

@@ -7,11 +7,12 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/verifier"
 )
 
 // keySource builds the key source of a jwt block and its default algorithms.
-func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *JWTConfig) (verifier.KeySource, []string, error) {
+func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *config.JWTConfig) (verifier.KeySource, []string, error) {
 	kinds := 0
 	for _, set := range []bool{jc.JWKSURL != "", len(jc.KeyFiles) > 0, jc.SecretFile != ""} {
 		if set {

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/verifier"
 )
@@ -33,7 +34,7 @@ func (p *pooledKeys) Destruct() error {
 
 // loadRemoteKeys returns the shared key source for jc's JWKS URL and the
 // pool key the caller must release in Cleanup.
-func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *JWTConfig, url string) (verifier.KeySource, string, error) {
+func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *config.JWTConfig, url string) (verifier.KeySource, string, error) {
 	refill := jc.UnknownKIDRefill
 	if refill == 0 && jc.UnknownKIDCooldown > 0 {
 		logger.Warn("unknown_kid_cooldown is deprecated: it sets unknown_kid_refill",

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/verifier"
 )
@@ -39,7 +40,7 @@ func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Dep
 		Cookies:  loginSessionCookies{a.sessions},
 		Requests: loginRequests{a},
 		Keys: func(_ context.Context, jwksURL string) (verifier.KeySource, func() error, error) {
-			keys, poolKey, err := loadRemoteKeys(ctx, a.logger, &JWTConfig{}, jwksURL)
+			keys, poolKey, err := loadRemoteKeys(ctx, a.logger, &config.JWTConfig{}, jwksURL)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -9,12 +9,13 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
 func TestRespondMapsErrorClassesToStatuses(t *testing.T) {
-	h := &Handler{LoginURL: "https://login.example.com/", LoginParam: "redirect_uri", logger: zap.NewNop()}
+	h := &Handler{Handler: config.Handler{LoginURL: "https://login.example.com/", LoginParam: "redirect_uri"}, logger: zap.NewNop()}
 	h.challenge = h.newChallenger()
 	nav := map[string]string{"Accept": "text/html", "Sec-Fetch-Mode": "navigate"}
 	cases := []struct {

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/oidclogin"
 )
 
@@ -55,7 +56,7 @@ func TestRouteVerifiersNameSessionOrigins(t *testing.T) {
 		{name: "an unknown name is refused", verifiers: []string{"nope"}, wantErr: `unknown verifier "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{Verifiers: tc.verifiers, LoginOIDC: tc.login}
+			h := &Handler{Handler: config.Handler{Verifiers: tc.verifiers, LoginOIDC: tc.login}}
 			names, origins, err := h.routeVerifiers(app)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

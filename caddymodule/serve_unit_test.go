@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
@@ -43,7 +44,7 @@ var unitBearer = verifier.Source{Kind: verifier.SourceHeader, Name: "Authorizati
 
 // unitHandler builds a handler reading Bearer tokens with v, forwarding the
 // default identity headers and enforcing require.
-func unitHandler(t *testing.T, v verifier.Verifier, require ...RequireConfig) *Handler {
+func unitHandler(t *testing.T, v verifier.Verifier, require ...config.RequireConfig) *Handler {
 	t.Helper()
 	mappings, err := forward.Compile(forward.Defaults())
 	if err != nil {
@@ -147,7 +148,7 @@ func TestServeAnswers401WhenTheVerifierRejects(t *testing.T) {
 }
 
 func TestServeAnswers403WithTheDenialBody(t *testing.T) {
-	admin := RequireConfig{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}}
+	admin := config.RequireConfig{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}}
 	h := unitHandler(t, fixedVerifier{id: alice}, admin)
 	w, next, _ := serve(t, h, "Authorization: Bearer tok")
 	wantRefused(t, w, next, http.StatusForbidden, `"message":"invalid claim"`)

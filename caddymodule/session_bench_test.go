@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
@@ -20,12 +21,14 @@ func BenchmarkServeHTTPSessionCacheHit(b *testing.B) {
 	key := verifiertest.NewEdKey("")
 	_, jwtApp := benchHandler(b, key, nil)
 	h, app := provisionBenchHandler(b, App{
-		JWT:     []*JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: jwtApp.JWT[0].KeyFiles}},
-		Session: &SessionConfig{Store: &SessionStoreConfig{Type: "bolt", Path: filepath.Join(b.TempDir(), "s.db")}},
-		Require: []RequireConfig{
-			{Claim: "email_verified", Op: "is_true"},
-			{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
+		App: config.App{
+			JWT: []*config.JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: jwtApp.JWT[0].KeyFiles}},
+			Require: []config.RequireConfig{
+				{Claim: "email_verified", Op: "is_true"},
+				{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
+			},
 		},
+		Session: &SessionConfig{Store: &SessionStoreConfig{Type: "bolt", Path: filepath.Join(b.TempDir(), "s.db")}},
 	})
 	tok, _, err := app.sessions.manager.Create(context.Background(), session.NewSession{
 		UserID: "alice", Claims: map[string]any{"email": "alice@example.com", "roles": []any{"admin", "editor"}, "email_verified": true},

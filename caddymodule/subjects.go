@@ -165,12 +165,3 @@ func checkSameSubjects(a *App, owners []subjectOwner) error {
 
 // position is the Dispenser's current file:line.
 func position(d *caddyfile.Dispenser) string { return fmt.Sprintf("%s:%d", d.File(), d.Line()) }
-
-// notePosition records where a verifier block starts in the Caddyfile, for
-// configuration errors found once the whole block is read.
-func (a *App) notePosition(pos, kind, name string) {
-	if a.positions == nil {
-		a.positions = map[string]string{}
-	}
-	a.positions[kind+" "+name] = pos
-}

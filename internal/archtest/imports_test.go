@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"forward":               {"verifier"},
 	"oidclogin":             {"verifier", "verifier/credential", "policy", "session", "session/sessionhttp"},
 	"caddymodule":           {"*"},
+	"caddymodule/config":    {"forward"},
 	"cmd/caddy":             {"*"},
 }
 

@@ -1,10 +1,10 @@
-package caddymodule
+package config
 
 import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
-// parseOIDC parses an oidc block of the global authgate options:
+// ParseOIDC parses an oidc block of the global authgate options:
 //
 //	oidc <name> {
 //		issuer        <url>
@@ -21,21 +21,20 @@ import (
 //		login_limit   <n> <window>    (default 30 1m: login starts per client)
 //		failure_limit <n> <window>    (default 5 1m: failed callbacks per client)
 //	}
-func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
+func ParseOIDC(d *caddyfile.Dispenser) (*OIDCConfig, error) {
 	oc := &OIDCConfig{}
 	if err := singleArg(d, &oc.Name); err != nil {
-		return err
+		return nil, err
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if err := oc.unmarshalSubdirective(d); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if oc.Issuer == "" || oc.ClientID == "" || len(oc.CallbackURLs) == 0 {
-		return d.Errf("oidc %s: issuer, client_id and callback_url are required", oc.Name)
+		return nil, d.Errf("oidc %s: issuer, client_id and callback_url are required", oc.Name)
 	}
-	a.OIDC = append(a.OIDC, oc)
-	return nil
+	return oc, nil
 }
 
 func (oc *OIDCConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {

@@ -1,20 +1,13 @@
-package caddymodule
+package config
 
 import (
-	"strconv"
+	"fmt"
 	"strings"
 
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 )
 
-func init() {
-	httpcaddyfile.RegisterGlobalOption("authgate", parseGlobalOption)
-}
-
-// parseGlobalOption parses the global `authgate` block into the authgate app:
+// UnmarshalCaddyfile sets up the app from the global `authgate` block:
 //
 //	authgate {
 //		dev
@@ -40,9 +33,9 @@ func init() {
 //			recheck_expired
 //			allow_bound_tokens
 //		}
-//		introspect <name> { … }   (see caddyfile_introspect.go)
-//		claim <name> { … }        (see claims.go)
-//		session { … }             (see caddyfile_session.go)
+//		introspect <name> { … }   (see caddymodule/caddyfile_introspect.go)
+//		claim <name> { … }        (see caddyfile_claim.go)
+//		session { … }             (see caddymodule/caddyfile_session.go)
 //		oidc <name> { … }         (see caddyfile_oidc.go)
 //		header <name> <template> [json]
 //		header <name> assertion
@@ -58,38 +51,22 @@ func init() {
 //		cache_size <bytes>
 //		endpoint_prefix <path>      (default /.authgate/)
 //	}
-func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
-	if existing != nil {
-		return nil, d.Err("authgate global options given twice")
-	}
-	app := new(App)
-	if err := app.UnmarshalCaddyfile(d); err != nil {
-		return nil, err
-	}
-	// Checked here too, not only at provision, so the error can name the
-	// Caddyfile lines.
-	if err := app.checkSubjects(app.positions); err != nil {
-		return nil, err
-	}
-	return httpcaddyfile.App{Name: "authgate", Value: caddyconfig.JSON(app, nil)}, nil
-}
-
-// UnmarshalCaddyfile sets up the app from Caddyfile tokens. See
-// parseGlobalOption for the syntax.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
 	for d.NextBlock(0) {
-		if err := a.unmarshalSubdirective(d); err != nil {
+		if err := a.UnmarshalOption(d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
+// UnmarshalOption reads one option of the global block, the dispenser at
+// its first token.
+func (a *App) UnmarshalOption(d *caddyfile.Dispenser) error {
 	pos := position(d)
 	switch d.Val() {
 	case "dev":
@@ -97,28 +74,16 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 			return d.ArgErr()
 		}
 		a.Dev = true
-		a.notePosition(pos, devVerifierName, devVerifierName)
+		a.NotePosition(pos, DevVerifierName, DevVerifierName)
 	case "jwt":
 		jc, err := parseJWTBlock(d)
 		if err != nil {
 			return err
 		}
 		a.JWT = append(a.JWT, jc)
-		a.notePosition(pos, "jwt", jc.Name)
+		a.NotePosition(pos, "jwt", jc.Name)
 	case "claim":
 		return a.parseClaim(d)
-	case "introspect":
-		if err := a.parseIntrospect(d); err != nil {
-			return err
-		}
-		a.notePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
-	case "session":
-		return a.parseSession(d)
-	case "oidc":
-		if err := a.parseOIDC(d); err != nil {
-			return err
-		}
-		a.notePosition(pos, "oidc", a.OIDC[len(a.OIDC)-1].Name)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {
@@ -196,47 +161,5 @@ func parseHeaderLine(d *caddyfile.Dispenser) (HeaderConfig, error) {
 	return HeaderConfig{}, d.ArgErr()
 }
 
-func singleArg(d *caddyfile.Dispenser, dst *string) error {
-	name := d.Val()
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	if *dst != "" {
-		return d.Errf("%s given twice", name)
-	}
-	*dst = d.Val()
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	return nil
-}
-
-func intArg(d *caddyfile.Dispenser, dst *int) error {
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	n, err := strconv.Atoi(d.Val())
-	if err != nil || n <= 0 {
-		return d.Errf("expected a positive integer, got %q", d.Val())
-	}
-	*dst = n
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	return nil
-}
-
-func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(d.Val())
-	if err != nil || dur < 0 {
-		return d.Errf("bad duration %q", d.Val())
-	}
-	*dst = caddy.Duration(dur)
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	return nil
-}
+// position is the Dispenser's current file:line.
+func position(d *caddyfile.Dispenser) string { return fmt.Sprintf("%s:%d", d.File(), d.Line()) }

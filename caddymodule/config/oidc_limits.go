@@ -1,4 +1,4 @@
-package caddymodule
+package config
 
 import (
 	"fmt"
@@ -6,8 +6,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
-	"github.com/authgate/authgate/oidclogin"
 )
 
 // Default per-client limits of an oidc block. A login is one start and
@@ -43,11 +41,6 @@ func (oc *OIDCConfig) setLimitDefaults() error {
 		}
 	}
 	return nil
-}
-
-// limit is l in oidclogin's terms.
-func (l *RateLimit) limit() oidclogin.Limit {
-	return oidclogin.Limit{Events: l.Events, Window: time.Duration(l.Window)}
 }
 
 // parseRateLimit parses `<events> <window>` (e.g. `30 1m`).

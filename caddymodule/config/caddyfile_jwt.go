@@ -1,10 +1,10 @@
-package caddymodule
+package config
 
 import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
-// parseJWTBlock parses `jwt <name> { … }` (syntax in parseGlobalOption).
+// parseJWTBlock parses `jwt <name> { … }` (syntax in App.UnmarshalCaddyfile).
 func parseJWTBlock(d *caddyfile.Dispenser) (*JWTConfig, error) {
 	jc := &JWTConfig{}
 	if !d.NextArg() {
@@ -91,13 +91,4 @@ func parseFrom(d *caddyfile.Dispenser) (SourceConfig, error) {
 		return SourceConfig{Header: args[1], Scheme: args[2]}, nil
 	}
 	return SourceConfig{}, d.Err("expected: from header <name> [<scheme>] | from cookie <name>")
-}
-
-func appendArgs(d *caddyfile.Dispenser, dst *[]string) error {
-	args := d.RemainingArgs()
-	if len(args) == 0 {
-		return d.ArgErr()
-	}
-	*dst = append(*dst, args...)
-	return nil
 }

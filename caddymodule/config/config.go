@@ -1,17 +1,11 @@
-package caddymodule
+package config
 
 import (
 	"encoding/json"
-	"fmt"
-	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/authgate/authgate/forward"
-	"github.com/authgate/authgate/internal/jsonnum"
-	"github.com/authgate/authgate/policy"
-	"github.com/authgate/authgate/verifier"
 )
 
 // JWTConfig configures one JWT verifier: tokens of one issuer, checked
@@ -129,16 +123,6 @@ type SourceConfig struct {
 	Cookie string `json:"cookie,omitempty"`
 }
 
-func (s SourceConfig) source() (verifier.Source, error) {
-	switch {
-	case s.Header != "" && s.Cookie == "":
-		return verifier.Source{Kind: verifier.SourceHeader, Name: s.Header, Scheme: s.Scheme}, nil
-	case s.Cookie != "" && s.Header == "" && s.Scheme == "":
-		return verifier.Source{Kind: verifier.SourceCookie, Name: s.Cookie}, nil
-	}
-	return verifier.Source{}, fmt.Errorf("credential source needs exactly one of header or cookie")
-}
-
 // HeaderConfig maps an identity value to a request header set upstream.
 type HeaderConfig struct {
 	// Name is the header name.
@@ -156,15 +140,6 @@ func defaultHeaders() []HeaderConfig {
 	var out []HeaderConfig
 	for _, s := range forward.Defaults() {
 		out = append(out, HeaderConfig{Name: s.Name, Value: s.Value, JSON: s.JSON})
-	}
-	return out
-}
-
-// headerSpecs converts the configured headers for package forward.
-func headerSpecs(cfgs []HeaderConfig) []forward.Spec {
-	out := make([]forward.Spec, len(cfgs))
-	for i, hc := range cfgs {
-		out[i] = forward.Spec{Name: hc.Name, Value: hc.Value, JSON: hc.JSON}
 	}
 	return out
 }
@@ -192,28 +167,6 @@ type RequireConfig struct {
 	MaxAge *caddy.Duration `json:"max_age,omitempty"`
 }
 
-func (rc RequireConfig) spec() (policy.Spec, error) {
-	s := policy.Spec{ID: rc.ID, Claim: rc.Claim, Op: policy.Op(rc.Op)}
-	for _, raw := range rc.Values {
-		var v any
-		if err := jsonnum.Unmarshal(raw, &v); err != nil {
-			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, raw, err)
-		}
-		s.Values = append(s.Values, v)
-	}
-	for _, text := range rc.ValuesText {
-		var v any
-		if err := jsonnum.Unmarshal([]byte(text), &v); err != nil {
-			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, text, err)
-		}
-		s.Values = append(s.Values, v)
-	}
-	if rc.MaxAge != nil {
-		s.MaxAge, s.HasMaxAge = time.Duration(*rc.MaxAge), true
-	}
-	return s, nil
-}
-
 // OnFailureConfig turns a validator's failure into a redirect.
 type OnFailureConfig struct {
 	// ID is the validator id.
@@ -221,22 +174,4 @@ type OnFailureConfig struct {
 	// Redirect is a same-origin path ("/not-an-admin") or an absolute URL
 	// whose origin is in the handler's redirect allow-list.
 	Redirect string `json:"redirect,omitempty"`
-}
-
-// compileSpecs turns validator configs into a policy.
-func compileSpecs(reqs []RequireConfig, opts policy.Options) (*policy.Policy, error) {
-	specs := make([]policy.Spec, 0, len(reqs))
-	for _, rc := range reqs {
-		s, err := rc.spec()
-		if err != nil {
-			return nil, err
-		}
-		specs = append(specs, s)
-	}
-	return policy.Compile(specs, opts)
-}
-
-// anyAudience reports whether the audience list is the explicit "any".
-func anyAudience(aud []string) bool {
-	return len(aud) == 1 && strings.EqualFold(aud[0], "any")
 }

@@ -1,17 +1,8 @@
-package caddymodule
+package config
 
 import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
-
-// parseHandlerCaddyfile is the adapter for the `authgate` directive.
-func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	handler := new(Handler)
-	err := handler.UnmarshalCaddyfile(h.Dispenser)
-	return handler, err
-}
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
 //
@@ -98,14 +89,6 @@ func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 	default:
 		return d.Errf("unrecognized authgate subdirective %q", d.Val())
 	}
-	return nil
-}
-
-func flag(d *caddyfile.Dispenser, dst *bool) error {
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	*dst = true
 	return nil
 }
 

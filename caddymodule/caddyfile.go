@@ -1,0 +1,86 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/authgate/authgate/caddymodule/config"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("authgate", parseGlobalOption)
+}
+
+// parseGlobalOption parses the global `authgate` block into the authgate
+// app (syntax in config.App.UnmarshalCaddyfile).
+func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
+	if existing != nil {
+		return nil, d.Err("authgate global options given twice")
+	}
+	app := new(App)
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	// Checked here too, not only at provision, so the error can name the
+	// Caddyfile lines.
+	if err := app.checkSubjects(app.Positions()); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "authgate", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// parseHandlerCaddyfile is the adapter for the `authgate` directive
+// (syntax in config.Handler.UnmarshalCaddyfile).
+func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// UnmarshalCaddyfile sets up the app from the global `authgate` block
+// (syntax in config.App.UnmarshalCaddyfile). The introspect, session and
+// oidc blocks are read here until their fields move into config.App; every
+// other option is config.App's.
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		if err := a.unmarshalOption(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) unmarshalOption(d *caddyfile.Dispenser) error {
+	pos := position(d)
+	switch d.Val() {
+	case "introspect":
+		if err := a.parseIntrospect(d); err != nil {
+			return err
+		}
+		a.NotePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
+	case "session":
+		return a.parseSession(d)
+	case "oidc":
+		oc, err := config.ParseOIDC(d)
+		if err != nil {
+			return err
+		}
+		a.OIDC = append(a.OIDC, oc)
+		a.NotePosition(pos, "oidc", oc.Name)
+	default:
+		return a.App.UnmarshalOption(d)
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*Handler)(nil)
+	_ caddyfile.Unmarshaler = (*App)(nil)
+)

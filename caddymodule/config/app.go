@@ -1,0 +1,137 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// App is the JSON configuration of the authgate app: what every authgate
+// route shares. The Caddyfile writes it as the global option block
+// `authgate { … }` (see caddyfile_global.go).
+type App struct {
+	// JWT lists the JWT verifiers, one per issuer.
+	JWT []*JWTConfig `json:"jwt,omitempty"`
+
+	// Dev turns on development mode: a built-in verifier named "dev" trusts
+	// tokens of issuer "authgate-dev" signed by a key kept in Caddy's
+	// storage, which `caddy authgate mint` uses. Never use it in production;
+	// a warning is logged at every start.
+	Dev bool `json:"dev,omitempty"`
+
+	// Headers maps identity values to upstream request headers. Explicit
+	// mappings replace the default set (X-Auth-User-Id {sub}, X-Auth-Email
+	// {claims.email}, X-Auth-Roles {claims.roles}, X-Auth-Session-Id
+	// {session.id}).
+	Headers []HeaderConfig `json:"headers,omitempty"`
+
+	// Roles maps role names to the permissions they grant, for
+	// `require permission P`.
+	Roles map[string][]string `json:"roles,omitempty"`
+
+	// RolesClaim is the claim path holding a subject's roles. Default: roles.
+	RolesClaim string `json:"roles_claim,omitempty"`
+
+	// Require lists global validators, run on every authgate route unless a
+	// route skips them by id.
+	Require []RequireConfig `json:"require,omitempty"`
+
+	// MaxTokenBytes caps a credential's length in bytes; longer ones are
+	// refused unparsed (reason too_large). Default: 8192.
+	MaxTokenBytes int `json:"max_token_size,omitempty"`
+
+	// MaxClaims caps the number of members in a token's claims. Default: 256.
+	MaxClaims int `json:"max_claims,omitempty"`
+
+	// MaxClaimDepth caps the nesting depth of a token's claims. Default: 16.
+	MaxClaimDepth int `json:"max_claim_depth,omitempty"`
+
+	// CacheBytes bounds the verified-identity cache, in bytes. Default: 64 MiB.
+	CacheBytes int64 `json:"cache_size,omitempty"`
+
+	// AssertionKeyFile is a PEM private key (EC P-256, RSA or Ed25519) that
+	// signs assertions (`header NAME assertion`). Default: an EC P-256 key
+	// kept in Caddy's storage, shared by instances that share storage.
+	AssertionKeyFile string `json:"assertion_key_file,omitempty"`
+
+	// AssertionIssuer is the "iss" of assertions. Default: authgate.
+	AssertionIssuer string `json:"assertion_issuer,omitempty"`
+
+	// AssertionTTL is the lifetime of an assertion (never beyond the
+	// credential's expiry). Default: 1m.
+	AssertionTTL caddy.Duration `json:"assertion_ttl,omitempty"`
+
+	// EndpointPrefix is the path prefix of the gateway's own endpoints
+	// (session exchange, logout, JWKS), matched on the original request path
+	// before any rewrite. Default: /.authgate/.
+	EndpointPrefix string `json:"endpoint_prefix,omitempty"`
+
+	// Claims declares claim sources that stale claims are refreshed from
+	// (see claim.go).
+	Claims []*ClaimConfig `json:"claims,omitempty"`
+
+	positions map[string]string // Caddyfile file:line by "kind name"; adapt time only
+}
+
+// SetDefaults fills in the defaults of the app's own settings.
+func (a *App) SetDefaults() {
+	if a.MaxTokenBytes <= 0 {
+		a.MaxTokenBytes = 8 << 10
+	}
+	if a.MaxClaims <= 0 {
+		a.MaxClaims = 256
+	}
+	if a.MaxClaimDepth <= 0 {
+		a.MaxClaimDepth = 16
+	}
+	if a.CacheBytes <= 0 {
+		a.CacheBytes = 64 << 20
+	}
+	if a.EndpointPrefix == "" {
+		a.EndpointPrefix = "/.authgate/"
+	}
+	if !strings.HasSuffix(a.EndpointPrefix, "/") {
+		a.EndpointPrefix += "/"
+	}
+	if a.RolesClaim == "" {
+		a.RolesClaim = "roles"
+	}
+	if a.AssertionIssuer == "" {
+		a.AssertionIssuer = "authgate"
+	}
+	if a.AssertionTTL <= 0 {
+		a.AssertionTTL = caddy.Duration(time.Minute)
+	}
+	if len(a.Headers) == 0 {
+		a.Headers = defaultHeaders()
+	}
+}
+
+// Validate checks the configuration.
+func (a *App) Validate() error {
+	for name := range a.Roles {
+		if strings.TrimSpace(name) == "" {
+			return fmt.Errorf("role with empty name")
+		}
+	}
+	return nil
+}
+
+// Positions returns where each verifier block starts in the Caddyfile
+// ("file:line" by "kind name"), for configuration errors found once the
+// whole block is read. It is empty for JSON configurations.
+func (a *App) Positions() map[string]string { return a.positions }
+
+// NotePosition records where a verifier block starts in the Caddyfile.
+func (a *App) NotePosition(pos, kind, name string) {
+	if a.positions == nil {
+		a.positions = map[string]string{}
+	}
+	a.positions[kind+" "+name] = pos
+}
+
+// DevVerifierName is the name of the built-in verifier of development
+// mode (`dev`), in `verifiers` lists and messages.
+const DevVerifierName = "dev"

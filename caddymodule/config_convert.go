@@ -1,0 +1,81 @@
+package caddymodule
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/internal/jsonnum"
+	"github.com/authgate/authgate/oidclogin"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verifier"
+)
+
+// sourceOf is a configured credential source in verifier's terms.
+func sourceOf(s config.SourceConfig) (verifier.Source, error) {
+	switch {
+	case s.Header != "" && s.Cookie == "":
+		return verifier.Source{Kind: verifier.SourceHeader, Name: s.Header, Scheme: s.Scheme}, nil
+	case s.Cookie != "" && s.Header == "" && s.Scheme == "":
+		return verifier.Source{Kind: verifier.SourceCookie, Name: s.Cookie}, nil
+	}
+	return verifier.Source{}, fmt.Errorf("credential source needs exactly one of header or cookie")
+}
+
+// headerSpecs converts the configured headers for package forward.
+func headerSpecs(cfgs []config.HeaderConfig) []forward.Spec {
+	out := make([]forward.Spec, len(cfgs))
+	for i, hc := range cfgs {
+		out[i] = forward.Spec{Name: hc.Name, Value: hc.Value, JSON: hc.JSON}
+	}
+	return out
+}
+
+// specOf is a configured validator in policy's terms, its operands decoded
+// with exact numbers.
+func specOf(rc config.RequireConfig) (policy.Spec, error) {
+	s := policy.Spec{ID: rc.ID, Claim: rc.Claim, Op: policy.Op(rc.Op)}
+	for _, raw := range rc.Values {
+		var v any
+		if err := jsonnum.Unmarshal(raw, &v); err != nil {
+			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, raw, err)
+		}
+		s.Values = append(s.Values, v)
+	}
+	for _, text := range rc.ValuesText {
+		var v any
+		if err := jsonnum.Unmarshal([]byte(text), &v); err != nil {
+			return s, fmt.Errorf("validator %q: value %s: %w", rc.Op, text, err)
+		}
+		s.Values = append(s.Values, v)
+	}
+	if rc.MaxAge != nil {
+		s.MaxAge, s.HasMaxAge = time.Duration(*rc.MaxAge), true
+	}
+	return s, nil
+}
+
+// compileSpecs turns validator configs into a policy.
+func compileSpecs(reqs []config.RequireConfig, opts policy.Options) (*policy.Policy, error) {
+	specs := make([]policy.Spec, 0, len(reqs))
+	for _, rc := range reqs {
+		s, err := specOf(rc)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+	return policy.Compile(specs, opts)
+}
+
+// anyAudience reports whether the audience list is the explicit "any".
+func anyAudience(aud []string) bool {
+	return len(aud) == 1 && strings.EqualFold(aud[0], "any")
+}
+
+// limitOf is a per-client budget in oidclogin's terms.
+func limitOf(l *config.RateLimit) oidclogin.Limit {
+	return oidclogin.Limit{Events: l.Events, Window: time.Duration(l.Window)}
+}
