@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/authgate/authgate/session/redisstore"
 )
 
 // parseRedisBlock parses the optional block of `store redis`:
@@ -85,7 +87,7 @@ func (ro *RedisOptions) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 	case "wait_replicas":
 		return ro.parseWait(d)
 	case "cluster":
-		return d.Err(errRedisCluster.Error())
+		return d.Err(redisstore.ErrCluster.Error())
 	default:
 		return d.Errf("unrecognized redis store option %q", d.Val())
 	}

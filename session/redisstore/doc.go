@@ -5,6 +5,11 @@
 // small read, and pub/sub messages that invalidate the other instances'
 // in-process caches.
 //
+// NewClient builds the go-redis client from plain settings (a URL, or
+// Sentinel with optional TLS), every call bounded by a Guard; CheckServer
+// warns at start about settings that can drop revocations. The package
+// imports no Caddy and no zap: it logs through the Logger it declares.
+//
 // Keys, below a prefix (default "authgate:"):
 //
 //	t:<hex token hash>  hash: "r" (the session without claims as JSON), "ls", "ie", "pa" (unix ms), "c:<claim>" (JSON)
