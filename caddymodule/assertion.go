@@ -14,6 +14,7 @@ import (
 
 	"github.com/authgate/authgate/assertion"
 	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/verifier"
 )
 
 // assertionKeyPath is where the assertion signing key lives in Caddy's
@@ -63,7 +64,7 @@ func (a *App) assertionKey(ctx caddy.Context) (crypto.Signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		return parsePrivateKeyPEM(data)
+		return verifier.ParsePrivateKeyPEM(data)
 	}
 	return loadOrCreateKey(ctx, ctx.Storage(), assertionKeyPath, func() (crypto.Signer, error) {
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

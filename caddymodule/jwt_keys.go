@@ -57,18 +57,15 @@ func loadKeyFiles(repl *caddy.Replacer, files []string) ([]crypto.PublicKey, err
 }
 
 // secretKeySource reads a jwt block's secret_file and returns its key source
-// with the default algorithms: the HMAC algorithms the secret is long enough
-// for, so a 32-byte secret serves HS256 without an algorithms line. A
-// secret under 32 bytes fits no algorithm and is refused here, with its
-// length, rather than as an empty allow-list.
+// with the default algorithms (see verifier.NewSecretKeySource).
 func secretKeySource(path string) (verifier.KeySource, []string, error) {
 	secret, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading secret_file: %w", err)
 	}
-	algs := verifier.HMACAlgorithms(secret)
-	if len(algs) == 0 {
-		return nil, nil, fmt.Errorf("secret_file: the secret has %d bytes; HMAC needs at least 32", len(secret))
+	ks, algs, err := verifier.NewSecretKeySource(secret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("secret_file: %w", err)
 	}
-	return verifier.NewHMACKeySource(secret), algs, nil
+	return ks, algs, nil
 }

@@ -3,13 +3,13 @@ package caddymodule
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 
 	"github.com/caddyserver/certmagic"
+
+	"github.com/authgate/authgate/verifier"
 )
 
 // loadOrCreate reads a secret from Caddy's storage at path, creating it
@@ -53,36 +53,7 @@ func loadOrCreateKey(ctx context.Context, st certmagic.Storage, path string, gen
 		if err != nil {
 			return nil, nil, err
 		}
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return nil, nil, err
-		}
-		return key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
-	}, parsePrivateKeyPEM)
-}
-
-// parsePrivateKeyPEM reads a PKCS#8, PKCS#1 or SEC 1 private key.
-func parsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("key is not PEM")
-	}
-	var key any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("parsing private key: %w", err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("unsupported private key type %T", key)
-	}
-	return signer, nil
+		stored, err := verifier.MarshalPrivateKeyPEM(key)
+		return key, stored, err
+	}, verifier.ParsePrivateKeyPEM)
 }
