@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,64 +9,19 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/caddyserver/certmagic"
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/spf13/cobra"
 
 	"github.com/authgate/authgate/claims"
 )
 
-func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "authgate",
-		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h]",
-		Short: "Tools for the authgate gateway",
-		Long: `
-authgate subcommands:
-
-  mint   prints a development token signed by the dev key that a gateway
-         running with "dev" in its global authgate block trusts. The key
-         lives in Caddy's default storage (or --data-dir), and is created
-         there if missing. Claim values are read like Caddyfile values:
-         --claim roles='["admin"]' is an array, --claim n=3 a number,
-         --claim email=a@example.com a string.
-`,
-		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(mintCommand())
-		},
-	})
-}
-
-func mintCommand() *cobra.Command {
-	var sub, dataDir string
-	var claims []string
-	var ttl time.Duration
-	var count int
-	c := &cobra.Command{
-		Use:   "mint --sub <subject> [--claim k=v]… [--ttl 1h]",
-		Short: "Prints a development token for a gateway in dev mode",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			out := bufio.NewWriter(cmd.OutOrStdout())
-			defer out.Flush()
-			for i := 0; i < max(count, 1); i++ {
-				// Each token gets its own jti, so --count yields distinct
-				// tokens (for load tests of the cold verification path).
-				tok, err := mintDevToken(cmd.Context(), devStorage(dataDir), sub, claims, ttl)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(out, tok)
-			}
-			return nil
-		},
-	}
-	c.Flags().StringVar(&sub, "sub", "", "subject (required)")
-	c.Flags().StringArrayVar(&claims, "claim", nil, "claim as name=value (repeatable)")
-	c.Flags().DurationVar(&ttl, "ttl", time.Hour, "token lifetime")
-	c.Flags().IntVar(&count, "count", 1, "number of distinct tokens to print, one per line")
-	c.Flags().StringVar(&dataDir, "data-dir", "", "Caddy data directory holding the dev key (default: Caddy's)")
-	return c
+// MintDevToken signs a token for the built-in dev verifier (`caddy authgate
+// mint`) with the dev key kept in the Caddy storage below dataDir ("" means
+// Caddy's default storage), creating the key there if missing. claimArgs
+// are name=value pairs whose values are read like Caddyfile literals; each
+// token gets a fresh jti.
+func MintDevToken(ctx context.Context, dataDir, sub string, claimArgs []string, ttl time.Duration) (string, error) {
+	return mintDevToken(ctx, devStorage(dataDir), sub, claimArgs, ttl)
 }
 
 func devStorage(dir string) certmagic.Storage {

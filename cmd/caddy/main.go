@@ -9,6 +9,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/authgate/authgate/caddymodule"
+	_ "github.com/authgate/authgate/cmd/authgatecli"
 )
 
 func main() {

@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"caddymodule":           {"*"},
 	"caddymodule/config":    {"forward"},
 	"cmd/caddy":             {"*"},
+	"cmd/authgatecli":       {"*"},
 }
 
 // leaves may be imported by any package of the module: they import no other
