@@ -98,7 +98,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}
-	cache, err := verifier.NewIdentityCache(a.CacheBytes)
+	cache, err := verifier.NewIdentityCache(a.CacheBytes, nil)
 	if err != nil {
 		return fmt.Errorf("creating identity cache: %w", err)
 	}

@@ -45,7 +45,7 @@ func benchToken(k *verifiertest.Key) string {
 func BenchmarkCacheHit(b *testing.B) {
 	srv := verifiertest.NewServer()
 	b.Cleanup(srv.Close)
-	cache, err := verifier.NewIdentityCache(1 << 24)
+	cache, err := verifier.NewIdentityCache(1<<24, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

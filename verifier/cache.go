@@ -17,7 +17,8 @@ var errTokenRevoked = errors.New("token is on the deny list")
 // cost. It is shared by Cached verifiers; entries are partitioned by their
 // Group and expire with the identity they hold.
 type IdentityCache struct {
-	c *safecache.Cache[string, cacheEntry]
+	c   *safecache.Cache[string, cacheEntry]
+	obs Observer // nil: nothing is reported
 }
 
 // cacheEntry carries its own expiry: ristretto's Set is asynchronous and may
@@ -29,16 +30,21 @@ type cacheEntry struct {
 }
 
 // NewIdentityCache returns a cache holding about maxCost bytes of
-// identities.
-func NewIdentityCache(maxCost int64) (*IdentityCache, error) {
+// identities. obs, if not nil, is told of evictions and of every
+// verification by the Cached verifiers using the cache.
+func NewIdentityCache(maxCost int64, obs Observer) (*IdentityCache, error) {
 	if maxCost <= 0 {
 		return nil, errors.New("creating identity cache: max cost must be positive")
 	}
-	c, err := safecache.NewDigestKeyed[cacheEntry](maxCost)
+	var evicted func()
+	if obs != nil {
+		evicted = obs.IdentityCacheEvicted
+	}
+	c, err := safecache.NewDigestKeyed[cacheEntry](maxCost, evicted)
 	if err != nil {
 		return nil, fmt.Errorf("creating identity cache: %w", err)
 	}
-	return &IdentityCache{c: c}, nil
+	return &IdentityCache{c: c, obs: obs}, nil
 }
 
 // Close stops the cache; later calls miss. Safe while requests still use it.
@@ -54,7 +60,7 @@ func (c *IdentityCache) Clear() { c.c.Clear() }
 // Cached is a Verifier that remembers the identities another verified, so
 // a repeated credential costs a hash and a lookup: no parsing, no
 // signature check, no I/O. Errors are never cached. Build it with
-// NewCached.
+// NewCached. Each verification is reported to the cache's Observer.
 type Cached struct {
 	next  Verifier
 	cache *IdentityCache
@@ -91,20 +97,39 @@ func NewCached(next Verifier, cache *IdentityCache, opts CacheOptions) *Cached {
 // (or ExpiresAt) and the time it was cached plus MaxTTL. The returned
 // Identity is shared with the cache and must not be modified.
 func (c *Cached) Verify(ctx context.Context, cred Credential) (*Identity, error) {
-	now := c.opts.Now()
-	key := cacheKey(c.opts.Group, cred.Value)
-	id := c.lookup(key, now)
-	if id == nil {
-		var err error
-		if id, err = c.next.Verify(ctx, cred); err != nil {
-			return nil, err
-		}
-		c.store(key, id, now)
+	obs := c.cache.obs
+	var start time.Time
+	if obs != nil {
+		start = time.Now()
 	}
-	if err := c.checkDenied(ctx, id); err != nil {
+	id, hit, err := c.verify(ctx, cred)
+	if obs != nil {
+		name := ""
+		if id != nil {
+			name = id.Verifier
+		}
+		obs.Verified(name, observedReason(err), cacheResult(hit), time.Since(start))
+	}
+	if err != nil {
 		return nil, err
 	}
 	return id, nil
+}
+
+// verify is Verify without the report. On a deny-list refusal it returns
+// the identity along with the error, for the report only.
+func (c *Cached) verify(ctx context.Context, cred Credential) (id *Identity, hit bool, err error) {
+	now := c.opts.Now()
+	key := cacheKey(c.opts.Group, cred.Value)
+	id = c.lookup(key, now)
+	hit = id != nil
+	if !hit {
+		if id, err = c.next.Verify(ctx, cred); err != nil {
+			return nil, false, err
+		}
+		c.store(key, id, now)
+	}
+	return id, hit, c.checkDenied(ctx, id)
 }
 
 func (c *Cached) lookup(key string, now time.Time) *Identity {

@@ -49,7 +49,7 @@ func (c *clock) Now() time.Time          { return *c.now.Load() }
 
 func newCache(t *testing.T) *verifier.IdentityCache {
 	t.Helper()
-	c, err := verifier.NewIdentityCache(1 << 20)
+	c, err := verifier.NewIdentityCache(1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,6 +132,8 @@ type IntrospectConfig struct {
 	Client *http.Client
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Observer, if set, is told of every verification and every call.
+	Observer Observer
 }
 
 // IntrospectVerifier checks opaque tokens (and re-checks JWTs) by asking a

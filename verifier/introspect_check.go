@@ -43,7 +43,7 @@ func (r introspection) outcome() (*Identity, error) {
 }
 
 func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection], error) {
-	c, err := safecache.NewDigestKeyed[introspection](maxCost)
+	c, err := safecache.NewDigestKeyed[introspection](maxCost, nil)
 	if err != nil {
 		return nil, fmt.Errorf("creating introspection cache: %w", err)
 	}
@@ -60,50 +60,69 @@ func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection],
 // is read-only; its Subject is the service's subject after
 // SubjectTemplate, so equal subjects of two services stay two users.
 func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Identity, error) {
-	if err := v.checkShape(cred.Value); err != nil {
-		return nil, err
+	obs := v.cfg.Observer
+	if obs == nil {
+		id, _, err := v.verify(ctx, cred)
+		return id, err
 	}
-	id, err := v.check(ctx, cred.Value, ClientOf(ctx))
+	start := time.Now()
+	id, hit, err := v.verify(ctx, cred)
+	name := ""
+	if err == nil {
+		name = v.cfg.Name
+	}
+	obs.Verified(name, observedReason(err), cacheResult(hit), time.Since(start))
+	return id, err
+}
+
+// verify is Verify without the report; hit says the cache answered.
+func (v *IntrospectVerifier) verify(ctx context.Context, cred Credential) (*Identity, bool, error) {
+	if err := v.checkShape(cred.Value); err != nil {
+		return nil, false, err
+	}
+	id, hit, err := v.check(ctx, cred.Value, ClientOf(ctx))
 	if err != nil {
-		return nil, err
+		return nil, hit, err
 	}
 	if err := v.checkIntrospectedBinding(id); err != nil {
-		return nil, err
+		return nil, hit, err
 	}
 	if v.cfg.SubjectTemplate == "{sub}" {
-		return id, nil
+		return id, hit, nil
 	}
 	c := *id // shallow: the claims stay shared and read-only
 	c.Subject = strings.ReplaceAll(v.cfg.SubjectTemplate, "{sub}", id.Subject)
-	return &c, nil
+	return &c, hit, nil
 }
 
 // Recheck implements Rechecker: the token (a JWT whose signature the caller
 // has verified) is checked as an opaque credential would be, and shares its
 // cache, but is held to neither the credential shape nor a client budget.
 func (v *IntrospectVerifier) Recheck(ctx context.Context, token string) (*Identity, error) {
-	return v.check(ctx, token, "")
+	id, _, err := v.check(ctx, token, "")
+	return id, err
 }
 
-// check answers from the cache, or makes (or joins) a call charged to
-// client's budget.
-func (v *IntrospectVerifier) check(ctx context.Context, token, client string) (*Identity, error) {
+// check answers from the cache (hit), or makes (or joins) a call charged
+// to client's budget.
+func (v *IntrospectVerifier) check(ctx context.Context, token, client string) (id *Identity, hit bool, err error) {
 	if err := v.checkToken(token); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	key := cacheKey(v.cfg.Name, token)
 	if r, ok := v.cached(key); ok {
-		return r.outcome()
+		id, err := r.outcome()
+		return id, true, err
 	}
 	spent, err := v.spend(key, client)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	id, err := v.await(ctx, key, token)
+	id, err = v.await(ctx, key, token)
 	if spent && err == nil {
 		v.refund(client)
 	}
-	return id, err
+	return id, false, err
 }
 
 // await runs or joins the one flight for key and waits for its answer.
@@ -175,7 +194,7 @@ func (v *IntrospectVerifier) introspect(ctx context.Context, key, token string) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
 	defer cancel()
-	if r, err = v.call(ctx, token); err != nil {
+	if r, err = v.observedCall(ctx, token); err != nil {
 		return r, err
 	}
 	v.store(key, r)

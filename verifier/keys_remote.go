@@ -45,6 +45,8 @@ type RemoteKeyOptions struct {
 	// refreshes and unknown-kid refreshes, possibly from several goroutines
 	// at once. Errors never carry key material.
 	OnRefreshError func(err error)
+	// Observer, if set, is told of every fetch of the set and its result.
+	Observer Observer
 }
 
 // RemoteKeySource serves keys from a JWKS endpoint, refreshed in the
@@ -93,6 +95,9 @@ func (o RemoteKeyOptions) withDefaults() RemoteKeyOptions {
 
 func (o RemoteKeyOptions) refreshErrorHandler() func(context.Context, error) {
 	return func(_ context.Context, err error) {
+		if o.Observer != nil {
+			o.Observer.KeysRefreshed(RefreshFailed, 0)
+		}
 		if o.OnRefreshError != nil {
 			o.OnRefreshError(fmt.Errorf("refreshing JWKS %q: %w", o.URL, err))
 		}

@@ -33,8 +33,8 @@ type refreshers struct {
 func (s *RemoteKeySource) start(ctx context.Context, opts RemoteKeyOptions) {
 	var fetch *refreshers
 	defer func() {
-		if p := recover(); p != nil && opts.OnRefreshError != nil {
-			opts.OnRefreshError(fmt.Errorf("loading JWKS %q: panic: %v", opts.URL, p))
+		if p := recover(); p != nil {
+			opts.reportFailure(fmt.Errorf("loading JWKS %q: panic: %v", opts.URL, p))
 		}
 		s.mu.Lock()
 		s.fetch = fetch
@@ -44,14 +44,45 @@ func (s *RemoteKeySource) start(ctx context.Context, opts RemoteKeyOptions) {
 		close(done)
 	}()
 	var err error
-	if fetch, err = newRefreshers(ctx, opts, s.store); err != nil && opts.OnRefreshError != nil {
-		opts.OnRefreshError(fmt.Errorf("loading JWKS %q: %w", opts.URL, err))
+	if fetch, err = newRefreshers(ctx, opts, s.store); err != nil {
+		opts.reportFailure(fmt.Errorf("loading JWKS %q: %w", opts.URL, err))
 	}
+}
+
+// reportFailure reports a fetch that failed outside jwkset's own error
+// handler.
+func (o RemoteKeyOptions) reportFailure(err error) {
+	if o.Observer != nil {
+		o.Observer.KeysRefreshed(RefreshFailed, 0)
+	}
+	if o.OnRefreshError != nil {
+		o.OnRefreshError(err)
+	}
+}
+
+// observedKeys is the key store as the fetcher sees it: every set it
+// stores is a successful fetch, reported with its size. Reads go to the
+// store itself.
+type observedKeys struct {
+	jwkset.Storage
+	obs Observer
+}
+
+// KeyReplaceAll is how jwkset stores each set it fetched.
+func (k observedKeys) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
+	err := k.Storage.KeyReplaceAll(ctx, given)
+	if err == nil {
+		k.obs.KeysRefreshed(RefreshOK, len(given))
+	}
+	return err
 }
 
 // newRefreshers fetches the set into store once (bounded by HTTPTimeout),
 // starts the background refresh, and builds the refreshers around it.
 func newRefreshers(ctx context.Context, opts RemoteKeyOptions, store jwkset.Storage) (*refreshers, error) {
+	if opts.Observer != nil {
+		store = observedKeys{Storage: store, obs: opts.Observer}
+	}
 	remote, err := jwkset.NewStorageFromHTTP(opts.URL, jwkset.HTTPClientStorageOptions{
 		Client:                    jwksClient(opts.Client, opts.HTTPTimeout, opts.MaxBodyBytes),
 		Ctx:                       ctx,
@@ -77,7 +108,7 @@ func newRefreshers(ctx context.Context, opts RemoteKeyOptions, store jwkset.Stor
 		client:      client,
 		bucket:      rate.NewLimiter(rate.Every(opts.UnknownKIDRefill), opts.UnknownKIDBurst),
 		bootstrap:   rate.NewLimiter(rate.Every(time.Second), 1),
-		report:      opts.OnRefreshError,
+		report:      opts.reportFailure,
 	}, nil
 }
 
@@ -89,7 +120,7 @@ func newRefreshers(ctx context.Context, opts RemoteKeyOptions, store jwkset.Stor
 // a slow answer still loads the keys for the requests after it.
 func (s *RemoteKeySource) refresh(f *refreshers, empty bool, kid string, done chan struct{}) {
 	defer func() {
-		if p := recover(); p != nil && f.report != nil {
+		if p := recover(); p != nil {
 			f.report(fmt.Errorf("refreshing JWKS %q: panic: %v", s.url, p))
 		}
 		s.mu.Lock()

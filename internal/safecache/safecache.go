@@ -24,6 +24,9 @@ import (
 type Cache[K ristretto.Key, V any] struct {
 	c      *ristretto.Cache[K, V]
 	closed atomic.Bool
+	// clearing is set during Clear, whose drops are not evictions. Clear
+	// stops ristretto's goroutine first, so no real eviction is missed.
+	clearing atomic.Bool
 }
 
 // closeGrace is how long Close waits before it releases the ristretto cache.
@@ -76,7 +79,9 @@ func (c *Cache[K, V]) Clear() {
 	if c.closed.Load() {
 		return
 	}
+	c.clearing.Store(true)
 	c.c.Clear()
+	c.clearing.Store(false)
 }
 
 // Close marks the cache closed and releases its goroutines after a grace
@@ -93,14 +98,29 @@ func (c *Cache[K, V]) Close() {
 // SHA-256 digests (as strings). Their bytes are already uniform, so they
 // serve as ristretto's two hashes directly instead of being hashed again.
 // It assumes entries of about 1 KiB when sizing the admission counters
-// (ten per expected entry, ristretto's advice).
-func NewDigestKeyed[V any](maxCost int64) (*Cache[string, V], error) {
-	return New(&ristretto.Config[string, V]{
+// (ten per expected entry, ristretto's advice). evicted, if not nil, is
+// called, from ristretto's goroutine, for each entry dropped to make room
+// for another; expired entries and Clear do not count.
+func NewDigestKeyed[V any](maxCost int64, evicted func()) (*Cache[string, V], error) {
+	var c *Cache[string, V]
+	cfg := &ristretto.Config[string, V]{
 		NumCounters: max(maxCost/1024*10, 1000),
 		MaxCost:     maxCost,
 		BufferItems: 64,
 		KeyToHash: func(k string) (uint64, uint64) {
 			return binary.LittleEndian.Uint64([]byte(k[:8])), binary.LittleEndian.Uint64([]byte(k[8:16]))
 		},
-	})
+	}
+	if evicted != nil {
+		// ristretto calls OnEvict for victims of its cost policy, for
+		// expired entries, which it hands over with their expiration time,
+		// and for every entry on Clear. Only the first are evictions.
+		cfg.OnEvict = func(it *ristretto.Item[V]) {
+			if it.Expiration.IsZero() && !c.clearing.Load() {
+				evicted()
+			}
+		}
+	}
+	c, err := New(cfg)
+	return c, err
 }

@@ -1,7 +1,9 @@
 package safecache
 
 import (
+	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,4 +84,26 @@ func TestCloseRacingUsersDoesNotPanic(t *testing.T) {
 		wg.Wait()
 	}
 	time.Sleep(closeGrace + 100*time.Millisecond) // let the delayed closes run
+}
+
+func TestDigestKeyedCountsEntriesDroppedForRoomOnly(t *testing.T) {
+	var evicted atomic.Int32
+	c, err := NewDigestKeyed[int](2000, func() { evicted.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 100 {
+		sum := sha256.Sum256([]byte{byte(i)})
+		c.SetWithTTL(string(sum[:]), i, 100, time.Hour)
+		c.Wait()
+	}
+	full := evicted.Load()
+	if full == 0 {
+		t.Fatal("no eviction counted after 100 entries in room for about 10")
+	}
+	c.Clear()
+	if n := evicted.Load() - full; n != 0 {
+		t.Fatalf("Clear counted %d evictions; want none", n)
+	}
 }
