@@ -30,9 +30,14 @@ func (m *Manager) Deny(ctx context.Context, d Denial) (revoked int, err error) {
 	}
 	m.cache.flush()
 	if d.Subject == "" {
+		m.revoked(denial(d), 0)
 		return 0, nil
 	}
-	return m.RevokeUser(ctx, d.Subject)
+	n, err := m.revokeUser(ctx, d.Subject)
+	if err == nil {
+		m.revoked(DeniedSubject, n)
+	}
+	return n, err
 }
 
 // Denied implements verifier.DenyList: it reports whether id's token was

@@ -24,51 +24,51 @@ var (
 // more than TouchInterval after the last recorded one extends the idle
 // expiry.
 func (m *Manager) Authenticate(ctx context.Context, token, host string) (*Session, error) {
-	e, err := m.authenticate(ctx, token, host, nil)
+	e, _, err := m.authenticate(ctx, token, host, nil)
 	return e.s, err
 }
 
-// authenticate is Authenticate returning the session's identity too. When
-// origins is not nil, a session whose Origin is not in it is refused with
-// reason bad_issuer (before its use is recorded).
-func (m *Manager) authenticate(ctx context.Context, token, host string, origins map[string]bool) (cacheEntry, error) {
+// authenticate is Authenticate returning the session's identity too, and
+// whether the cache answered. When origins is not nil, a session whose
+// Origin is not in it is refused with reason bad_issuer (before its use is
+// recorded).
+func (m *Manager) authenticate(ctx context.Context, token, host string, origins map[string]bool) (e cacheEntry, cached bool, err error) {
 	if !WellFormed(token) {
-		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
+		return cacheEntry{}, false, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
 	}
 	h := HashToken(token)
-	e, cached, err := m.lookup(ctx, h)
-	if err != nil {
-		return cacheEntry{}, err
+	if e, cached, err = m.lookup(ctx, h); err != nil {
+		return cacheEntry{}, false, err
 	}
 	now := m.cfg.Now()
 	if !e.s.Live(now) && cached {
 		// Another instance may have extended it: ask the store.
 		m.cache.del(tokenKey(h))
-		if e, _, err = m.lookup(ctx, h); err != nil {
-			return cacheEntry{}, err
+		if e, cached, err = m.lookup(ctx, h); err != nil {
+			return cacheEntry{}, false, err
 		}
 	}
 	s := e.s
 	if !s.Live(now) {
-		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionExpired, errExpired)
+		return cacheEntry{}, cached, verifier.Reject(verifier.ReasonSessionExpired, errExpired)
 	}
 	if s.Host != "" && !strings.EqualFold(s.Host, host) {
-		return cacheEntry{}, verifier.Reject(verifier.ReasonSessionRevoked, errWrongHost)
+		return cacheEntry{}, cached, verifier.Reject(verifier.ReasonSessionRevoked, errWrongHost)
 	}
 	if origins != nil && !origins[s.Origin()] {
-		return cacheEntry{}, verifier.Reject(verifier.ReasonBadIssuer, errOrigin)
+		return cacheEntry{}, cached, verifier.Reject(verifier.ReasonBadIssuer, errOrigin)
 	}
 	if err := m.checkSource(ctx, s); err != nil {
-		return cacheEntry{}, err
+		return cacheEntry{}, cached, err
 	}
 	if now.Sub(s.LastSeen) >= m.cfg.TouchInterval && now.Before(s.Expires) {
 		t, err := m.touch(ctx, s, now)
 		if err != nil {
-			return cacheEntry{}, err
+			return cacheEntry{}, cached, err
 		}
-		return cacheEntry{s: t, id: identity(t)}, nil
+		return cacheEntry{s: t, id: identity(t)}, cached, nil
 	}
-	return e, nil
+	return e, cached, nil
 }
 
 // lookup reads the session of h from the cache or the store; concurrent

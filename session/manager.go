@@ -55,6 +55,8 @@ type Config struct {
 	StoreTimeout time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Observer, if set, is told of every store call and every revocation.
+	Observer Observer
 }
 
 // Manager applies session policy over a Store: minting, lookups with
@@ -82,7 +84,15 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating session cache: %w", err)
 	}
-	m := &Manager{cfg: cfg, records: cfg.Store, denials: cfg.Store, markers: cfg.Store, cache: c}
+	var parts interface {
+		Records
+		DenyStore
+		Markers
+	} = cfg.Store
+	if cfg.Observer != nil {
+		parts = observed{s: cfg.Store, obs: cfg.Observer}
+	}
+	m := &Manager{cfg: cfg, records: parts, denials: parts, markers: parts, cache: c}
 	m.loss, _ = cfg.Store.(LossReporter)
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -215,7 +225,7 @@ func (m *Manager) enforceCap(ctx context.Context, userID string, now time.Time) 
 		}
 	}
 	for i := 0; i < len(live)-m.cfg.MaxPerUser; i++ {
-		if _, err := m.Revoke(ctx, live[i].ID); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, err := m.revoke(ctx, live[i].ID, RevokedOverCap); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("revoking sessions over the cap: %w", err)
 		}
 	}
@@ -252,11 +262,17 @@ func (m *Manager) Get(ctx context.Context, id string) (*Session, error) {
 
 // Revoke ends one session. It reports ErrNotFound for unknown ids.
 func (m *Manager) Revoke(ctx context.Context, id string) (*Session, error) {
+	return m.revoke(ctx, id, RevokedSession)
+}
+
+// revoke is Revoke, reported as what.
+func (m *Manager) revoke(ctx context.Context, id string, what Revocation) (*Session, error) {
 	s, err := m.records.Delete(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	m.cache.flush()
+	m.revoked(what, 1)
 	return s, nil
 }
 
@@ -274,7 +290,7 @@ func (m *Manager) RevokeToken(ctx context.Context, token string) (*Session, erro
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.Revoke(ctx, s.ID); errors.Is(err, ErrNotFound) {
+	if _, err := m.revoke(ctx, s.ID, RevokedToken); errors.Is(err, ErrNotFound) {
 		return nil, nil // revoked meanwhile
 	} else if err != nil {
 		return nil, err
@@ -284,6 +300,15 @@ func (m *Manager) RevokeToken(ctx context.Context, token string) (*Session, erro
 
 // RevokeUser ends every session of a user and returns how many there were.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
+	n, err := m.revokeUser(ctx, userID)
+	if err == nil {
+		m.revoked(RevokedUser, n)
+	}
+	return n, err
+}
+
+// revokeUser is RevokeUser without the report.
+func (m *Manager) revokeUser(ctx context.Context, userID string) (int, error) {
 	gone, err := m.records.DeleteUser(ctx, userID)
 	m.cache.flush()
 	return len(gone), err

@@ -28,6 +28,7 @@ func (m *Manager) RevokeWhere(ctx context.Context, userID string, match func(*Se
 	defer func() {
 		if n > 0 {
 			m.cache.flush()
+			m.revoked(RevokedSelected, n)
 		}
 	}()
 	for _, s := range all {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"time"
 
 	"github.com/authgate/authgate/verifier"
 )
@@ -23,6 +24,9 @@ type Verifier struct {
 	// Origin it holds; others are refused with reason bad_issuer, as a
 	// token of a verifier the route does not accept is. Nil: every session.
 	Origins map[string]bool
+	// Observer, if set, is told of every session token verified, as
+	// verifier VerifierName, with whether the session cache answered.
+	Observer verifier.Observer
 }
 
 // Verify implements verifier.Verifier. The identity returned is shared with
@@ -35,9 +39,16 @@ func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verif
 	if v.HostOf != nil {
 		host = v.HostOf(ctx)
 	}
-	e, err := v.Manager.authenticate(ctx, cred.Value, host, v.Origins)
-	if err != nil {
-		return nil, err
+	if v.Observer == nil {
+		e, _, err := v.Manager.authenticate(ctx, cred.Value, host, v.Origins)
+		return e.id, err
 	}
-	return e.id, nil
+	start := time.Now()
+	e, hit, err := v.Manager.authenticate(ctx, cred.Value, host, v.Origins)
+	name := ""
+	if err == nil {
+		name = VerifierName
+	}
+	v.Observer.Verified(name, verifier.ReportedReason(err), verifier.CacheResultOf(hit), time.Since(start))
+	return e.id, err
 }

@@ -108,7 +108,7 @@ func (c *Cached) Verify(ctx context.Context, cred Credential) (*Identity, error)
 		if id != nil {
 			name = id.Verifier
 		}
-		obs.Verified(name, observedReason(err), cacheResult(hit), time.Since(start))
+		obs.Verified(name, ReportedReason(err), CacheResultOf(hit), time.Since(start))
 	}
 	if err != nil {
 		return nil, err

@@ -71,7 +71,7 @@ func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Iden
 	if err == nil {
 		name = v.cfg.Name
 	}
-	obs.Verified(name, observedReason(err), cacheResult(hit), time.Since(start))
+	obs.Verified(name, ReportedReason(err), CacheResultOf(hit), time.Since(start))
 	return id, err
 }
 

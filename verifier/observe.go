@@ -13,10 +13,12 @@ import (
 // possibly from many goroutines at once, and must be quick and safe for
 // concurrent use. A nil Observer reports nothing and costs nothing.
 type Observer interface {
-	// Verified reports one credential checked by a Cached verifier or an
-	// IntrospectVerifier: the verifier that vouched for it (empty when it
-	// was refused: the reason says why), ReasonOK or the reason it was
-	// refused, whether the verifier's cache answered, and how long it took.
+	// Verified reports one credential checked by a Cached verifier, an
+	// IntrospectVerifier or another verifier with a cache (edge sessions):
+	// the verifier that vouched for it (empty when it was refused, except
+	// for a revoked token), ReportedReason of the outcome, whether the
+	// verifier's cache answered, and how long it took. A credential a
+	// verifier passes on to the next (ErrNotResponsible) is reported too.
 	Verified(verifier string, reason Reason, cache CacheResult, elapsed time.Duration)
 	// IdentityCacheEvicted reports an identity the cache dropped to make
 	// room for another (expired entries are not evictions).
@@ -87,9 +89,10 @@ func (v *IntrospectVerifier) observedCall(ctx context.Context, token string) (in
 	return r, err
 }
 
-// observedReason is the reason an Observer is given for err: ReasonOK for
-// nil, the carried Reason, or ReasonInternal.
-func observedReason(err error) Reason {
+// ReportedReason is the reason an Observer is given for the outcome err of
+// a verification: ReasonOK for nil, else the Reason err carries, else
+// ReasonInternal. Verifiers outside this package report with it too.
+func ReportedReason(err error) Reason {
 	if err == nil {
 		return ReasonOK
 	}
@@ -99,8 +102,8 @@ func observedReason(err error) Reason {
 	return ReasonInternal
 }
 
-// cacheResult maps "the cache answered" to a CacheResult.
-func cacheResult(hit bool) CacheResult {
+// CacheResultOf maps "the cache answered" to a CacheResult.
+func CacheResultOf(hit bool) CacheResult {
 	if hit {
 		return CacheHit
 	}

@@ -176,7 +176,8 @@ func TestObserverAddsNoAllocationOnACacheHit(t *testing.T) {
 		t.Skip("allocation counts differ under the race detector")
 	}
 	none, counted := hitAllocs(t, nil), hitAllocs(t, &counter{})
-	// The one allocation is the cache key (see cacheKey).
+	// The one allocation is the cache key (see cacheKey), as before
+	// observers existed (measured at 54a23ad).
 	if none != 1 || counted != 1 {
 		t.Fatalf("a cache hit allocates %v times without an observer and %v with one; want 1 and 1", none, counted)
 	}
