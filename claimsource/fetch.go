@@ -90,10 +90,12 @@ func (r *Refresher) lookup(key claimKey) (cachedClaim, bool) {
 
 // fetch gets a new value from c's source. Concurrent callers for one key
 // share one call; with max age 0, where every request must see a value
-// fetched after it arrived, they share the next call to start.
-func (r *Refresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (cachedClaim, error) {
+// fetched after it arrived, they share the next call to start. hit says
+// the shared call found the value in the cache after all.
+func (r *Refresher) fetch(ctx context.Context, c *claimSource, id *verifier.Identity, key claimKey, maxAge time.Duration) (got cachedClaim, hit bool, err error) {
 	if maxAge == 0 {
-		return r.fetchFresh(ctx, c, id, key)
+		got, err = r.fetchFresh(ctx, c, id, key)
+		return got, false, err
 	}
 	ch := r.flight.DoChan(key.String(), func() (v any, err error) {
 		defer recoverFetch(&err)
@@ -110,25 +112,22 @@ func (r *Refresher) fetch(ctx context.Context, c *claimSource, id *verifier.Iden
 	select {
 	case res := <-ch:
 		if res.Err != nil {
-			return cachedClaim{}, res.Err
+			return cachedClaim{}, false, res.Err
 		}
 		fr := res.Val.(flightResult)
-		if fr.claim.key != key {
+		if fr.claim.key != key || fr.hit && r.now().Sub(fr.claim.fetched) > maxAge {
 			// Never hand one identity's value to another, even if two
-			// keys ever joined to one flight name.
-			return r.load(ctx, c, id, key, maxAge)
+			// keys ever joined to one flight name; nor a value older
+			// than this caller accepts, which the flight found cached.
+			got, err = r.load(ctx, c, id, key, maxAge)
+			return got, false, err
 		}
-		if !fr.hit {
-			return fr.claim, nil
+		if fr.hit {
+			inc(r.counters.CacheHits)
 		}
-		if r.now().Sub(fr.claim.fetched) > maxAge {
-			// The flight accepted a value older than this caller does.
-			return r.load(ctx, c, id, key, maxAge)
-		}
-		inc(r.counters.CacheHits)
-		return fr.claim, nil
+		return fr.claim, fr.hit, nil
 	case <-ctx.Done():
-		return cachedClaim{}, fmt.Errorf("waiting for claim source: %w", ctx.Err())
+		return cachedClaim{}, false, fmt.Errorf("waiting for claim source: %w", ctx.Err())
 	}
 }
 
@@ -141,6 +140,7 @@ func (r *Refresher) load(ctx context.Context, c *claimSource, id *verifier.Ident
 	release, err := r.subjectSlot(key)
 	if err != nil {
 		inc(r.counters.Errors)
+		r.throttled(c.Name)
 		return cachedClaim{}, err
 	}
 	defer release()
@@ -149,11 +149,14 @@ func (r *Refresher) load(ctx context.Context, c *claimSource, id *verifier.Ident
 		defer func() { <-r.slots }()
 	case <-ctx.Done():
 		inc(r.counters.Errors)
+		r.throttled(c.Name)
 		return cachedClaim{}, fmt.Errorf("waiting for a fetch slot: %w", ctx.Err())
 	}
 	start := r.now()
 	inc(r.counters.Fetches)
+	began := r.began()
 	v, err := c.Source.Fetch(ctx, id)
+	r.fetched(c.Name, err, began)
 	if err != nil {
 		inc(r.counters.Errors)
 		return cachedClaim{}, fmt.Errorf("fetching: %w", err)

@@ -67,6 +67,9 @@ type Config struct {
 	Writer Writer
 	// Counters receive fetch, hit, error and stale-serve counts.
 	Counters Counters
+	// Observer, if set, is told of every fetch and how every refresh was
+	// answered.
+	Observer Observer
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 }
@@ -124,6 +127,7 @@ type Refresher struct {
 	maxPerSubject int
 	writer        Writer
 	counters      Counters
+	obs           Observer
 	now           func() time.Time
 	// systemClock is true when now is time.Now (Config.Now
 	// unset): Evaluate's own reading of it may then stand in for now().
@@ -140,7 +144,7 @@ type claimSource struct {
 // cache.
 func New(cfg Config) (*Refresher, error) {
 	r := &Refresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
-		counters: cfg.Counters, now: cfg.Now, seed: maphash.MakeSeed(), systemClock: cfg.Now == nil}
+		counters: cfg.Counters, obs: cfg.Observer, now: cfg.Now, seed: maphash.MakeSeed(), systemClock: cfg.Now == nil}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -258,13 +262,15 @@ func (r *Refresher) refresh(ctx context.Context, id *verifier.Identity, claim st
 		}
 		if now.Sub(cached.fetched) <= maxAge {
 			inc(r.counters.CacheHits)
+			r.served(c.Name, ServedCache)
 			return cached, nil
 		}
 	}
-	got, err := r.fetch(ctx, c, id, key, maxAge)
+	got, hit, err := r.fetch(ctx, c, id, key, maxAge)
 	if err != nil {
 		return r.fallback(c, id, cached, found, maxAge, err)
 	}
+	r.served(c.Name, servedBy(hit))
 	r.writeBack(ctx, id, claim, got)
 	got.memo = nil
 	return got, nil
@@ -293,6 +299,7 @@ func (r *Refresher) writeBack(ctx context.Context, id *verifier.Identity, claim 
 	}
 	if err := r.writer.WriteClaim(ctx, id, claim, got.value, got.fetched); err != nil {
 		inc(r.counters.WriteErrors)
+		r.writeBackFailed(claim)
 	}
 }
 
@@ -314,8 +321,10 @@ func (r *Refresher) fallback(c *claimSource, id *verifier.Identity, cached cache
 		}
 	}
 	if !ok {
+		r.served(c.Name, ServedNone)
 		return cachedClaim{}, cause
 	}
 	inc(r.counters.StaleServes)
+	r.served(c.Name, ServedStale)
 	return cachedClaim{value: best.value, fetched: best.fetched}, nil
 }
