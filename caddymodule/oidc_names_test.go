@@ -15,7 +15,7 @@ import (
 const (
 	loginCookieMark           = oidclogin.CookieMark
 	loginLoopCookie           = oidclogin.CookieMark + "s"
-	reasonProviderUnavailable = oidclogin.ReasonProviderUnavailable
+	reasonProviderUnavailable = string(oidclogin.ReasonProviderUnavailable)
 	reasonInvalidState        = "invalid_state"
 	reasonStateReused         = "state_reused"
 	reasonProviderError       = "provider_error"

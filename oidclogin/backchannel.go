@@ -63,7 +63,7 @@ func (s *Set) ServeBackchannelLogout(w http.ResponseWriter, r *http.Request) err
 		s.badLogoutRequest(w, r, "invalid_logout_token")
 		return nil
 	case errors.Is(err, errProviderUnavailable):
-		return verifier.Unavailable(ReasonProviderUnavailable, err)
+		return verifier.Unavailable(verifier.Reason(ReasonProviderUnavailable), err)
 	case err != nil:
 		return verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}

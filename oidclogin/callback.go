@@ -15,13 +15,13 @@ import (
 // loginError is a failed callback step: the status and reason it answers.
 type loginError struct {
 	status int
-	reason string
+	reason Reason
 	cause  error
 }
 
-func (e *loginError) Error() string { return e.reason }
+func (e *loginError) Error() string { return string(e.reason) }
 
-func failLogin(status int, reason string, cause error) *loginError {
+func failLogin(status int, reason Reason, cause error) *loginError {
 	return &loginError{status: status, reason: reason, cause: cause}
 }
 
@@ -46,6 +46,7 @@ func (p *Provider) ServeCallback(w http.ResponseWriter, r *http.Request) {
 		p.failed(w, r, client, le)
 		return
 	}
+	p.set.observer().LoginCompleted(p.cfg.Name)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", target)
 	w.WriteHeader(http.StatusSeeOther)

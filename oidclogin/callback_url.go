@@ -13,10 +13,10 @@ const (
 	// built from the Host header, a request for evil.example would send
 	// the user's code to evil.example at a provider that does not match
 	// redirect URIs exactly.
-	reasonUnknownHost = "unknown_host"
+	reasonUnknownHost Reason = "unknown_host"
 	// reasonOriginMismatch: a callback that arrives on another origin
 	// than the one its login sent to the provider.
-	reasonOriginMismatch = "origin_mismatch"
+	reasonOriginMismatch Reason = "origin_mismatch"
 )
 
 // callbackFor returns the callback URL configured for r's Host, compared

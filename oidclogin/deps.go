@@ -11,7 +11,7 @@ import (
 )
 
 // Deps are the collaborators a Set of providers works through. Every field
-// is required.
+// but Observer is required.
 type Deps struct {
 	// Sessions stores the edge sessions logins end in.
 	Sessions Sessions
@@ -28,6 +28,9 @@ type Deps struct {
 	Codec *Codec
 	// Log receives the login's log lines.
 	Log Logger
+	// Observer, if set, is told of every login started, completed or
+	// failed.
+	Observer Observer
 }
 
 // Sessions is what a login needs of the edge-session store. Link and

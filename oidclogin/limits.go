@@ -11,7 +11,7 @@ import (
 
 // reasonRateLimited: a client started too many logins, or failed too
 // many callbacks, within the window.
-const reasonRateLimited = "rate_limited"
+const reasonRateLimited Reason = "rate_limited"
 
 // limits are a provider's per-client limiters.
 type limits struct {
@@ -96,7 +96,7 @@ func (p *Provider) tooMany(w http.ResponseWriter, r *http.Request, client, what 
 	warnThrottled(p.limits.log, p.set.deps.Log, "authgate oidc client rate-limited",
 		"oidc", p.cfg.Name, "limit", what, "client", client)
 	setRetryAfter(w, max(wait, time.Second))
-	p.set.fail(w, r, http.StatusTooManyRequests, reasonRateLimited, nil)
+	p.fail(w, r, http.StatusTooManyRequests, reasonRateLimited, nil)
 }
 
 // failed answers a failed callback and spends one of the client's
@@ -105,7 +105,7 @@ func (p *Provider) failed(w http.ResponseWriter, r *http.Request, client string,
 	if le.status < 500 {
 		p.limits.takeFailure(client)
 	}
-	p.set.fail(w, r, le.status, le.reason, le.cause)
+	p.fail(w, r, le.status, le.reason, le.cause)
 }
 
 // setRetryAfter sets Retry-After to after in whole seconds, rounded up.

@@ -15,17 +15,17 @@ import (
 const (
 	// ReasonProviderUnavailable: the provider's configuration, keys or
 	// endpoints cannot be reached (503).
-	ReasonProviderUnavailable = "provider_unavailable"
-	reasonInvalidState        = "invalid_state"
-	reasonStateReused         = "state_reused"
-	reasonProviderError       = "provider_error"
-	reasonCodeRejected        = "code_rejected"
-	reasonInvalidIDToken      = "invalid_id_token"
-	reasonNonceMismatch       = "nonce_mismatch"
-	reasonUnknownProvider     = "unknown_provider"
-	reasonLoginLoop           = "login_loop"
-	reasonMalformed           = string(verifier.ReasonMalformed)
-	reasonStoreUnavailable    = string(verifier.ReasonStoreUnavailable)
+	ReasonProviderUnavailable Reason = "provider_unavailable"
+	reasonInvalidState        Reason = "invalid_state"
+	reasonStateReused         Reason = "state_reused"
+	reasonProviderError       Reason = "provider_error"
+	reasonCodeRejected        Reason = "code_rejected"
+	reasonInvalidIDToken      Reason = "invalid_id_token"
+	reasonNonceMismatch       Reason = "nonce_mismatch"
+	reasonUnknownProvider     Reason = "unknown_provider"
+	reasonLoginLoop           Reason = "login_loop"
+	reasonMalformed           Reason = Reason(verifier.ReasonMalformed)
+	reasonStoreUnavailable    Reason = Reason(verifier.ReasonStoreUnavailable)
 )
 
 // maxReturnURLBytes bounds the return URL kept in a login cookie; a
@@ -41,7 +41,7 @@ func (p *Provider) Challenge(w http.ResponseWriter, r *http.Request, returnTo st
 	if p.set.atCallback(r) {
 		// A callback on a route with endpoints off: starting another
 		// login from it would loop through the provider.
-		p.set.fail(w, r, http.StatusNotFound, reasonInvalidState, nil)
+		p.fail(w, r, http.StatusNotFound, reasonInvalidState, nil)
 		return
 	}
 	if p.set.deps.Codec.recentLogins(r) >= maxLoopLogins {
@@ -62,12 +62,12 @@ func (p *Provider) start(w http.ResponseWriter, r *http.Request, returnTo string
 	}
 	d, err := p.discovered(r.Context())
 	if err != nil {
-		p.set.fail(w, r, http.StatusServiceUnavailable, ReasonProviderUnavailable, err)
+		p.fail(w, r, http.StatusServiceUnavailable, ReasonProviderUnavailable, err)
 		return
 	}
 	callback := p.callbackFor(r)
 	if callback == "" {
-		p.set.fail(w, r, http.StatusBadRequest, reasonUnknownHost, nil)
+		p.fail(w, r, http.StatusBadRequest, reasonUnknownHost, nil)
 		return
 	}
 	ls := &LoginState{
@@ -84,7 +84,7 @@ func (p *Provider) start(w http.ResponseWriter, r *http.Request, returnTo string
 	if err != nil {
 		ls.Return = "/" // the return URL made it too large
 		if value, err = codec.Seal(name, ls); err != nil {
-			p.set.fail(w, r, http.StatusBadRequest, reasonInvalidState, err)
+			p.fail(w, r, http.StatusBadRequest, reasonInvalidState, err)
 			return
 		}
 	}
@@ -92,6 +92,7 @@ func (p *Provider) start(w http.ResponseWriter, r *http.Request, returnTo string
 	p.cookies.set(w, name, value, p.cfg.LoginTimeout)
 	target := p.oauth(d, ls.Callback).AuthCodeURL(ls.State, oauth2.S256ChallengeOption(ls.Verifier), oidc.Nonce(ls.Nonce))
 	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
+	p.set.observer().LoginStarted(p.cfg.Name)
 	p.set.redirect(w, r, target, "login")
 }
 
@@ -109,6 +110,7 @@ func (s *Set) ServeLogin(w http.ResponseWriter, r *http.Request, route *Provider
 		p = s.pick(r.URL.Query().Get("provider"))
 	}
 	if p == nil {
+		s.observer().LoginFailed("", reasonUnknownProvider)
 		s.fail(w, r, http.StatusNotFound, reasonUnknownProvider, nil)
 		return
 	}

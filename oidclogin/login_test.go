@@ -97,7 +97,7 @@ func TestChallengeOnACallbackPathDoesNotStartALogin(t *testing.T) {
 	s, _ := testSet(t)
 	w := httptest.NewRecorder()
 	s.Get("corp").Challenge(w, browserRequest("GET", "https://app.example/.authgate/callback?state=x"), "https://app.example/")
-	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), reasonInvalidState) {
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), string(reasonInvalidState)) {
 		t.Fatalf("got %d %s, want 404 invalid_state", w.Code, w.Body)
 	}
 }
@@ -111,7 +111,7 @@ func TestChallengeShowsALoopPageToABrowserThatKeepsComingBack(t *testing.T) {
 	w := httptest.NewRecorder()
 	s.Get("corp").Challenge(w, r, "https://app.example/home?tab=2")
 	retry := `href="/.authgate/login?provider=corp&amp;redirect_uri=%2Fhome%3Ftab%3D2&amp;reset_loop=1"`
-	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), reasonLoginLoop) || !strings.Contains(w.Body.String(), retry) {
+	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), string(reasonLoginLoop)) || !strings.Contains(w.Body.String(), retry) {
 		t.Fatalf("got %d %s, want 401 login_loop with the reset link", w.Code, w.Body)
 	}
 }

@@ -94,5 +94,6 @@ func ForgetLogins(w http.ResponseWriter) {
 func (p *Provider) loginLoop(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{loopResetParam: {"1"}, "provider": {p.cfg.Name}, "redirect_uri": {p.set.deps.Requests.OriginalURL(r).RequestURI()}}
 	retry := p.set.opts.EndpointPrefix + "login?" + q.Encode()
+	p.set.observer().LoginFailed(p.cfg.Name, reasonLoginLoop)
 	p.set.failPage(w, r, http.StatusUnauthorized, reasonLoginLoop, nil, retry)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // loginPages are the fixed texts of the login error pages.
-var loginPages = map[string]string{
+var loginPages = map[Reason]string{
 	ReasonProviderUnavailable: "The identity provider cannot be reached right now. Please try again in a moment.",
 	reasonInvalidState:        "This sign-in link is not valid in this browser, or it has expired.",
 	reasonStateReused:         "This sign-in link has already been used.",
@@ -29,15 +29,15 @@ var loginPages = map[string]string{
 // fail answers a login that cannot go on: an HTML page for browsers, the
 // JSON reason body otherwise. It never redirects, so a failing provider
 // cannot send the browser round in a loop.
-func (s *Set) fail(w http.ResponseWriter, r *http.Request, status int, reason string, cause error) {
+func (s *Set) fail(w http.ResponseWriter, r *http.Request, status int, reason Reason, cause error) {
 	s.failPage(w, r, status, reason, cause, "/")
 }
 
 // failPage is fail with the page's "start again" link going to retry, a
 // same-origin path.
-func (s *Set) failPage(w http.ResponseWriter, r *http.Request, status int, reason string, cause error, retry string) {
+func (s *Set) failPage(w http.ResponseWriter, r *http.Request, status int, reason Reason, cause error, retry string) {
 	if cause != nil {
-		warnThrottled(s.failures, s.deps.Log, "authgate login failed", "reason", reason, "error", redact.Error(cause))
+		warnThrottled(s.failures, s.deps.Log, "authgate login failed", "reason", string(reason), "error", redact.Error(cause))
 	} else {
 		s.denied(r, status, reason)
 	}
@@ -46,10 +46,10 @@ func (s *Set) failPage(w http.ResponseWriter, r *http.Request, status int, reaso
 	}
 	w.Header().Add("Vary", "Accept")
 	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		s.writeJSON(w, r, status, reason, `{"error":"login_failed","reason":"`+reason+`"}`)
+		s.writeJSON(w, r, status, string(reason), `{"error":"login_failed","reason":"`+string(reason)+`"}`)
 		return
 	}
-	s.deps.Requests.Answered(r, status, reason)
+	s.deps.Requests.Answered(r, status, string(reason))
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Cache-Control", "no-store")
@@ -58,12 +58,12 @@ func (s *Set) failPage(w http.ResponseWriter, r *http.Request, status int, reaso
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(`<!doctype html><meta charset="utf-8"><title>Sign-in failed</title>` +
 		`<h1>Sign-in failed</h1><p>` + html.EscapeString(loginPages[reason]) + `</p>` +
-		`<p>Reason: <code id="reason">` + reason + `</code></p><p><a id="retry" href="` + html.EscapeString(retry) + `">Try again</a></p>`))
+		`<p>Reason: <code id="reason">` + string(reason) + `</code></p><p><a id="retry" href="` + html.EscapeString(retry) + `">Try again</a></p>`))
 }
 
 // denied logs a refused request at debug level, with its stable reason.
-func (s *Set) denied(r *http.Request, status int, reason string) {
-	s.deps.Log.Debug("authgate denied request", "status", status, "reason", reason, "path", r.URL.Path)
+func (s *Set) denied(r *http.Request, status int, reason Reason) {
+	s.deps.Log.Debug("authgate denied request", "status", status, "reason", string(reason), "path", r.URL.Path)
 }
 
 // writeJSON writes a JSON answer the login gives itself.
