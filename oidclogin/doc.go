@@ -7,7 +7,7 @@
 // guard, and the per-client limits of login starts and failed callbacks.
 //
 // It works through small interfaces it declares (Sessions, Markers,
-// SessionCookies, Requests, Logger, KeyLoader), which the server glue
-// implements. It must not import Caddy, certmagic or zap, and nothing of
+// SessionCookies, Requests, Logger, KeyLoader, and an optional Observer of
+// logins), which the server glue implements. It must not import Caddy, certmagic or zap, and nothing of
 // the glue (caddymodule).
 package oidclogin

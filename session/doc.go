@@ -12,6 +12,9 @@
 // store only through Manager's methods. sessiontest holds the conformance
 // suite every Store must pass.
 //
+// A Manager reports its store calls and revocations to an Observer, when
+// given one, with fixed codes only.
+//
 // It depends on package verifier (for Identity and the rejection reasons);
 // verifier never imports it. Like verifier, it imports neither Caddy nor
 // zap.

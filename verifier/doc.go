@@ -28,5 +28,7 @@
 //   - IntrospectVerifier checks opaque tokens remotely (RFC 7662 or a JSON session
 //     endpoint); Chain tries verifiers in order.
 //
-// The package knows nothing of Caddy or HTTP responses; it never logs.
+// The package knows nothing of Caddy or HTTP responses; it never logs. What
+// it does (verifications, cache evictions, key-set fetches, introspection
+// calls) is reported to an Observer, when given one, with fixed codes only.
 package verifier
