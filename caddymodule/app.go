@@ -31,10 +31,6 @@ func init() {
 type App struct {
 	config.App
 
-	// Introspect declares remote session checks for opaque tokens and JWT
-	// re-checks (see introspect.go).
-	Introspect []*IntrospectConfig `json:"introspect,omitempty"`
-
 	// Session configures gateway-issued edge sessions (see session.go).
 	// Default with oidc blocks: sessions with the default settings.
 	Session *SessionConfig `json:"session,omitempty"`

@@ -40,8 +40,8 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 }
 
 // UnmarshalCaddyfile sets up the app from the global `authgate` block
-// (syntax in config.App.UnmarshalCaddyfile). The introspect, session and
-// oidc blocks are read here until their fields move into config.App; every
+// (syntax in config.App.UnmarshalCaddyfile). The session and oidc blocks
+// are read here until their fields move into config.App; every
 // other option is config.App's.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
@@ -59,11 +59,6 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 func (a *App) unmarshalOption(d *caddyfile.Dispenser) error {
 	pos := position(d)
 	switch d.Val() {
-	case "introspect":
-		if err := a.parseIntrospect(d); err != nil {
-			return err
-		}
-		a.NotePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
 	case "session":
 		return a.parseSession(d)
 	case "oidc":

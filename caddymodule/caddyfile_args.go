@@ -5,12 +5,10 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
-	"github.com/authgate/authgate/caddymodule/config"
 )
 
 // The Caddyfile argument helpers of the blocks still parsed here
-// (introspect, session, claim store); the same helpers in package config
+// (session and its store); the same helpers in package config
 // serve the rest, and these go when those blocks move there.
 
 // singleArg reads the one argument of an option that may be given once.
@@ -59,37 +57,4 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
 		return d.ArgErr()
 	}
 	return nil
-}
-
-// appendArgs adds one or more arguments to a list.
-func appendArgs(d *caddyfile.Dispenser, dst *[]string) error {
-	args := d.RemainingArgs()
-	if len(args) == 0 {
-		return d.ArgErr()
-	}
-	*dst = append(*dst, args...)
-	return nil
-}
-
-// flag sets a boolean option that takes no argument.
-func flag(d *caddyfile.Dispenser, dst *bool) error {
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	*dst = true
-	return nil
-}
-
-// parseFrom parses `from header <name> [<scheme>]` or `from cookie <name>`.
-func parseFrom(d *caddyfile.Dispenser) (config.SourceConfig, error) {
-	args := d.RemainingArgs()
-	switch {
-	case len(args) == 2 && args[0] == "cookie":
-		return config.SourceConfig{Cookie: args[1]}, nil
-	case len(args) == 2 && args[0] == "header":
-		return config.SourceConfig{Header: args[1]}, nil
-	case len(args) == 3 && args[0] == "header":
-		return config.SourceConfig{Header: args[1], Scheme: args[2]}, nil
-	}
-	return config.SourceConfig{}, d.Err("expected: from header <name> [<scheme>] | from cookie <name>")
 }

@@ -72,6 +72,10 @@ type App struct {
 	// (see claim.go).
 	Claims []*ClaimConfig `json:"claims,omitempty"`
 
+	// Introspect declares remote session checks for opaque tokens and JWT
+	// re-checks (see introspect.go).
+	Introspect []*IntrospectConfig `json:"introspect,omitempty"`
+
 	positions map[string]string // Caddyfile file:line by "kind name"; adapt time only
 }
 

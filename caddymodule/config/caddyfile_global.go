@@ -33,7 +33,7 @@ import (
 //			recheck_expired
 //			allow_bound_tokens
 //		}
-//		introspect <name> { … }   (see caddymodule/caddyfile_introspect.go)
+//		introspect <name> { … }   (see caddyfile_introspect.go)
 //		claim <name> { … }        (see caddyfile_claim.go)
 //		session { … }             (see caddymodule/caddyfile_session.go)
 //		oidc <name> { … }         (see caddyfile_oidc.go)
@@ -84,6 +84,11 @@ func (a *App) UnmarshalOption(d *caddyfile.Dispenser) error {
 		a.NotePosition(pos, "jwt", jc.Name)
 	case "claim":
 		return a.parseClaim(d)
+	case "introspect":
+		if err := a.parseIntrospect(d); err != nil {
+			return err
+		}
+		a.NotePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {

@@ -1,12 +1,10 @@
-package caddymodule
+package config
 
 import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
-	"github.com/authgate/authgate/caddymodule/config"
 )
 
 // parseIntrospect parses one introspect block of the global authgate
@@ -137,11 +135,11 @@ func (ic *IntrospectConfig) parseForward(d *caddyfile.Dispenser) error {
 	args := d.RemainingArgs()
 	switch {
 	case len(args) == 2 && args[0] == "cookie":
-		ic.Forward = &config.SourceConfig{Cookie: args[1]}
+		ic.Forward = &SourceConfig{Cookie: args[1]}
 	case len(args) == 2 && args[0] == "header":
-		ic.Forward = &config.SourceConfig{Header: args[1]}
+		ic.Forward = &SourceConfig{Header: args[1]}
 	case len(args) == 3 && args[0] == "header":
-		ic.Forward = &config.SourceConfig{Header: args[1], Scheme: args[2]}
+		ic.Forward = &SourceConfig{Header: args[1], Scheme: args[2]}
 	default:
 		return d.Err("expected: forward cookie <name> | forward header <name> [<scheme>]")
 	}
