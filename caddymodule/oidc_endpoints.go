@@ -32,7 +32,9 @@ func serveBackchannelLogout(h *Handler, w http.ResponseWriter, r *http.Request) 
 }
 
 // loginDeps wires the oidc providers to the app: edge sessions, the
-// shared key pool, Caddy's view of requests and the app's logger.
+// shared key pool, Caddy's view of requests, and the loggers: the app's
+// for discovery, the handler's (http.handlers.authgate, where every other
+// line about a request goes) for what the logins log about requests.
 func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Deps {
 	return oidclogin.Deps{
 		Sessions: a.sessions.manager,
@@ -46,8 +48,9 @@ func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Dep
 			}
 			return keys, func() error { _, err := keyPool.Delete(poolKey); return err }, nil
 		},
-		Codec: codec,
-		Log:   newKVLogger(a.logger),
+		Codec:      codec,
+		Log:        newKVLogger(a.logger),
+		RequestLog: newKVLogger(ctx.Logger(Handler{})),
 	}
 }
 

@@ -67,7 +67,7 @@ func (s *Set) ServeBackchannelLogout(w http.ResponseWriter, r *http.Request) err
 	case err != nil:
 		return verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}
-	s.deps.Log.Info("back-channel logout", "oidc", p.cfg.Name, "revoked", n)
+	s.deps.requestLog().Info("back-channel logout", "oidc", p.cfg.Name, "revoked", n)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -11,7 +11,7 @@ import (
 )
 
 // Deps are the collaborators a Set of providers works through. Every field
-// but Observer is required.
+// but Observer and RequestLog is required.
 type Deps struct {
 	// Sessions stores the edge sessions logins end in.
 	Sessions Sessions
@@ -26,11 +26,24 @@ type Deps struct {
 	Keys KeyLoader
 	// Codec seals login-state cookies (see NewCodec).
 	Codec *Codec
-	// Log receives the login's log lines.
+	// Log receives the lines about the providers themselves (discovery).
 	Log Logger
 	// Observer, if set, is told of every login started, completed or
 	// failed.
 	Observer Observer
+	// RequestLog receives the lines about the requests the logins serve
+	// (refusals, failed logins, clients over their limits, back-channel
+	// logouts): the server logs them where it logs its other lines about
+	// requests. nil: Log.
+	RequestLog Logger
+}
+
+// requestLog is where lines about a request go (see Deps.RequestLog).
+func (d *Deps) requestLog() Logger {
+	if d.RequestLog != nil {
+		return d.RequestLog
+	}
+	return d.Log
 }
 
 // Sessions is what a login needs of the edge-session store. Link and

@@ -93,7 +93,7 @@ func (l *limits) takeFailure(client string) {
 // tooMany answers a rate-limited login or callback: 429 with
 // Retry-After, before any store write or call to the provider.
 func (p *Provider) tooMany(w http.ResponseWriter, r *http.Request, client, what string, wait time.Duration) {
-	warnThrottled(p.limits.log, p.set.deps.Log, "authgate oidc client rate-limited",
+	warnThrottled(p.limits.log, p.set.deps.requestLog(), "authgate oidc client rate-limited",
 		"oidc", p.cfg.Name, "limit", what, "client", client)
 	setRetryAfter(w, max(wait, time.Second))
 	p.fail(w, r, http.StatusTooManyRequests, reasonRateLimited, nil)

@@ -37,7 +37,7 @@ func (s *Set) fail(w http.ResponseWriter, r *http.Request, status int, reason Re
 // same-origin path.
 func (s *Set) failPage(w http.ResponseWriter, r *http.Request, status int, reason Reason, cause error, retry string) {
 	if cause != nil {
-		warnThrottled(s.failures, s.deps.Log, "authgate login failed", "reason", string(reason), "error", redact.Error(cause))
+		warnThrottled(s.failures, s.deps.requestLog(), "authgate login failed", "reason", string(reason), "error", redact.Error(cause))
 	} else {
 		s.denied(r, status, reason)
 	}
@@ -63,7 +63,7 @@ func (s *Set) failPage(w http.ResponseWriter, r *http.Request, status int, reaso
 
 // denied logs a refused request at debug level, with its stable reason.
 func (s *Set) denied(r *http.Request, status int, reason Reason) {
-	s.deps.Log.Debug("authgate denied request", "status", status, "reason", string(reason), "path", r.URL.Path)
+	s.deps.requestLog().Debug("authgate denied request", "status", status, "reason", string(reason), "path", r.URL.Path)
 }
 
 // writeJSON writes a JSON answer the login gives itself.
