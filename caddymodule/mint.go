@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,10 +20,24 @@ import (
 // mint`) with the dev key kept in the Caddy storage below dataDir ("" means
 // Caddy's default storage), creating the key there if missing. claimArgs
 // are name=value pairs whose values are read like Caddyfile literals; each
-// token gets a fresh jti.
+// token gets a fresh jti. A claim the command sets itself (iss, aud, sub,
+// jti, iat, nbf, exp) is refused rather than silently replaced, and so is a
+// ttl that is not positive (the token would be born expired).
 func MintDevToken(ctx context.Context, dataDir, sub string, claimArgs []string, ttl time.Duration) (string, error) {
+	if ttl <= 0 {
+		return "", fmt.Errorf("--ttl %s: must be positive", ttl)
+	}
+	for _, kv := range claimArgs {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(mintedClaims, name) {
+			return "", fmt.Errorf("--claim %s: mint sets %s itself (--sub gives the subject, --ttl the lifetime)", name, strings.Join(mintedClaims, ", "))
+		}
+	}
 	return mintDevToken(ctx, devStorage(dataDir), sub, claimArgs, ttl)
 }
+
+// mintedClaims are the registered claims mintDevToken sets on every token.
+var mintedClaims = []string{"iss", "aud", "sub", "jti", "iat", "nbf", "exp"}
 
 func devStorage(dir string) certmagic.Storage {
 	if dir == "" {
@@ -48,7 +63,7 @@ func mintDevToken(ctx context.Context, st certmagic.Storage, sub string, claimAr
 	for _, kv := range claimArgs {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
-			return "", fmt.Errorf("--claim %q: expected name=value", name)
+			return "", fmt.Errorf("--claim %q: expected name=value", kv)
 		}
 		mc[name] = claims.ParseLiteral(val, false)
 	}

@@ -24,7 +24,9 @@ authgate subcommands:
          lives in Caddy's default storage (or --data-dir), and is created
          there if missing. Claim values are read like Caddyfile values:
          --claim roles='["admin"]' is an array, --claim n=3 a number,
-         --claim email=a@example.com a string.
+         --claim email=a@example.com a string. mint sets iss, aud, sub,
+         jti, iat, nbf and exp itself and refuses them as --claim; --ttl
+         must be positive.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(mintCommand())

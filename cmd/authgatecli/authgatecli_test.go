@@ -42,3 +42,35 @@ func TestMintCommandRefusals(t *testing.T) {
 		}
 	}
 }
+
+// mint refuses to override the claims it sets itself, and a lifetime that
+// is not positive, with a message naming the flag; no token is printed.
+func TestMintCommandRefusesReservedClaimsAndBadTTL(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--claim", "iss=https://evil.example/"}, "--claim iss: mint sets"},
+		{[]string{"--claim", "exp=4102444800"}, "--claim exp: mint sets"},
+		{[]string{"--claim", "aud=other"}, "--claim aud: mint sets"},
+		{[]string{"--claim", "sub=bob"}, "--claim sub: mint sets"},
+		{[]string{"--claim", "jti=fixed"}, "--claim jti: mint sets"},
+		{[]string{"--claim", "iat=0"}, "--claim iat: mint sets"},
+		{[]string{"--claim", "nbf=0"}, "--claim nbf: mint sets"},
+		{[]string{"--ttl", "0s"}, "--ttl 0s: must be positive"},
+		{[]string{"--ttl", "-1m"}, "--ttl -1m0s: must be positive"},
+	} {
+		var out bytes.Buffer
+		c := mintCommand()
+		c.SetOut(&out)
+		c.SetErr(new(bytes.Buffer))
+		c.SetArgs(append([]string{"--sub", "alice", "--data-dir", t.TempDir()}, tc.args...))
+		err := c.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.args, err, tc.want)
+		}
+		if strings.Contains(out.String(), "eyJ") {
+			t.Errorf("%q: printed a token: %q", tc.args, out.String())
+		}
+	}
+}
