@@ -4,7 +4,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/caddy ./cmd/caddy \
+# authgate's version for `caddy authgate version`: .dockerignore leaves out
+# .git, so Go records no VCS revision; pass one with
+#   docker build --build-arg AUTHGATE_VERSION=$(git describe --always --dirty) .
+ARG AUTHGATE_VERSION=""
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X github.com/authgate/authgate/cmd/authgatecli.ldflagsVersion=${AUTHGATE_VERSION}" \
+      -o /out/caddy ./cmd/caddy \
  && mkdir -p /out/data /out/config
 
 FROM gcr.io/distroless/static-debian12:nonroot

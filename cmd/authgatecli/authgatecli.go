@@ -14,7 +14,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "authgate",
-		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h]",
+		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | version",
 		Short: "Tools for the authgate gateway",
 		Long: `
 authgate subcommands:
@@ -27,9 +27,15 @@ authgate subcommands:
          --claim email=a@example.com a string. mint sets iss, aud, sub,
          jti, iat, nbf and exp itself and refuses them as --claim; --ttl
          must be positive.
+
+  version
+         prints authgate's version (Caddy's own is "caddy version"):
+         the module version or VCS revision Go recorded at build time,
+         else the one the Dockerfile passes with -ldflags -X.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(mintCommand())
+			cmd.AddCommand(versionCommand())
 		},
 	})
 }

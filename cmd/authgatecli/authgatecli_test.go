@@ -2,8 +2,11 @@ package authgatecli
 
 import (
 	"bytes"
+	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 // mint prints --count distinct tokens, one per line, signed by the dev key
@@ -72,5 +75,56 @@ func TestMintCommandRefusesReservedClaimsAndBadTTL(t *testing.T) {
 		if strings.Contains(out.String(), "eyJ") {
 			t.Errorf("%q: printed a token: %q", tc.args, out.String())
 		}
+	}
+}
+
+// version prefers what Go recorded in the binary (module version, then VCS
+// revision), then the -ldflags -X value the Dockerfile sets, then "unknown".
+func TestAuthgateVersion(t *testing.T) {
+	vcs := func(kv ...string) []debug.BuildSetting {
+		var s []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return s
+	}
+	const rev = "1215d91c0ffee1215d91c0ffee1215d91c0ffee1"
+	for _, tc := range []struct {
+		name    string
+		info    *debug.BuildInfo
+		ldflags string
+		want    string
+	}{
+		{"tag", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: vcs("vcs.revision", rev)}, "v9", "v1.2.3"},
+		{"pseudo-version", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261203142352-1215d91c0ffe+dirty"}}, "", "v0.0.0-20261203142352-1215d91c0ffe+dirty"},
+		{"revision", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("vcs.revision", rev, "vcs.modified", "false")}, "v9", rev},
+		{"modified", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("vcs.revision", rev, "vcs.modified", "true")}, "", rev + "+dirty"},
+		{"ldflags", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "v1.4.0", "v1.4.0"},
+		{"no build info", nil, "v1.4.0", "v1.4.0"},
+		{"nothing", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "", "unknown"},
+	} {
+		if got := authgateVersion(tc.info, tc.ldflags); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// `caddy authgate version` prints one line, "authgate VERSION", and leaves
+// Caddy's own version alone.
+func TestVersionCommand(t *testing.T) {
+	caddyBefore, _ := caddy.Version()
+	var out bytes.Buffer
+	c := versionCommand()
+	c.SetOut(&out)
+	c.SetArgs(nil)
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(out.String())
+	if len(fields) != 2 || fields[0] != "authgate" || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("printed %q, want one line \"authgate VERSION\"", out.String())
+	}
+	if caddyAfter, _ := caddy.Version(); caddyAfter != caddyBefore || caddy.CustomVersion != "" {
+		t.Errorf("Caddy's version changed: %q → %q (CustomVersion %q)", caddyBefore, caddyAfter, caddy.CustomVersion)
 	}
 }
