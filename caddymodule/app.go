@@ -26,18 +26,9 @@ func init() {
 // App is the authgate app: the state every authgate route shares. Its
 // configuration (the JSON API, and the global option block `authgate { … }`
 // in the Caddyfile) is config.App, embedded so that its fields are the
-// app's JSON fields; the blocks below follow it until their config types
-// move to package config too.
+// app's JSON fields.
 type App struct {
 	config.App
-
-	// Session configures gateway-issued edge sessions (see session.go).
-	// Default with oidc blocks: sessions with the default settings.
-	Session *SessionConfig `json:"session,omitempty"`
-
-	// OIDC declares OpenID Connect providers for browser login (see
-	// oidc.go).
-	OIDC []*config.OIDCConfig `json:"oidc,omitempty"`
 
 	verifiers map[string]*verifierEntry
 	order     []string            // verifier names in declaration order
@@ -88,9 +79,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.clientIP = new(clientIPCheck)
 	a.warnings = newWarnLimiter()
 	a.SetDefaults()
-	if len(a.OIDC) > 0 && a.Session == nil {
-		a.Session = &SessionConfig{} // logins end in an edge session
-	}
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}

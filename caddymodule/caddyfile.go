@@ -5,8 +5,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
-	"github.com/authgate/authgate/caddymodule/config"
 )
 
 func init() {
@@ -37,41 +35,6 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 	handler := new(Handler)
 	err := handler.UnmarshalCaddyfile(h.Dispenser)
 	return handler, err
-}
-
-// UnmarshalCaddyfile sets up the app from the global `authgate` block
-// (syntax in config.App.UnmarshalCaddyfile). The session and oidc blocks
-// are read here until their fields move into config.App; every
-// other option is config.App's.
-func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume option name
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for d.NextBlock(0) {
-		if err := a.unmarshalOption(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (a *App) unmarshalOption(d *caddyfile.Dispenser) error {
-	pos := position(d)
-	switch d.Val() {
-	case "session":
-		return a.parseSession(d)
-	case "oidc":
-		oc, err := config.ParseOIDC(d)
-		if err != nil {
-			return err
-		}
-		a.OIDC = append(a.OIDC, oc)
-		a.NotePosition(pos, "oidc", oc.Name)
-	default:
-		return a.App.UnmarshalOption(d)
-	}
-	return nil
 }
 
 // Interface guards

@@ -11,84 +11,22 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/sessionhttp"
 	"github.com/authgate/authgate/verifier"
 )
 
-// Session defaults.
-const (
-	defaultCookieName     = "__Host-authgate_session"
-	insecureCookieName    = "authgate_session"
-	defaultExchangeMaxAge = 5 * time.Minute
-	// sessionCacheTTL is how long session lookups are served from memory.
-	// With Redis it is also the longest a lost invalidation message could
-	// keep a revoked session alive, which must never exceed one second.
-	sessionCacheTTL = time.Second
-)
-
-// SessionConfig configures gateway-issued edge sessions: opaque tokens in
-// a cookie, backed by a bolt file or Redis.
-type SessionConfig struct {
-	// Store says where sessions live. Default: a bolt file
-	// authgate/sessions.db in Caddy's data directory.
-	Store *SessionStoreConfig `json:"store,omitempty"`
-
-	// Cookie is the session cookie's name. Default: __Host-authgate_session
-	// (authgate_session with insecure_cookie). A __Host- name requires
-	// Secure, so it cannot be combined with insecure_cookie.
-	Cookie string `json:"cookie,omitempty"`
-
-	// InsecureCookie drops the Secure attribute. Browsers accept Secure
-	// cookies from http://localhost, so this is rarely needed. Default: off.
-	InsecureCookie bool `json:"insecure_cookie,omitempty"`
-
-	// IdleTimeout ends a session unused for this long; every use extends
-	// it (recorded at most once per IdleTimeout/10, at most once a minute).
-	// Default: 30m.
-	IdleTimeout caddy.Duration `json:"idle_timeout,omitempty"`
-
-	// Lifetime is the absolute cap on a session. Default: 24h.
-	Lifetime caddy.Duration `json:"lifetime,omitempty"`
-
-	// Exchange names the verifiers (jwt blocks, or dev) whose tokens
-	// POST /.authgate/session accepts. Default: none (no exchange).
-	Exchange []string `json:"exchange,omitempty"`
-
-	// ExchangeMaxAge is how old (by iat) an exchanged token may be.
-	// Default: 5m.
-	ExchangeMaxAge caddy.Duration `json:"exchange_max_age,omitempty"`
-
-	// MaxSessionsPerUser caps live sessions per user; minting one more
-	// revokes the oldest. Default: 50.
-	MaxSessionsPerUser int `json:"max_sessions_per_user,omitempty"`
-
-	// BindHost makes a session valid only on the host it was created on.
-	// Default: off (valid on every site of the gateway).
-	BindHost bool `json:"bind_host,omitempty"`
-}
-
-// SessionStoreConfig selects the session store.
-type SessionStoreConfig struct {
-	// Type is "bolt" (embedded, one instance) or "redis" (shared by
-	// several instances). Default: bolt.
-	Type string `json:"type,omitempty"`
-	// Path is the bolt file. Default: authgate/sessions.db in Caddy's data
-	// directory. Placeholders such as {env.*} are expanded.
-	Path string `json:"path,omitempty"`
-	// URL is the Redis URL (redis://[user:pass@]host:port/db or
-	// rediss://…). Required for redis unless Redis.Sentinel is set.
-	// Placeholders are expanded.
-	URL string `json:"url,omitempty"`
-	// Redis holds timeouts, Sentinel and replication settings for redis.
-	Redis *RedisOptions `json:"redis,omitempty"`
-}
+// sessionCacheTTL is how long session lookups are served from memory.
+// With Redis it is also the longest a lost invalidation message could keep
+// a revoked session alive, which must never exceed one second.
+const sessionCacheTTL = time.Second
 
 // edgeSessions is the provisioned session machinery of an App: the
 // manager, and its HTTP endpoints and admin API (sessionhttp).
 type edgeSessions struct {
-	cfg     *SessionConfig
+	cfg     *config.SessionConfig
 	manager *session.Manager
 	cookie  sessionhttp.Cookie
 	maxAge  time.Duration // exchange_max_age, also the age limit of OIDC ID tokens
@@ -103,7 +41,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if sc == nil {
 		return nil
 	}
-	if err := sc.setDefaults(); err != nil {
+	if err := sc.SetDefaults(); err != nil {
 		return err
 	}
 	store, key, err := loadSessionStore(ctx, a.logger, sc.Store)
@@ -118,7 +56,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		MaxPerUser:  sc.MaxSessionsPerUser,
 		CacheTTL:    sessionCacheTTL,
 		// With Redis, each call is bounded by the store's own timeout.
-		StoreTimeout: sc.Store.storeTimeout(),
+		StoreTimeout: storeTimeout(sc.Store),
 	})
 	if err != nil {
 		return err
@@ -144,7 +82,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 }
 
 // edgeSessions builds the session endpoints and admin API over m.
-func (a *App) edgeSessions(sc *SessionConfig, m *session.Manager) (*edgeSessions, error) {
+func (a *App) edgeSessions(sc *config.SessionConfig, m *session.Manager) (*edgeSessions, error) {
 	exchange, err := a.exchangeVerifier(sc.Exchange)
 	if err != nil {
 		return nil, err
@@ -178,35 +116,6 @@ func (p providerLogouts) ForgetLogins(w http.ResponseWriter) {
 
 func (p providerLogouts) EndProviderSession(w http.ResponseWriter, r *http.Request, s *session.Session, target string) bool {
 	return p.app.oidc.ProviderLogout(w, r, s, target)
-}
-
-// setDefaults fills in defaults and checks the cookie settings.
-func (sc *SessionConfig) setDefaults() error {
-	if sc.Store == nil {
-		sc.Store = &SessionStoreConfig{}
-	}
-	if sc.Store.Type == "" {
-		sc.Store.Type = "bolt"
-	}
-	if sc.Cookie == "" {
-		sc.Cookie = defaultCookieName
-		if sc.InsecureCookie {
-			sc.Cookie = insecureCookieName
-		}
-	}
-	if sc.InsecureCookie && strings.HasPrefix(sc.Cookie, "__Host-") || sc.InsecureCookie && strings.HasPrefix(sc.Cookie, "__Secure-") {
-		return fmt.Errorf("session cookie %q: __Host- and __Secure- cookies need Secure, which insecure_cookie turns off", sc.Cookie)
-	}
-	if sc.Cookie == "" || strings.ContainsAny(sc.Cookie, " \t\r\n;,=\"") {
-		return fmt.Errorf("session cookie name %q is not valid", sc.Cookie)
-	}
-	if sc.ExchangeMaxAge == 0 {
-		sc.ExchangeMaxAge = caddy.Duration(defaultExchangeMaxAge)
-	}
-	if sc.MaxSessionsPerUser < 0 {
-		return fmt.Errorf("max_sessions_per_user must be positive")
-	}
-	return nil
 }
 
 // exchangeVerifier routes exchanged tokens to the named JWT verifiers.

@@ -22,13 +22,13 @@ func BenchmarkServeHTTPSessionCacheHit(b *testing.B) {
 	_, jwtApp := benchHandler(b, key, nil)
 	h, app := provisionBenchHandler(b, App{
 		App: config.App{
-			JWT: []*config.JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: jwtApp.JWT[0].KeyFiles}},
+			JWT:     []*config.JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: jwtApp.JWT[0].KeyFiles}},
+			Session: &config.SessionConfig{Store: &config.SessionStoreConfig{Type: "bolt", Path: filepath.Join(b.TempDir(), "s.db")}},
 			Require: []config.RequireConfig{
 				{Claim: "email_verified", Op: "is_true"},
 				{Claim: "roles", Op: "includes", Values: []json.RawMessage{json.RawMessage(`"admin"`)}},
 			},
 		},
-		Session: &SessionConfig{Store: &SessionStoreConfig{Type: "bolt", Path: filepath.Join(b.TempDir(), "s.db")}},
 	})
 	tok, _, err := app.sessions.manager.Create(context.Background(), session.NewSession{
 		UserID: "alice", Claims: map[string]any{"email": "alice@example.com", "roles": []any{"admin", "editor"}, "email_verified": true},

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/boltstore"
 )
@@ -33,7 +34,7 @@ const boltOpenTimeout = 3 * time.Second
 
 // loadSessionStore returns the shared store for sc and the pool key the
 // caller releases in Cleanup.
-func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *SessionStoreConfig) (session.Store, string, error) {
+func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *config.SessionStoreConfig) (session.Store, string, error) {
 	repl := caddy.NewReplacer()
 	switch sc.Type {
 	case "bolt":

@@ -1,10 +1,7 @@
 package caddymodule
 
 import (
-	"fmt"
-
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/authgate/authgate/verifier"
 )
@@ -43,6 +40,3 @@ func (a *App) subjectOwners(pos map[string]string) []verifier.SubjectOwner {
 	}
 	return out
 }
-
-// position is the Dispenser's current file:line.
-func position(d *caddyfile.Dispenser) string { return fmt.Sprintf("%s:%d", d.File(), d.Line()) }

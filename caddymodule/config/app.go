@@ -76,10 +76,19 @@ type App struct {
 	// re-checks (see introspect.go).
 	Introspect []*IntrospectConfig `json:"introspect,omitempty"`
 
+	// Session configures gateway-issued edge sessions (see session.go).
+	// Default with oidc blocks: sessions with the default settings.
+	Session *SessionConfig `json:"session,omitempty"`
+
+	// OIDC declares OpenID Connect providers for browser login (see
+	// oidc.go).
+	OIDC []*OIDCConfig `json:"oidc,omitempty"`
+
 	positions map[string]string // Caddyfile file:line by "kind name"; adapt time only
 }
 
-// SetDefaults fills in the defaults of the app's own settings.
+// SetDefaults fills in the defaults of the app's own settings (the
+// blocks' defaults are applied when they are provisioned).
 func (a *App) SetDefaults() {
 	if a.MaxTokenBytes <= 0 {
 		a.MaxTokenBytes = 8 << 10
@@ -111,6 +120,9 @@ func (a *App) SetDefaults() {
 	if len(a.Headers) == 0 {
 		a.Headers = defaultHeaders()
 	}
+	if len(a.OIDC) > 0 && a.Session == nil {
+		a.Session = &SessionConfig{} // logins end in an edge session
+	}
 }
 
 // Validate checks the configuration.
@@ -128,8 +140,8 @@ func (a *App) Validate() error {
 // whole block is read. It is empty for JSON configurations.
 func (a *App) Positions() map[string]string { return a.positions }
 
-// NotePosition records where a verifier block starts in the Caddyfile.
-func (a *App) NotePosition(pos, kind, name string) {
+// notePosition records where a verifier block starts in the Caddyfile.
+func (a *App) notePosition(pos, kind, name string) {
 	if a.positions == nil {
 		a.positions = map[string]string{}
 	}

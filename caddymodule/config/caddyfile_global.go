@@ -35,7 +35,7 @@ import (
 //		}
 //		introspect <name> { … }   (see caddyfile_introspect.go)
 //		claim <name> { … }        (see caddyfile_claim.go)
-//		session { … }             (see caddymodule/caddyfile_session.go)
+//		session { … }             (see caddyfile_session.go)
 //		oidc <name> { … }         (see caddyfile_oidc.go)
 //		header <name> <template> [json]
 //		header <name> assertion
@@ -57,16 +57,14 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	for d.NextBlock(0) {
-		if err := a.UnmarshalOption(d); err != nil {
+		if err := a.unmarshalSubdirective(d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// UnmarshalOption reads one option of the global block, the dispenser at
-// its first token.
-func (a *App) UnmarshalOption(d *caddyfile.Dispenser) error {
+func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 	pos := position(d)
 	switch d.Val() {
 	case "dev":
@@ -74,21 +72,28 @@ func (a *App) UnmarshalOption(d *caddyfile.Dispenser) error {
 			return d.ArgErr()
 		}
 		a.Dev = true
-		a.NotePosition(pos, DevVerifierName, DevVerifierName)
+		a.notePosition(pos, DevVerifierName, DevVerifierName)
 	case "jwt":
 		jc, err := parseJWTBlock(d)
 		if err != nil {
 			return err
 		}
 		a.JWT = append(a.JWT, jc)
-		a.NotePosition(pos, "jwt", jc.Name)
+		a.notePosition(pos, "jwt", jc.Name)
 	case "claim":
 		return a.parseClaim(d)
+	case "session":
+		return a.parseSession(d)
+	case "oidc":
+		if err := a.parseOIDC(d); err != nil {
+			return err
+		}
+		a.notePosition(pos, "oidc", a.OIDC[len(a.OIDC)-1].Name)
 	case "introspect":
 		if err := a.parseIntrospect(d); err != nil {
 			return err
 		}
-		a.NotePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
+		a.notePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {

@@ -4,7 +4,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
-// ParseOIDC parses an oidc block of the global authgate options:
+// parseOIDC parses an oidc block of the global authgate options:
 //
 //	oidc <name> {
 //		issuer        <url>
@@ -21,20 +21,21 @@ import (
 //		login_limit   <n> <window>    (default 30 1m: login starts per client)
 //		failure_limit <n> <window>    (default 5 1m: failed callbacks per client)
 //	}
-func ParseOIDC(d *caddyfile.Dispenser) (*OIDCConfig, error) {
+func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
 	oc := &OIDCConfig{}
 	if err := singleArg(d, &oc.Name); err != nil {
-		return nil, err
+		return err
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if err := oc.unmarshalSubdirective(d); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if oc.Issuer == "" || oc.ClientID == "" || len(oc.CallbackURLs) == 0 {
-		return nil, d.Errf("oidc %s: issuer, client_id and callback_url are required", oc.Name)
+		return d.Errf("oidc %s: issuer, client_id and callback_url are required", oc.Name)
 	}
-	return oc, nil
+	a.OIDC = append(a.OIDC, oc)
+	return nil
 }
 
 func (oc *OIDCConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {

@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	"forward":               {"verifier"},
 	"oidclogin":             {"verifier", "verifier/credential", "policy", "session", "session/sessionhttp"},
 	"caddymodule":           {"*"},
-	"caddymodule/config":    {"forward"},
+	"caddymodule/config":    {"forward", "session/redisstore"},
 	"cmd/caddy":             {"*"},
 	"cmd/authgatecli":       {"*"},
 }

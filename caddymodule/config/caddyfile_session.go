@@ -1,4 +1,4 @@
-package caddymodule
+package config
 
 import (
 	"strconv"
@@ -43,9 +43,9 @@ func (sc *SessionConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 	case "cookie":
 		return singleArg(d, &sc.Cookie)
 	case "insecure_cookie":
-		return flagArg(d, &sc.InsecureCookie)
+		return flag(d, &sc.InsecureCookie)
 	case "bind_host":
-		return flagArg(d, &sc.BindHost)
+		return flag(d, &sc.BindHost)
 	case "idle_timeout":
 		return durationArg(d, &sc.IdleTimeout)
 	case "lifetime":
@@ -89,13 +89,5 @@ func (sc *SessionConfig) parseStore(d *caddyfile.Dispenser) error {
 	default:
 		return d.ArgErr()
 	}
-	return nil
-}
-
-func flagArg(d *caddyfile.Dispenser, dst *bool) error {
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	*dst = true
 	return nil
 }
