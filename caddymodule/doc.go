@@ -10,6 +10,10 @@
 //     `authgate`, which enforces a route's policy. It orders itself before
 //     `request_header`, so no `order` line is needed.
 //
+// Both modules embed their configuration from package config (the JSON
+// fields, the Caddyfile syntax, defaults and pure validation); this package
+// provisions it into running objects.
+//
 // A request flows one way through the handler:
 //
 //	strip → extract → verify (cached) → refresh+evaluate → forward → next
