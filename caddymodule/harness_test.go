@@ -62,13 +62,25 @@ func startGateway(t *testing.T, caddyfile string) *gateway {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	port := freePort(t)
 	storage := t.TempDir()
-	caddyfile = strings.ReplaceAll(caddyfile, "{PORT}", fmt.Sprint(port))
-	caddyfile = strings.ReplaceAll(caddyfile, "{STORAGE}", storage)
-	cfg := adaptCaddyfile(t, caddyfile)
-	if err := caddy.Load(cfg, true); err != nil {
-		t.Fatalf("loading config: %v", err)
+	template := strings.ReplaceAll(caddyfile, "{STORAGE}", storage)
+	var port int
+	var cfg []byte
+	// freePort's port is free only until it is closed: an outgoing
+	// connection of this or another process can take it before Caddy
+	// binds it. That race is the test's, not the gateway's, so a bind
+	// failure is retried on another port.
+	for attempt := 1; ; attempt++ {
+		port = freePort(t)
+		cfg = adaptCaddyfile(t, strings.ReplaceAll(template, "{PORT}", fmt.Sprint(port)))
+		err := caddy.Load(cfg, true)
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("loading config: %v", err)
+		}
+		t.Logf("port %d was taken before Caddy bound it; retrying: %v", port, err)
 	}
 	t.Cleanup(func() { _ = caddy.Load([]byte(`{"admin":{"disabled":true}}`), true) })
 	g := &gateway{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), storage: storage, cfg: cfg}

@@ -87,7 +87,8 @@ func signIn(t *testing.T, ctx context.Context, e *oidcEnv, target, user string) 
 }
 
 // wantOnlyTheSessionCookie checks the browser holds the session cookie for
-// base with the attributes of SPEC section 6, and no login cookie.
+// base with the attributes a session cookie must carry (HttpOnly, Secure,
+// SameSite=Lax), and no login cookie.
 func wantOnlyTheSessionCookie(t *testing.T, ctx context.Context, base string) {
 	t.Helper()
 	jar := cookies(t, ctx, base)

@@ -305,7 +305,7 @@ func TestDenialBodyIsExactAndListsEveryFailure(t *testing.T) {
 			t.Fatalf("body =\n%s\nwant\n%s", r.body, want)
 		}
 	})
-	t.Run("the body of the SPEC example is byte for byte SuperTokens'", func(t *testing.T) {
+	t.Run("the body of the documented example is byte for byte SuperTokens'", func(t *testing.T) {
 		r := g.as("/spec/x", "tos_accepted=true", `roles=["user"]`)
 		wantDenied(t, r)
 		want := `{"message":"invalid claim","claimValidationErrors":[{"id":"roles","reason":{"message":"wrong value","expectedToInclude":"admin","actualValue":["user"]}}]}`
