@@ -209,8 +209,13 @@ func (a *App) warnCustomHeaders(name string, sources []verifier.Source) {
 	}
 }
 
-// Start starts the app. Background work is owned by key sources and caches.
+// Start opens the session store (see startSessions); other background
+// work is owned by key sources and caches. Provisioning alone, as
+// `caddy validate` does, opens no store.
 func (a *App) Start() error {
+	if err := a.startSessions(); err != nil {
+		return redact.Error(err)
+	}
 	if a.Dev {
 		a.logger.Warn("authgate development mode is on: tokens signed by the local dev key are trusted; never use dev in production")
 	}

@@ -41,7 +41,18 @@ func benchHandler(b *testing.B, key *verifiertest.Key, require []config.RequireC
 
 // provisionBenchHandler provisions app from its JSON form, as Caddy would,
 // and a handler with no route options bound to it.
-func provisionBenchHandler(b *testing.B, cfg App) (*Handler, *App) {
+func provisionBenchHandler(b testing.TB, cfg App) (*Handler, *App) {
+	b.Helper()
+	h, app := provisionUnstarted(b, cfg)
+	if err := app.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return h, app
+}
+
+// provisionUnstarted is provisionBenchHandler without the app's Start, as
+// `caddy validate` leaves it: no session store is open.
+func provisionUnstarted(b testing.TB, cfg App) (*Handler, *App) {
 	b.Helper()
 	appCfg, _ := json.Marshal(cfg)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
@@ -54,6 +65,7 @@ func provisionBenchHandler(b *testing.B, cfg App) (*Handler, *App) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = app.Cleanup() })
+
 	h := &Handler{}
 	h.logger = ctx.Logger()
 	if err := h.provisionWithApp(app); err != nil {

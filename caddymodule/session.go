@@ -28,14 +28,18 @@ const sessionCacheTTL = time.Second
 type edgeSessions struct {
 	cfg     *config.SessionConfig
 	manager *session.Manager
+	store   *session.Deferred // bound to the shared store by Start
+	opener  storeOpener
 	cookie  sessionhttp.Cookie
 	maxAge  time.Duration // exchange_max_age, also the age limit of OIDC ID tokens
 	http    *sessionhttp.Endpoints
 	admin   *sessionhttp.Admin
 }
 
-// provisionSessions builds the session store and verifier, registers the
-// session endpoints, and sets a.denyList and a.claimWriter.
+// provisionSessions builds the session manager and verifier, registers the
+// session endpoints, and sets a.denyList and a.claimWriter. The store is
+// opened by Start (startSessions): until then the manager's store answers
+// ErrStoreNotOpen, which requests see as 503 store_unavailable.
 func (a *App) provisionSessions(ctx caddy.Context) error {
 	sc := a.Session
 	if sc == nil {
@@ -44,11 +48,11 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if err := sc.SetDefaults(); err != nil {
 		return err
 	}
-	store, key, err := loadSessionStore(ctx, a.logger, sc.Store)
+	opener, err := sessionStoreOpener(a.logger, sc.Store)
 	if err != nil {
 		return err
 	}
-	a.cleanups = append(a.cleanups, func() error { _, err := sessionStores.Delete(key); return err })
+	store := new(session.Deferred)
 	m, err := session.NewManager(session.Config{
 		Store:       store,
 		IdleTimeout: time.Duration(sc.IdleTimeout),
@@ -66,6 +70,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	es.store, es.opener = store, opener
 	if _, dup := a.verifiers[session.VerifierName]; dup {
 		return fmt.Errorf("verifier name %q is reserved for edge sessions", session.VerifierName)
 	}

@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/caddymodule/config"
-	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/redisstore"
 )
 
@@ -38,18 +37,24 @@ func redisClientOptions(sc *config.SessionStoreConfig) redisstore.ClientOptions 
 	return co
 }
 
-// loadRedisStore returns the shared Redis store for sc and its pool key.
-func loadRedisStore(logger *zap.Logger, sc *config.SessionStoreConfig) (session.Store, string, error) {
+// redisStoreOpener checks sc and returns how to open its Redis store.
+func redisStoreOpener(logger *zap.Logger, sc *config.SessionStoreConfig) (storeOpener, error) {
 	if sc.URL == "" && (sc.Redis == nil || sc.Redis.Sentinel == nil) {
-		return nil, "", errors.New("session store: redis needs a url or a sentinel block")
+		return storeOpener{}, errors.New("session store: redis needs a url or a sentinel block")
 	}
 	co := redisClientOptions(sc)
+	// Building a client connects to nothing (go-redis dials on the first
+	// command), so a bad URL or CA file fails `caddy validate` too.
+	rdb, err := redisstore.NewClient(co)
+	if err != nil {
+		return storeOpener{}, err
+	}
+	_ = rdb.Close()
 	var so redisstore.Options
 	if sc.Redis != nil {
 		so.WaitReplicas, so.WaitTimeout = sc.Redis.WaitReplicas, time.Duration(sc.Redis.WaitTimeout)
 	}
-	key := redisstore.PoolKey(co, so)
-	val, _, err := sessionStores.LoadOrNew(key, func() (caddy.Destructor, error) {
+	return storeOpener{key: redisstore.PoolKey(co, so), open: func() (caddy.Destructor, error) {
 		rdb, err := redisstore.NewClient(co)
 		if err != nil {
 			return nil, err
@@ -59,13 +64,7 @@ func loadRedisStore(logger *zap.Logger, sc *config.SessionStoreConfig) (session.
 		redisstore.CheckServer(log, rdb)
 		st := redisstore.Open(rdb, so)
 		return &pooledStore{Store: st, closeFn: func() error { st.Close(); return rdb.Close() }}, nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	// The bare store, not the wrapper: the Manager looks for
-	// session.Watcher and session.LossReporter on it.
-	return val.(*pooledStore).Store, key, nil
+	}}, nil
 }
 
 // storeTimeout is the deadline of a session read shared by concurrent

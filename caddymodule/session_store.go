@@ -14,9 +14,10 @@ import (
 )
 
 // sessionStores shares open stores across config reloads, keyed by type
-// and path or URL. Caddy provisions the new config before cleaning up the
-// old one: a second bolt.Open of the same file would wait for the old
-// config's lock forever, and a second Redis pool would double connections.
+// and path or URL. A reload starts the new config before it stops and
+// cleans up the old one: a second bolt.Open of the same file would wait
+// for the old config's lock, and a second Redis pool would double
+// connections, so the new config takes the store the old one holds.
 var sessionStores = caddy.NewUsagePool()
 
 // pooledStore is a store plus what closing it takes.
@@ -29,12 +30,32 @@ type pooledStore struct {
 func (p *pooledStore) Destruct() error { return p.closeFn() }
 
 // boltOpenTimeout bounds the wait for the bolt file lock (held by another
-// process): provisioning fails instead of hanging.
+// process): starting fails instead of hanging.
 const boltOpenTimeout = 3 * time.Second
 
-// loadSessionStore returns the shared store for sc and the pool key the
-// caller releases in Cleanup.
-func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *config.SessionStoreConfig) (session.Store, string, error) {
+// storeOpener opens the shared store of a configuration. Provision builds
+// it and checks what can be checked without opening anything; Start opens
+// the store, so that provisioning alone (`caddy validate`) never takes the
+// bolt file lock or connects to Redis.
+type storeOpener struct {
+	key  string // pool key: type and path, or the Redis settings
+	open func() (caddy.Destructor, error)
+}
+
+// load returns the shared store, opening it if no config holds it yet.
+// The caller releases it with sessionStores.Delete(o.key).
+func (o storeOpener) load() (session.Store, error) {
+	val, _, err := sessionStores.LoadOrNew(o.key, o.open)
+	if err != nil {
+		return nil, err
+	}
+	// The bare store, not the wrapper: the Manager looks for
+	// session.Watcher and session.LossReporter on it.
+	return val.(*pooledStore).Store, nil
+}
+
+// sessionStoreOpener checks sc and returns how to open its store.
+func sessionStoreOpener(logger *zap.Logger, sc *config.SessionStoreConfig) (storeOpener, error) {
 	repl := caddy.NewReplacer()
 	switch sc.Type {
 	case "bolt":
@@ -44,22 +65,36 @@ func loadSessionStore(_ caddy.Context, logger *zap.Logger, sc *config.SessionSto
 		}
 		abs, err := filepath.Abs(path)
 		if err != nil {
-			return nil, "", fmt.Errorf("session store path: %w", err)
+			return storeOpener{}, fmt.Errorf("session store path: %w", err)
 		}
-		key := "bolt|" + abs
-		val, _, err := sessionStores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return storeOpener{key: "bolt|" + abs, open: func() (caddy.Destructor, error) {
 			st, err := boltstore.Open(abs, boltstore.Options{Timeout: boltOpenTimeout})
 			if err != nil {
 				return nil, err
 			}
 			return &pooledStore{Store: st, closeFn: st.Close}, nil
-		})
-		if err != nil {
-			return nil, "", err
-		}
-		return val.(*pooledStore).Store, key, nil
+		}}, nil
 	case "redis":
-		return loadRedisStore(logger, sc)
+		return redisStoreOpener(logger, sc)
 	}
-	return nil, "", fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
+	return storeOpener{}, fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
+}
+
+// startSessions opens the session store and binds it to the manager's
+// deferred store. Until then session lookups answer 503 store_unavailable.
+func (a *App) startSessions() error {
+	es := a.sessions
+	if es == nil || es.store.Bound() {
+		return nil
+	}
+	st, err := es.opener.load()
+	if err != nil {
+		return err
+	}
+	if !es.store.Bind(st) {
+		_, _ = sessionStores.Delete(es.opener.key)
+		return nil
+	}
+	a.cleanups = append(a.cleanups, func() error { _, err := sessionStores.Delete(es.opener.key); return err })
+	return nil
 }

@@ -1,0 +1,108 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/session/boltstore"
+)
+
+// validateConfig checks cfg the way `caddy validate` does: every module is
+// provisioned and cleaned up, nothing is started.
+func validateConfig(t *testing.T, cfgJSON []byte) error {
+	t.Helper()
+	var cfg caddy.Config
+	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return caddy.Validate(&cfg)
+}
+
+// `caddy validate` next to a running server: validating must neither wait
+// for the bolt file lock the server holds nor disturb its sessions, and a
+// reload after it keeps them.
+func TestValidateWhileRunningOpensNoSessionStore(t *testing.T) {
+	dir := t.TempDir()
+	up := echoUpstream(t)
+	site := strings.ReplaceAll(sessionSite, "{UPSTREAM}", up.URL)
+	site = strings.ReplaceAll(site, "{STORAGE}/sessions.db", filepath.Join(dir, "sessions.db"))
+	site = strings.ReplaceAll(site, "{SESSION}", "")
+	g := startGateway(t, site)
+	tok := sesExchange(t, g, "nina")
+	cookie := "Cookie: " + sessionCookieName + "=" + tok
+
+	start := time.Now()
+	if err := validateConfig(t, g.cfg); err != nil {
+		t.Fatalf("validating the running config: %v", err)
+	}
+	if d := time.Since(start); d >= boltOpenTimeout {
+		t.Fatalf("validating took %v: it waited for the store", d)
+	}
+	wantStatus(t, send(t, g.base, "GET", "/", "", cookie), http.StatusOK)
+	g.reload()
+	r := send(t, g.base, "GET", "/", "", cookie)
+	wantStatus(t, r, http.StatusOK)
+	if r.upstream.Get("X-Auth-User-Id") != "nina" {
+		t.Fatalf("upstream saw %v", r.upstream)
+	}
+
+	// Another process holding the file (a `caddy run` next to this
+	// `caddy validate`) is the case that used to fail with a timeout.
+	other := filepath.Join(dir, "other.db")
+	held, err := boltstore.Open(other, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	start = time.Now()
+	if err := validateConfig(t, adaptCaddyfile(t, strings.ReplaceAll(strings.ReplaceAll(site, filepath.Join(dir, "sessions.db"), other), "{PORT}", "1"))); err != nil {
+		t.Fatalf("validating a config whose bolt file is locked: %v", err)
+	}
+	if d := time.Since(start); d >= boltOpenTimeout {
+		t.Fatalf("validating took %v: it waited for the lock", d)
+	}
+}
+
+// Apps start in no fixed order: until the authgate app has opened its
+// store, session cookies and session endpoints answer 503
+// store_unavailable, never 401.
+func TestSessionsAnswer503UntilTheStoreIsOpen(t *testing.T) {
+	h, app := provisionUnstarted(t, App{App: config.App{
+		Session: &config.SessionConfig{Store: &config.SessionStoreConfig{Type: "bolt", Path: filepath.Join(t.TempDir(), "s.db")}},
+	}})
+	tok, _ := session.NewToken()
+	serve := func(method, path string) *httptest.ResponseRecorder {
+		t.Helper()
+		r := benchRequest("")
+		r.Method = method
+		r.URL.Path = path
+		r.Header.Del("Authorization")
+		r.Header.Set("Cookie", app.sessions.cookie.Name+"="+tok)
+		w := httptest.NewRecorder()
+		if err := h.ServeHTTP(w, r, okHandler); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/app/page"}, {"GET", "/.authgate/session"}, {"POST", "/.authgate/logout"}} {
+		w := serve(c.method, c.path)
+		if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String()+w.Header().Get("WWW-Authenticate"), "store_unavailable") {
+			t.Errorf("%s %s before Start: %d %q %v, want 503 store_unavailable", c.method, c.path, w.Code, w.Body, w.Header())
+		}
+	}
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if w := serve("GET", "/app/page"); w.Code != http.StatusUnauthorized {
+		t.Errorf("unknown session after Start: %d, want 401", w.Code)
+	}
+}
