@@ -56,6 +56,15 @@ func (c oidcChallenge) Challenge(w http.ResponseWriter, r *http.Request, _ verif
 	return nil
 }
 
+// challengeOutcome is the outcome of sending a request to the route's
+// challenger: a redirect to a login, or the plain 401.
+func (h *Handler) challengeOutcome() Outcome {
+	if _, plain := h.challenge.(plainChallenge); plain {
+		return OutcomeUnauthorized
+	}
+	return OutcomeRedirected
+}
+
 // plainChallenge answers 401 with a Bearer challenge and the reason body,
 // as every API client is answered.
 type plainChallenge struct{}

@@ -58,29 +58,38 @@ var loginReasons = map[verifier.Reason]bool{
 	verifier.ReasonTooOld:            true, // logging in again mints a fresh token
 }
 
-// respond writes the response for a failed request: the single place where
-// error classes become status codes, headers and bodies.
+// respond writes the response for a failed request answered by one of the
+// gateway's own endpoints, which log no decision.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) error {
+	return h.refuse(w, r, nil, err)
+}
+
+// refuse writes the response for a failed request: the single place where
+// error classes become status codes, headers and bodies. It records the
+// outcome and reason in d, for the access log.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *decision, err error) error {
 	var denial *policy.Denial
 	var rejected *verifier.RejectedError
 	var unavailable *verifier.UnavailableError
 	var duplicate *credential.DuplicateCookieError
 	switch {
 	case errors.As(err, &duplicate):
-		return h.refuseDuplicateCookie(w, r, duplicate)
+		return h.refuseDuplicateCookie(w, r, d, duplicate)
 	case errors.Is(err, verifier.ErrNoCredential):
-		return h.unauthorized(w, r, verifier.ReasonMissingCredential)
+		return h.unauthorized(w, r, d, verifier.ReasonMissingCredential)
 	case errors.As(err, &rejected):
-		return h.unauthorized(w, r, rejected.Reason)
+		return h.unauthorized(w, r, d, rejected.Reason)
 	case errors.As(err, &denial):
-		return h.forbidden(w, r, denial)
+		return h.forbidden(w, r, d, denial)
 	case errors.As(err, &unavailable) && unavailable.Reason == verifier.ReasonRateLimited:
+		d.set(OutcomeUnavailable, string(verifier.ReasonRateLimited))
 		return h.tooManyRequests(w, r, unavailable.RetryAfter)
 	case errors.As(err, &unavailable):
-		return h.unavailable(w, r, unavailable.Reason, unavailable.RetryAfter, err)
+		return h.unavailable(w, r, d, unavailable.Reason, unavailable.RetryAfter, err)
 	case errors.Is(err, policy.ErrRefreshUnavailable):
-		return h.unavailable(w, r, "claim_source_unavailable", 0, err)
+		return h.unavailable(w, r, d, "claim_source_unavailable", 0, err)
 	}
+	d.set(OutcomeUnavailable, string(verifier.ReasonInternal))
 	err = redact.Error(err)
 	h.logger.Error("authgate internal error", zap.Error(err))
 	return caddyhttp.Error(http.StatusInternalServerError, err)
@@ -89,15 +98,17 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, err error) err
 // unauthorized answers a missing or refused credential: a browser
 // navigation that a login can fix goes to the route's challenger, anything
 // else gets the 401.
-func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, reason verifier.Reason) error {
+func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, d *decision, reason verifier.Reason) error {
 	h.logDenied(r, http.StatusUnauthorized, string(reason))
 	w.Header().Add("Vary", "Accept, Sec-Fetch-Mode")
 	if es := h.deps.sessions; es != nil && (reason == verifier.ReasonSessionRevoked || reason == verifier.ReasonSessionExpired) {
 		es.cookie.Clear(w) // a dead session cookie is only ever refused again
 	}
 	if loginReasons[reason] && isBrowserNavigation(r) {
+		d.set(h.challengeOutcome(), string(reason))
 		return h.challenge.Challenge(w, r, reason)
 	}
+	d.set(OutcomeUnauthorized, string(reason))
 	return writeUnauthorized(w, r, reason)
 }
 
@@ -112,21 +123,27 @@ func writeUnauthorized(w http.ResponseWriter, r *http.Request, reason verifier.R
 		`{"error":"unauthorized","reason":"`+string(reason)+`"}`)
 }
 
-func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *policy.Denial) error {
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, d *decision, denial *policy.Denial) error {
 	h.logDenied(r, http.StatusForbidden, "policy_denied")
-	for _, f := range d.Failures {
+	if d != nil {
+		d.failed = denial.Failures
+	}
+	for _, f := range denial.Failures {
 		if target, ok := h.onFailure[f.ID]; ok {
+			d.set(OutcomeRedirected, "policy_denied")
 			return sendRedirect(w, r, target, "policy_denied")
 		}
 	}
-	body, err := json.Marshal(d)
+	d.set(OutcomeForbidden, "policy_denied")
+	body, err := json.Marshal(denial)
 	if err != nil {
 		return caddyhttp.Error(http.StatusInternalServerError, err)
 	}
 	return writeJSON(w, r, http.StatusForbidden, "policy_denied", string(body))
 }
 
-func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason verifier.Reason, after time.Duration, cause error) error {
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, d *decision, reason verifier.Reason, after time.Duration, cause error) error {
+	d.set(OutcomeUnavailable, string(reason))
 	if ce := h.logger.Check(zapcore.WarnLevel, "authgate dependency unavailable"); ce != nil {
 		if ok, dropped := h.deps.warnings.Allow("unavailable " + string(reason)); ok {
 			ce.Write(zap.String("reason", string(reason)), zap.Error(redact.Error(cause)), zap.Int("suppressed", dropped))
@@ -145,7 +162,8 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, reason ver
 const reasonProtectedTrailer = "protected_trailer"
 
 // refuseTrailer answers a request that announced a protected trailer.
-func (h *Handler) refuseTrailer(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) refuseTrailer(w http.ResponseWriter, r *http.Request, d *decision) error {
+	d.set(OutcomeBadRequest, reasonProtectedTrailer)
 	h.logDenied(r, http.StatusBadRequest, reasonProtectedTrailer)
 	return writeJSON(w, r, http.StatusBadRequest, reasonProtectedTrailer,
 		`{"error":"bad_request","reason":"`+reasonProtectedTrailer+`"}`)
@@ -153,8 +171,9 @@ func (h *Handler) refuseTrailer(w http.ResponseWriter, r *http.Request) error {
 
 // refusePath answers 400 with reason path_<rule>, for a path the firewall
 // refuses.
-func (h *Handler) refusePath(w http.ResponseWriter, r *http.Request, rule string) error {
+func (h *Handler) refusePath(w http.ResponseWriter, r *http.Request, d *decision, rule string) error {
 	reason := "path_" + rule
+	d.set(OutcomeBadRequest, reason)
 	h.logDenied(r, http.StatusBadRequest, reason)
 	return writeJSON(w, r, http.StatusBadRequest, reason, `{"error":"bad_request","reason":"`+reason+`"}`)
 }

@@ -19,42 +19,54 @@ import (
 // ServeHTTP runs the request through strip → extract → verify → evaluate →
 // forward, and writes the refusal itself when a step says no.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	d := new(decision)
+	defer d.log(r)
 	h.headers.StripInbound(r.Header)
 	if rule := h.rejectedPath(r); rule != "" {
-		return h.refusePath(w, r, rule)
+		return h.refusePath(w, r, d, rule)
 	}
 	if h.headers.AnnouncesProtectedTrailer(r) {
-		return h.refuseTrailer(w, r)
+		return h.refuseTrailer(w, r, d)
 	}
 	h.headers.GuardTrailers(r)
 	if ep, ok := h.endpointFor(r); ok {
 		return ep(h, w, r)
 	}
 	if h.AllowPreflight && isPreflight(r) {
+		d.set(OutcomeAllowed, reasonPreflight)
 		credential.KeepOnlyAccepted(r, h.routes, nil)
 		return next.ServeHTTP(w, r)
 	}
-	id, err := h.authenticate(r)
+	id, err := h.authenticate(r, &d.trace)
 	if errors.Is(err, verifier.ErrNoCredential) && h.Optional {
+		d.set(OutcomeAllowed, string(verifier.ReasonMissingCredential))
 		credential.KeepOnlyAccepted(r, h.routes, nil)
 		return next.ServeHTTP(w, r)
 	}
 	if err != nil {
-		return h.respond(w, r, err)
+		return h.refuse(w, r, d, err)
 	}
+	d.identify(id)
 	id, denial, err := h.policy.Evaluate(r.Context(), id)
 	if err != nil {
-		return h.respond(w, r, err)
+		return h.refuse(w, r, d, err)
 	}
 	if denial != nil {
-		return h.respond(w, r, denial)
+		publishUser(r, id) // the access log names who was refused
+		return h.refuse(w, r, d, denial)
 	}
+	d.set(OutcomeAllowed, "")
 	h.forward(r, id)
 	return next.ServeHTTP(w, r)
 }
 
+// reasonPreflight is the reason logged for a CORS preflight let through
+// without a credential.
+const reasonPreflight = "preflight"
+
 // authenticate extracts the request's credential and verifies it.
-func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
+// What the verifiers did goes to trace, if not nil.
+func (h *Handler) authenticate(r *http.Request, trace *verifier.Trace) (*verifier.Identity, error) {
 	cred, v, err := credential.Extract(r, h.routes)
 	if err != nil {
 		return nil, err
@@ -65,7 +77,11 @@ func (h *Handler) authenticate(r *http.Request) (*verifier.Identity, error) {
 	if h.deps.noteClientIP != nil {
 		h.deps.noteClientIP(r)
 	}
-	id, err := v.Verify(clientContext(r), cred)
+	ctx := clientContext(r)
+	if trace != nil {
+		ctx = verifier.WithTrace(ctx, trace)
+	}
+	id, err := v.Verify(ctx, cred)
 	var rejected *verifier.RejectedError
 	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {
 		return nil, verifier.Reject(verifier.ReasonBadIssuer, err)
@@ -84,15 +100,9 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	if h.deps.logins.Len() > 0 {
 		oidclogin.StripCookies(r)
 	}
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if !ok {
+	repl := publishUser(r, id)
+	if repl == nil {
 		return
-	}
-	// Placeholders end up in headers (request_header, header_up) and the
-	// access log: they get the header encoding, as the identity headers do.
-	repl.Set("http.auth.user.id", claims.EscapeHeaderString(id.Subject))
-	if id.SessionID != "" {
-		repl.Set("http.auth.session.id", claims.EscapeHeaderString(id.SessionID))
 	}
 	idClaims := id.Claims
 	repl.Map(func(key string) (any, bool) {
@@ -106,6 +116,23 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 		}
 		return claims.FormatHeaderValue(v), true
 	})
+}
+
+// publishUser sets the placeholders naming the identity's user and
+// session, which Caddy's access log reads as user_id, and returns the
+// request's replacer (nil if it has none). Placeholders end up in headers
+// (request_header, header_up) and the access log: they get the header
+// encoding, as the identity headers do.
+func publishUser(r *http.Request, id *verifier.Identity) *caddy.Replacer {
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return nil
+	}
+	repl.Set("http.auth.user.id", claims.EscapeHeaderString(id.Subject))
+	if id.SessionID != "" {
+		repl.Set("http.auth.session.id", claims.EscapeHeaderString(id.SessionID))
+	}
+	return repl
 }
 
 // rejectedPath returns the first firewall rule (reject_paths) the request's

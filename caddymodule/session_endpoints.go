@@ -23,7 +23,7 @@ func serveLogout(h *Handler, w http.ResponseWriter, r *http.Request) error {
 type endpointRoute struct{ h *Handler }
 
 func (rt endpointRoute) Authenticate(r *http.Request) (*verifier.Identity, error) {
-	return rt.h.authenticate(r)
+	return rt.h.authenticate(r, nil)
 }
 
 func (rt endpointRoute) Respond(w http.ResponseWriter, r *http.Request, err error) error {

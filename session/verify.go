@@ -39,15 +39,18 @@ func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verif
 	if v.HostOf != nil {
 		host = v.HostOf(ctx)
 	}
-	if v.Observer == nil {
-		e, _, err := v.Manager.authenticate(ctx, cred.Value, host, v.Origins)
-		return e.id, err
+	var start time.Time
+	if v.Observer != nil {
+		start = time.Now()
 	}
-	start := time.Now()
 	e, hit, err := v.Manager.authenticate(ctx, cred.Value, host, v.Origins)
 	name := ""
 	if err == nil {
 		name = VerifierName
+		verifier.NoteCache(ctx, hit)
+	}
+	if v.Observer == nil {
+		return e.id, err
 	}
 	v.Observer.Verified(name, verifier.ReportedReason(err), verifier.CacheResultOf(hit), time.Since(start))
 	return e.id, err

@@ -103,6 +103,9 @@ func (c *Cached) Verify(ctx context.Context, cred Credential) (*Identity, error)
 		start = time.Now()
 	}
 	id, hit, err := c.verify(ctx, cred)
+	if err == nil {
+		NoteCache(ctx, hit)
+	}
 	if obs != nil {
 		name := ""
 		if id != nil {

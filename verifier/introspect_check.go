@@ -61,15 +61,18 @@ func newIntrospectCache(maxCost int64) (*safecache.Cache[string, introspection],
 // SubjectTemplate, so equal subjects of two services stay two users.
 func (v *IntrospectVerifier) Verify(ctx context.Context, cred Credential) (*Identity, error) {
 	obs := v.cfg.Observer
-	if obs == nil {
-		id, _, err := v.verify(ctx, cred)
-		return id, err
+	var start time.Time
+	if obs != nil {
+		start = time.Now()
 	}
-	start := time.Now()
 	id, hit, err := v.verify(ctx, cred)
 	name := ""
 	if err == nil {
 		name = v.cfg.Name
+		NoteCache(ctx, hit)
+	}
+	if obs == nil {
+		return id, err
 	}
 	obs.Verified(name, ReportedReason(err), CacheResultOf(hit), time.Since(start))
 	return id, err
