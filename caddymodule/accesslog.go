@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -33,10 +34,16 @@ func (d *decision) set(o Outcome, reason string) {
 	}
 }
 
-// identify records who the verified identity is, by ids only.
+// identify records who the verified identity is, by ids only. A session
+// is logged as verified by the session verifier (as the metrics count it),
+// although its identity names the verifier of the token it was made from.
 func (d *decision) identify(id *verifier.Identity) {
-	if d != nil && id != nil {
-		d.verifier, d.session = id.Verifier, id.SessionID
+	if d == nil || id == nil {
+		return
+	}
+	d.verifier, d.session = id.Verifier, id.SessionID
+	if id.SessionID != "" {
+		d.verifier = session.VerifierName
 	}
 }
 

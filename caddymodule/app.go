@@ -78,6 +78,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.clientIP = new(clientIPCheck)
 	a.warnings = newWarnLimiter()
+	useRedisLogger(a.logger)
 	a.SetDefaults()
 	if err := a.checkSubjects(nil); err != nil {
 		return err
