@@ -93,7 +93,7 @@ func (a *App) edgeSessions(sc *config.SessionConfig, m *session.Manager) (*edgeS
 		return nil, err
 	}
 	es := &edgeSessions{cfg: sc, manager: m, cookie: sessionhttp.Cookie{Name: sc.Cookie, Secure: !sc.InsecureCookie},
-		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim)}
+		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim, newAdminAudit(a.logger))}
 	cfg := sessionhttp.Config{
 		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge,
 		MaxTokenBytes: a.MaxTokenBytes, Leeway: a.maxLeeway(),

@@ -14,7 +14,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "authgate",
-		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | version",
+		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | version | sessions list|revoke | revoke",
 		Short: "Tools for the authgate gateway",
 		Long: `
 authgate subcommands:
@@ -32,10 +32,21 @@ authgate subcommands:
          prints authgate's version (Caddy's own is "caddy version"):
          the module version or VCS revision Go recorded at build time,
          else the one the Dockerfile passes with -ldflags -X.
+
+  sessions list --user <id>
+  sessions revoke <session id> | --user <id>
+  revoke --jti <jti> [--iss <issuer>] | --sub <subject> [--until T | --for 24h]
+         call the authgate admin API of a running instance: list or
+         revoke edge sessions, deny-list identity-provider JWTs. The
+         admin endpoint is found like "caddy reload" finds it: --address,
+         else the admin address in --config [--adapter], else Caddy's
+         default. --json prints the API's answer; an error answer exits 1
+         with the server's message.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(mintCommand())
 			cmd.AddCommand(versionCommand())
+			cmd.AddCommand(sessionsCommand(), revokeCommand())
 		},
 	})
 }

@@ -33,17 +33,29 @@ type AdminSessions interface {
 type Admin struct {
 	sessions  AdminSessions
 	fetchable func(claim string) bool
+	audit     Audit
 }
+
+// Audit records one admin call that changed state, once it succeeded: r
+// is the admin request (its peer says who), action says what (for
+// example "session.revoke"), and kv are key-value pairs of ids as in
+// log/slog: session ids, the user or subject, a claim's name, a jti. It
+// is never given a token or a claim's value.
+type Audit func(r *http.Request, action string, kv ...any)
 
 // NewAdmin returns the admin API over sessions. fetchable reports whether
 // a claim (a top-level name, or a path inside one) has a claim source:
 // such claims are subject-scoped and refreshed, so setting one per
-// session is refused; nil means no claim has one.
-func NewAdmin(sessions AdminSessions, fetchable func(claim string) bool) *Admin {
+// session is refused; nil means no claim has one. audit records each
+// change; nil records nothing.
+func NewAdmin(sessions AdminSessions, fetchable func(claim string) bool, audit Audit) *Admin {
 	if fetchable == nil {
 		fetchable = func(string) bool { return false }
 	}
-	return &Admin{sessions: sessions, fetchable: fetchable}
+	if audit == nil {
+		audit = func(*http.Request, string, ...any) {}
+	}
+	return &Admin{sessions: sessions, fetchable: fetchable, audit: audit}
 }
 
 // APIError is a refused admin call: the status to answer with and why,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,6 +32,7 @@ func (a *adminCall) sessions() error {
 		if err != nil {
 			return storeError(err)
 		}
+		a.admin.audit(a.r, "sessions.revoke_user", "user_id", user, "revoked", n)
 		return a.reply(http.StatusOK, map[string]any{"revoked": n})
 	}
 	list, err := a.admin.sessions.List(ctx, user)
@@ -74,6 +76,7 @@ func (a *adminCall) create() error {
 	if err != nil {
 		return storeError(err)
 	}
+	a.admin.audit(a.r, "session.create", "session_id", s.ID, "user_id", s.UserID, "claims", claimNames(body.Claims))
 	return a.reply(http.StatusCreated, map[string]any{
 		"session_token": tok, "session_id": s.ID, "user_id": s.UserID,
 		"expires_at": s.Expires.UTC().Format(time.RFC3339),
@@ -115,9 +118,15 @@ func (a *adminCall) session(id string) error {
 		}
 		return a.reply(http.StatusOK, sessionView(s))
 	case http.MethodDelete:
-		if _, err := a.admin.sessions.Revoke(a.r.Context(), id); err != nil {
+		s, err := a.admin.sessions.Revoke(a.r.Context(), id)
+		if err != nil {
 			return storeError(err)
 		}
+		user := ""
+		if s != nil {
+			user = s.UserID
+		}
+		a.admin.audit(a.r, "session.revoke", "session_id", id, "user_id", user)
 		return a.reply(http.StatusNoContent, nil)
 	}
 	return methodError("GET, DELETE")
@@ -140,12 +149,15 @@ func (a *adminCall) claim(id, name string) error {
 	if err := a.decode(&value); err != nil {
 		return err
 	}
-	if _, err := a.admin.sessions.Get(a.r.Context(), id); err != nil {
+	s, err := a.admin.sessions.Get(a.r.Context(), id)
+	if err != nil {
 		return storeError(err)
 	}
 	if err := a.admin.sessions.SetClaim(a.r.Context(), id, name, value); err != nil {
 		return storeError(err)
 	}
+	// The claim's name only: its value may be a secret.
+	a.admin.audit(a.r, "session.set_claim", "session_id", id, "user_id", s.UserID, "claim", name)
 	return a.reply(http.StatusNoContent, nil)
 }
 
@@ -183,5 +195,25 @@ func (a *adminCall) revocations() error {
 	if err != nil {
 		return storeError(err)
 	}
+	kv := []any{"until", until.UTC().Format(time.RFC3339), "revoked_sessions", n}
+	switch {
+	case body.Sub != "":
+		kv = append(kv, "sub", body.Sub)
+	case body.Iss != "":
+		kv = append(kv, "jti", body.JTI, "iss", body.Iss)
+	default:
+		kv = append(kv, "jti", body.JTI)
+	}
+	a.admin.audit(a.r, "revocation.create", kv...)
 	return a.reply(http.StatusCreated, map[string]any{"revoked_sessions": n, "until": until.UTC().Format(time.RFC3339)})
+}
+
+// claimNames returns the sorted names of claims, never their values.
+func claimNames(claims map[string]any) []string {
+	names := make([]string, 0, len(claims))
+	for name := range claims {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -3,6 +3,7 @@ package sessionhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,7 +79,9 @@ func TestCheckAdminRequestRefusesWhatBrowsersCanSend(t *testing.T) {
 
 func TestAdminClaimWritesRefuseReservedAndFetchableClaims(t *testing.T) {
 	sessions := &fakeAdminSessions{}
-	admin := NewAdmin(sessions, func(claim string) bool { return claim == "roles" || strings.HasPrefix(claim, "roles.") })
+	var audited []string
+	audit := func(_ *http.Request, action string, kv ...any) { audited = append(audited, fmt.Sprint(action, kv)) }
+	admin := NewAdmin(sessions, func(claim string) bool { return claim == "roles" || strings.HasPrefix(claim, "roles.") }, audit)
 	cases := []struct {
 		path       string
 		wantStatus int
@@ -109,6 +112,11 @@ func TestAdminClaimWritesRefuseReservedAndFetchableClaims(t *testing.T) {
 	}
 	if sessions.claims["https://example.com/plan"] != "gold" {
 		t.Fatalf("claims set: %v, want the unescaped namespaced claim", sessions.claims)
+	}
+	// One audit record, for the one write that happened: the claim's
+	// name, never its value.
+	if len(audited) != 1 || !strings.Contains(audited[0], "https://example.com/plan") || strings.Contains(audited[0], "gold") {
+		t.Fatalf("audited %q, want one record naming the claim without its value", audited)
 	}
 }
 
