@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,14 +117,31 @@ func adaptCaddyfile(t *testing.T, caddyfile string) []byte {
 	return cfg
 }
 
+// handedOut holds the ports freePort returned, so it never returns one
+// twice in a process.
+var handedOut sync.Map
+
+// freePort returns a port nothing listens on, for a server the test starts
+// later. It picks below the kernel's ephemeral range (32768 and up on
+// Linux): a port asked of the kernel with ":0" is free only until it is
+// closed, and any outgoing connection of this or a parallel test process
+// can take it before the server binds it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if _, taken := handedOut.LoadOrStore(port, true); taken {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // mint returns a dev token trusted by a gateway running with `dev`.

@@ -71,7 +71,20 @@ func TestOIDCLoginFloodIsBounded(t *testing.T) {
 		t.Fatalf("another client's callback: %d %s", done.status, done.body)
 	}
 	// Another address of the attacker's /64 is the same client.
-	wantStatus(t, newBrowser(t).do("GET", g.base+"/.authgate/login", "", "X-Forwarded-For: 2001:db8:7:7:ffff::1"), http.StatusTooManyRequests)
+	// The shared budget refills at 0.5 a second, so a loaded machine may
+	// hand the /64 a token or two since the flood; a client of its own would
+	// hold 30. Of five logins from fresh addresses of the /64, some must be
+	// refused.
+	refused := 0
+	for i := range 5 {
+		r := newBrowser(t).do("GET", g.base+"/.authgate/login", "", fmt.Sprintf("X-Forwarded-For: 2001:db8:7:7:ffff::%x", i+1))
+		if r.status == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Errorf("five logins from other addresses of the attacker's /64 all passed: the /64 is not one client")
+	}
 
 	// Stop the gateway, then count what the flood left in the store and
 	// the log.
@@ -81,7 +94,7 @@ func TestOIDCLoginFloodIsBounded(t *testing.T) {
 	warns := countLines(t, logFile, `"level":"warn"`)
 	states, sessions := countBolt(t, filepath.Join(g.storage, "sessions.db"))
 	t.Logf("store: %d state markers, %d sessions; %d warning lines", states, sessions, warns)
-	if states > 8+1 || sessions != 1 {
+	if states > 8+1+(5-refused) || sessions != 1 {
 		t.Errorf("%d state markers and %d sessions written, want a handful and the other client's one", states, sessions)
 	}
 	if warns > 20 {
