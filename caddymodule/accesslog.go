@@ -47,6 +47,13 @@ func (d *decision) identify(id *verifier.Identity) {
 	}
 }
 
+// decided counts the request's decision in the metrics and adds it to
+// its access-log entry.
+func (h *Handler) decided(r *http.Request, d *decision) {
+	h.deps.requests.count(d)
+	d.log(r)
+}
+
 // log adds the decision to the request's access-log entry: the one place
 // where authgate writes to it. A request with no decision (an endpoint of
 // the gateway's own) gets no "auth" object.

@@ -49,6 +49,10 @@ type App struct {
 	refresher   policy.Refresher    // claim sources; nil: nothing refreshable
 	claimWriter claimsource.Writer  // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error      // run by Cleanup in reverse order
+
+	metrics   *metricsObserver // reports to the process metrics; nil: off
+	requests  *requestSeries   // authgate_requests_total by verifier; nil: off
+	noMetrics bool             // set by benchmarks measuring the cost of metrics
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.
@@ -83,7 +87,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}
-	cache, err := verifier.NewIdentityCache(a.CacheBytes, nil)
+	if !a.noMetrics {
+		if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+		a.metrics = new(metricsObserver)
+	}
+	var cacheObs verifier.Observer
+	if a.metrics != nil {
+		cacheObs = identityCacheObserver{a.metrics}
+	}
+	cache, err := verifier.NewIdentityCache(a.CacheBytes, cacheObs)
 	if err != nil {
 		return fmt.Errorf("creating identity cache: %w", err)
 	}
@@ -108,7 +122,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.headers, err = forward.Compile(headerSpecs(a.Headers)); err != nil {
 		return err
 	}
+	if a.metrics != nil {
+		a.metrics.prepare(a.order)
+		a.requests = newRequestSeries(a.order)
+	}
 	return a.provisionAssertion(ctx)
+}
+
+// verifierObserver is the observer given to verifiers: nil when metrics
+// are off.
+func (a *App) verifierObserver() verifier.Observer {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics
 }
 
 func (a *App) provisionVerifiers(ctx caddy.Context) error {

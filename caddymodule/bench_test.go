@@ -27,7 +27,13 @@ var okHandler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Reques
 
 // benchHandler provisions a handler with a key-file verifier for alg and a
 // global validator, the way a Caddyfile would, and the app it is bound to.
-func benchHandler(b *testing.B, key *verifiertest.Key, require []config.RequireConfig) (*Handler, *App) {
+func benchHandler(b testing.TB, key *verifiertest.Key, require []config.RequireConfig) (*Handler, *App) {
+	b.Helper()
+	return benchHandlerMetrics(b, key, require, true)
+}
+
+// benchHandlerMetrics is benchHandler with the process metrics on or off.
+func benchHandlerMetrics(b testing.TB, key *verifiertest.Key, require []config.RequireConfig, metrics bool) (*Handler, *App) {
 	b.Helper()
 	pemPath := filepath.Join(b.TempDir(), "key.pem")
 	if err := os.WriteFile(pemPath, key.PublicPEM(), 0o600); err != nil {
@@ -36,11 +42,12 @@ func benchHandler(b *testing.B, key *verifiertest.Key, require []config.RequireC
 	return provisionBenchHandler(b, App{App: config.App{
 		JWT:     []*config.JWTConfig{{Name: "bench", Issuer: "https://bench.example/", Audience: []string{"app"}, KeyFiles: []string{pemPath}}},
 		Require: require,
-	}})
+	}, noMetrics: !metrics})
 }
 
 // provisionBenchHandler provisions app from its JSON form, as Caddy would,
-// and a handler with no route options bound to it.
+// and a handler with no route options bound to it. cfg.noMetrics carries
+// over.
 func provisionBenchHandler(b testing.TB, cfg App) (*Handler, *App) {
 	b.Helper()
 	h, app := provisionUnstarted(b, cfg)
@@ -61,6 +68,7 @@ func provisionUnstarted(b testing.TB, cfg App) (*Handler, *App) {
 	if err := json.Unmarshal(appCfg, app); err != nil {
 		b.Fatal(err)
 	}
+	app.noMetrics = cfg.noMetrics
 	if err := app.Provision(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"expvar"
 	"fmt"
 	"net/http"
 	"strings"
@@ -37,7 +36,7 @@ func (a *App) provisionClaims(caddy.Context) error {
 		}
 		list = append(list, c)
 	}
-	r, err := claimsource.New(claimsource.Config{Claims: list, Writer: a.claimWriter, Counters: claimCounters()})
+	r, err := claimsource.New(claimsource.Config{Claims: list, Writer: a.claimWriter, Observer: a.claimObserver()})
 	if err != nil {
 		return err
 	}
@@ -78,33 +77,3 @@ func (a *App) fetchableClaim(name string) bool {
 	}
 	return false
 }
-
-// claimCounters returns the process-wide counters of every claim
-// refresher, published once as the expvar map "authgate_claims" (served by
-// Caddy's admin endpoint at /debug/vars). Config reloads and tests build
-// new refreshers that keep counting into the same map, since expvar
-// panics on a second Publish of one name.
-var claimCounters = sync.OnceValue(func() claimsource.Counters {
-	m, ok := expvar.Get("authgate_claims").(*expvar.Map)
-	if !ok {
-		m = new(expvar.Map)
-		if expvar.Get("authgate_claims") == nil {
-			expvar.Publish("authgate_claims", m)
-		}
-	}
-	counter := func(name string) *expvar.Int {
-		if v, ok := m.Get(name).(*expvar.Int); ok {
-			return v
-		}
-		v := new(expvar.Int)
-		m.Set(name, v)
-		return v
-	}
-	return claimsource.Counters{
-		Fetches:     counter("fetches"),
-		CacheHits:   counter("cache_hits"),
-		Errors:      counter("errors"),
-		StaleServes: counter("stale_serves"),
-		WriteErrors: counter("write_errors"),
-	}
-})

@@ -19,6 +19,7 @@ type deps struct {
 	endpoints     endpoints            // the gateway's own paths
 	warnings      *logthrottle.Limiter // bounds repeated per-request warnings
 	noteClientIP  func(*http.Request)  // warns once about client addresses limits cannot use
+	requests      *requestSeries       // counts requests by outcome; nil: off
 }
 
 // endpoints are the gateway's own paths: names below prefix, and OIDC
@@ -39,5 +40,6 @@ func (a *App) handlerDeps() deps {
 		endpoints:     endpoints{prefix: a.EndpointPrefix, byName: a.endpoints, callbacks: a.callbacks},
 		warnings:      a.warnings,
 		noteClientIP:  a.noteClientIP,
+		requests:      a.requests,
 	}
 }

@@ -2,12 +2,10 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"expvar"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -275,6 +273,8 @@ func TestClaimSourceURLsKeepTheirPrefix(t *testing.T) {
 	}
 }
 
+// Claim refreshes are counted in the process metrics: calls of the sources
+// by result, and how each refresh was answered.
 func TestClaimRefreshCountersArePublished(t *testing.T) {
 	g := startRefreshGateway(t)
 	before := claimCounterValues(t)
@@ -285,9 +285,22 @@ func TestClaimRefreshCountersArePublished(t *testing.T) {
 	g.src.setDown("nora", true)    //
 	g.get("/grouped/", "nora")     // error, then a stale serve
 	after := claimCounterValues(t) //
-	for name, want := range map[string]int64{"fetches": 4, "cache_hits": 1, "errors": 2, "stale_serves": 1} {
+	for name, want := range map[string]float64{"fetches": 4, "cache_hits": 1, "errors": 2, "stale_serves": 1} {
 		if got := after[name] - before[name]; got != want {
-			t.Errorf("%s went up by %d, want %d", name, got, want)
+			t.Errorf("%s went up by %v, want %v", name, got, want)
+		}
+	}
+	for _, series := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"authgate_claim_fetches_total", map[string]string{"claim": "roles", "result": "ok"}, 1},
+		{"authgate_claim_fetches_total", map[string]string{"claim": "groups", "result": "error"}, 1},
+		{"authgate_claim_fetch_duration_seconds", map[string]string{"claim": "groups"}, 2},
+	} {
+		if got := after[series.name+fmt.Sprint(series.labels)] - before[series.name+fmt.Sprint(series.labels)]; got != series.want {
+			t.Errorf("%s%v went up by %v, want %v", series.name, series.labels, got, series.want)
 		}
 	}
 }
@@ -332,19 +345,28 @@ func concurrently(g *gateway, n int, path string, headers ...string) []int {
 	return statuses
 }
 
-// claimCounterValues reads the expvar map authgate_claims.
-func claimCounterValues(t *testing.T) map[string]int64 {
+// claimCounterValues reads the claim-source series of the process
+// metrics: the four sums the refresh test checks, and a few series by
+// their labels.
+func claimCounterValues(t *testing.T) map[string]float64 {
 	t.Helper()
-	m, ok := expvar.Get("authgate_claims").(*expvar.Map)
-	if !ok {
-		t.Fatal("expvar authgate_claims is not published")
+	v := map[string]float64{
+		"fetches":      metricSum(t, "authgate_claim_fetches_total", map[string]string{"result": "ok"}) + metricSum(t, "authgate_claim_fetches_total", map[string]string{"result": "error"}),
+		"errors":       metricSum(t, "authgate_claim_fetches_total", map[string]string{"result": "error"}),
+		"cache_hits":   metricSum(t, "authgate_claim_refreshes_total", map[string]string{"served": "cache"}),
+		"stale_serves": metricSum(t, "authgate_claim_refreshes_total", map[string]string{"served": "stale"}),
 	}
-	out := map[string]int64{}
-	m.Do(func(kv expvar.KeyValue) {
-		n, _ := strconv.ParseInt(kv.Value.String(), 10, 64)
-		out[kv.Key] = n
-	})
-	return out
+	for _, s := range []struct {
+		name   string
+		labels map[string]string
+	}{
+		{"authgate_claim_fetches_total", map[string]string{"claim": "roles", "result": "ok"}},
+		{"authgate_claim_fetches_total", map[string]string{"claim": "groups", "result": "error"}},
+		{"authgate_claim_fetch_duration_seconds", map[string]string{"claim": "groups"}},
+	} {
+		v[s.name+fmt.Sprint(s.labels)] = metricSum(t, s.name, s.labels)
+	}
+	return v
 }
 
 // refreshSessionSite is a dev-mode gateway with edge sessions and a roles

@@ -52,6 +52,7 @@ func (a *App) addIntrospect(repl *caddy.Replacer, ic *config.IntrospectConfig) e
 	if err != nil {
 		return err
 	}
+	cfg.Observer = a.verifierObserver()
 	v, err := verifier.NewIntrospectVerifier(cfg)
 	if err != nil {
 		return err

@@ -48,6 +48,9 @@ func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *config.JWTConfig, u
 		UnknownKIDBurst:  jc.UnknownKIDBurst,
 		UnknownKIDRefill: time.Duration(refill),
 		RateLimitWaitMax: time.Second,
+		// The source outlives the config that made it: it reports to the
+		// process metrics, not to one app.
+		Observer: keysObserver,
 	}
 	key := fmt.Sprintf("%s|%d|%d|%d|%d", url, opts.HTTPTimeout, opts.RefreshInterval, opts.UnknownKIDBurst, opts.UnknownKIDRefill)
 	val, _, err := keyPool.LoadOrNew(key, func() (caddy.Destructor, error) {

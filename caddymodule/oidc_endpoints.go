@@ -51,6 +51,7 @@ func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Dep
 		Codec:      codec,
 		Log:        newKVLogger(a.logger),
 		RequestLog: newKVLogger(ctx.Logger(Handler{})),
+		Observer:   a.loginObserver(),
 	}
 }
 

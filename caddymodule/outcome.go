@@ -26,3 +26,8 @@ const (
 	// at (the path firewall, a protected trailer).
 	OutcomeBadRequest Outcome = "bad_request"
 )
+
+// outcomes lists every Outcome.
+var outcomes = []Outcome{
+	OutcomeAllowed, OutcomeUnauthorized, OutcomeForbidden, OutcomeRedirected, OutcomeUnavailable, OutcomeBadRequest,
+}

@@ -20,7 +20,7 @@ import (
 // forward, and writes the refusal itself when a step says no.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	d := new(decision)
-	defer d.log(r)
+	defer h.decided(r, d)
 	h.headers.StripInbound(r.Header)
 	if rule := h.rejectedPath(r); rule != "" {
 		return h.refusePath(w, r, d, rule)

@@ -61,6 +61,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		CacheTTL:    sessionCacheTTL,
 		// With Redis, each call is bounded by the store's own timeout.
 		StoreTimeout: storeTimeout(sc.Store),
+		Observer:     a.sessionObserver(),
 	})
 	if err != nil {
 		return err
@@ -75,7 +76,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		return fmt.Errorf("verifier name %q is reserved for edge sessions", session.VerifierName)
 	}
 	a.addVerifier(session.VerifierName, &verifierEntry{
-		other:   &session.Verifier{Manager: m, Cookie: es.cookie.Name, HostOf: requestHost},
+		other:   &session.Verifier{Manager: m, Cookie: es.cookie.Name, HostOf: requestHost, Observer: a.verifierObserver()},
 		sources: []verifier.Source{{Kind: verifier.SourceCookie, Name: es.cookie.Name}},
 	})
 	a.sessions = es

@@ -19,6 +19,5 @@
 // one; share it per process).
 //
 // The package depends on verifier, policy and claims; it imports no Caddy
-// and no zap, never logs, and reports through the Counters and the
-// Observer it is given.
+// and no zap, never logs, and reports through the Observer it is given.
 package claimsource

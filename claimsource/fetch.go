@@ -122,9 +122,6 @@ func (r *Refresher) fetch(ctx context.Context, c *claimSource, id *verifier.Iden
 			got, err = r.load(ctx, c, id, key, maxAge)
 			return got, false, err
 		}
-		if fr.hit {
-			inc(r.counters.CacheHits)
-		}
 		return fr.claim, fr.hit, nil
 	case <-ctx.Done():
 		return cachedClaim{}, false, fmt.Errorf("waiting for claim source: %w", ctx.Err())
@@ -139,7 +136,6 @@ func (r *Refresher) load(ctx context.Context, c *claimSource, id *verifier.Ident
 	defer cancel()
 	release, err := r.subjectSlot(key)
 	if err != nil {
-		inc(r.counters.Errors)
 		r.throttled(c.Name)
 		return cachedClaim{}, err
 	}
@@ -148,17 +144,14 @@ func (r *Refresher) load(ctx context.Context, c *claimSource, id *verifier.Ident
 	case r.slots <- struct{}{}:
 		defer func() { <-r.slots }()
 	case <-ctx.Done():
-		inc(r.counters.Errors)
 		r.throttled(c.Name)
 		return cachedClaim{}, fmt.Errorf("waiting for a fetch slot: %w", ctx.Err())
 	}
 	start := r.now()
-	inc(r.counters.Fetches)
 	began := r.began()
 	v, err := c.Source.Fetch(ctx, id)
 	r.fetched(c.Name, err, began)
 	if err != nil {
-		inc(r.counters.Errors)
 		return cachedClaim{}, fmt.Errorf("fetching: %w", err)
 	}
 	e := cachedClaim{key: key, value: v, fetched: start, memo: new(policy.Memo)}

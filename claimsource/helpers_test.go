@@ -37,13 +37,35 @@ func (c *count) Add(d int64)  { c.n.Add(d) }
 func (c *count) Get() int64   { return c.n.Load() }
 func (c *count) Reset() int64 { return c.n.Swap(0) }
 
-// testCounters are the five counters of a refresher under test.
+// testCounters are five counts of a refresher under test, kept by an
+// Observer: calls made, refreshes answered from the cache, failed or
+// turned-away calls, stale serves and failed write-backs.
 type testCounters struct{ fetches, hits, errors, stale, writeErrors count }
 
-func (tc *testCounters) hooks() Counters {
-	return Counters{Fetches: &tc.fetches, CacheHits: &tc.hits, Errors: &tc.errors,
-		StaleServes: &tc.stale, WriteErrors: &tc.writeErrors}
+func (tc *testCounters) hooks() Observer { return (*countingObserver)(tc) }
+
+// countingObserver is the Observer behind testCounters.
+type countingObserver testCounters
+
+func (o *countingObserver) Fetched(_ string, result FetchResult, _ time.Duration) {
+	if result != FetchThrottled {
+		o.fetches.Add(1)
+	}
+	if result != FetchOK {
+		o.errors.Add(1)
+	}
 }
+
+func (o *countingObserver) Served(_ string, how Serve) {
+	switch how {
+	case ServedCache:
+		o.hits.Add(1)
+	case ServedStale:
+		o.stale.Add(1)
+	}
+}
+
+func (o *countingObserver) WriteBackFailed(string) { o.writeErrors.Add(1) }
 
 // scriptedSource answers with value (a function of the identity, so tests
 // can tell subjects and verifiers apart) or err, and counts its calls.
@@ -95,7 +117,7 @@ func refresherFor(t testing.TB, clk *fakeClock, tc *testCounters, c Claim) *Refr
 	}
 	cfg := Config{Claims: []Claim{c}, Now: clk.Now}
 	if tc != nil {
-		cfg.Counters = tc.hooks()
+		cfg.Observer = tc.hooks()
 	}
 	r, err := New(cfg)
 	if err != nil {

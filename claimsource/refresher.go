@@ -65,8 +65,6 @@ type Config struct {
 	// that carry a SessionID (edge sessions), so that other gateway
 	// instances see it. Default: nil, no write-back.
 	Writer Writer
-	// Counters receive fetch, hit, error and stale-serve counts.
-	Counters Counters
 	// Observer, if set, is told of every fetch and how every refresh was
 	// answered.
 	Observer Observer
@@ -81,25 +79,6 @@ type Config struct {
 // fail the request, since the value was fetched and is fresh.
 type Writer interface {
 	WriteClaim(ctx context.Context, id *verifier.Identity, claim string, value any, fetched time.Time) error
-}
-
-// Counter is a monotonically increasing count; *expvar.Int is one.
-type Counter interface{ Add(delta int64) }
-
-// Counters are the refresher's observability hooks; nil fields are
-// not counted.
-type Counters struct {
-	Fetches     Counter // calls made to claim sources
-	CacheHits   Counter // refreshes answered from the cache
-	Errors      Counter // failed calls to claim sources
-	StaleServes Counter // failures answered with a stale value (stale_if_error)
-	WriteErrors Counter // failed write-backs into sessions
-}
-
-func inc(c Counter) {
-	if c != nil {
-		c.Add(1)
-	}
 }
 
 // Refresher is the policy.Refresher behind `claim` blocks.
@@ -126,7 +105,6 @@ type Refresher struct {
 	perSubject    map[string]int
 	maxPerSubject int
 	writer        Writer
-	counters      Counters
 	obs           Observer
 	now           func() time.Time
 	// systemClock is true when now is time.Now (Config.Now
@@ -144,7 +122,7 @@ type claimSource struct {
 // cache.
 func New(cfg Config) (*Refresher, error) {
 	r := &Refresher{claims: map[string]*claimSource{}, writer: cfg.Writer,
-		counters: cfg.Counters, obs: cfg.Observer, now: cfg.Now, seed: maphash.MakeSeed(), systemClock: cfg.Now == nil}
+		obs: cfg.Observer, now: cfg.Now, seed: maphash.MakeSeed(), systemClock: cfg.Now == nil}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -252,7 +230,6 @@ func (r *Refresher) refresh(ctx context.Context, id *verifier.Identity, claim st
 	}
 	key, err := r.key(c, id)
 	if err != nil {
-		inc(r.counters.Errors)
 		return r.fallback(c, id, cachedClaim{}, false, maxAge, err)
 	}
 	cached, found := r.lookup(key)
@@ -261,7 +238,6 @@ func (r *Refresher) refresh(ctx context.Context, id *verifier.Identity, claim st
 			now = r.now()
 		}
 		if now.Sub(cached.fetched) <= maxAge {
-			inc(r.counters.CacheHits)
 			r.served(c.Name, ServedCache)
 			return cached, nil
 		}
@@ -298,7 +274,6 @@ func (r *Refresher) writeBack(ctx context.Context, id *verifier.Identity, claim 
 		return
 	}
 	if err := r.writer.WriteClaim(ctx, id, claim, got.value, got.fetched); err != nil {
-		inc(r.counters.WriteErrors)
 		r.writeBackFailed(claim)
 	}
 }
@@ -324,7 +299,6 @@ func (r *Refresher) fallback(c *claimSource, id *verifier.Identity, cached cache
 		r.served(c.Name, ServedNone)
 		return cachedClaim{}, cause
 	}
-	inc(r.counters.StaleServes)
 	r.served(c.Name, ServedStale)
 	return cachedClaim{value: best.value, fetched: best.fetched}, nil
 }

@@ -240,7 +240,7 @@ func TestClaimRefresherWritesBackIntoSessions(t *testing.T) {
 	w := &recordingWriter{err: errors.New("store down")}
 	counters := &testCounters{}
 	src := &scriptedSource{value: constant([]any{"admin"})}
-	r, err := New(Config{Writer: w, Counters: counters.hooks(), Now: newFakeClock().Now,
+	r, err := New(Config{Writer: w, Observer: counters.hooks(), Now: newFakeClock().Now,
 		Claims: []Claim{{Name: "roles", Source: src, MaxAge: 0}}})
 	if err != nil {
 		t.Fatal(err)
