@@ -15,7 +15,8 @@ func init() {
 // app (syntax in config.App.UnmarshalCaddyfile).
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	if existing != nil {
-		return nil, d.Err("authgate global options given twice")
+		d.Next() // the option's name, so that the error has its position
+		return nil, d.Err("authgate global options given twice: put every authgate option in one block")
 	}
 	app := new(App)
 	if err := app.UnmarshalCaddyfile(d); err != nil {

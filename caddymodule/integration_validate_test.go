@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/session"
@@ -104,5 +105,23 @@ func TestSessionsAnswer503UntilTheStoreIsOpen(t *testing.T) {
 	}
 	if w := serve("GET", "/app/page"); w.Code != http.StatusUnauthorized {
 		t.Errorf("unknown session after Start: %d, want 401", w.Code)
+	}
+}
+
+// Errors of the global options carry the Caddyfile position through
+// `caddy adapt`, including a second authgate block.
+func TestGlobalOptionErrorsCarryTheirLine(t *testing.T) {
+	for _, tc := range []struct{ name, input, want string }{
+		{"two authgate blocks", "{\n\tauthgate {\n\t\tdev\n\t}\n\tauthgate {\n\t\tdev\n\t}\n}\n",
+			"authgate global options given twice: put every authgate option in one block, at Caddyfile:5"},
+		{"a jwt block without issuer", "{\n\tauthgate {\n\t\tjwt corp {\n\t\t\taudience app\n\t\t\tjwks_url https://idp.example/jwks\n\t\t}\n\t}\n}\n",
+			"jwt corp: issuer is required (the iss its tokens carry), at Caddyfile:3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(tc.input), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -141,11 +141,24 @@ func (a *App) Validate() error {
 func (a *App) Positions() map[string]string { return a.positions }
 
 // notePosition records where a verifier block starts in the Caddyfile.
-func (a *App) notePosition(pos, kind, name string) {
+// Verifier names (dev, jwt and introspect blocks) share one namespace: a
+// name given twice is refused here, naming both places.
+func (a *App) notePosition(pos, kind, name string) error {
 	if a.positions == nil {
 		a.positions = map[string]string{}
 	}
+	if _, again := a.positions[kind+" "+name]; again && kind == DevVerifierName {
+		return nil // dev given twice is still dev
+	}
+	if kind != "oidc" {
+		for _, k := range []string{DevVerifierName, "jwt", "introspect"} {
+			if first, dup := a.positions[k+" "+name]; dup {
+				return errAt(pos, "verifier name %q is used twice (%s block first, at %s)", name, k, first)
+			}
+		}
+	}
 	a.positions[kind+" "+name] = pos
+	return nil
 }
 
 // DevVerifierName is the name of the built-in verifier of development

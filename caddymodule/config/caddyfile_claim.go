@@ -70,12 +70,7 @@ func (cc *ClaimConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		cc.Headers.Add(args[0], args[1])
 		return nil
 	case "max_body_size":
-		var n int
-		if err := intArg(d, &n); err != nil {
-			return err
-		}
-		cc.MaxBodyBytes = int64(n)
-		return nil
+		return sizeArg(d, &cc.MaxBodyBytes)
 	}
 	return d.Errf("unrecognized claim option %q", d.Val())
 }

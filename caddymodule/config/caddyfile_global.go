@@ -45,7 +45,7 @@ import (
 //		role <name> <permission…>
 //		roles_claim <path>
 //		require <claim> <op> [values…] [max_age D] [id NAME]
-//		max_token_size <bytes>
+//		max_token_size <bytes>      (sizes: 4096, 64KiB, 1MB)
 //		max_claims <n>
 //		max_claim_depth <n>
 //		cache_size <bytes>
@@ -72,14 +72,14 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 			return d.ArgErr()
 		}
 		a.Dev = true
-		a.notePosition(pos, DevVerifierName, DevVerifierName)
+		return a.notePosition(pos, DevVerifierName, DevVerifierName)
 	case "jwt":
 		jc, err := parseJWTBlock(d)
 		if err != nil {
 			return err
 		}
 		a.JWT = append(a.JWT, jc)
-		a.notePosition(pos, "jwt", jc.Name)
+		return a.notePosition(pos, "jwt", jc.Name)
 	case "claim":
 		return a.parseClaim(d)
 	case "session":
@@ -88,12 +88,12 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		if err := a.parseOIDC(d); err != nil {
 			return err
 		}
-		a.notePosition(pos, "oidc", a.OIDC[len(a.OIDC)-1].Name)
+		return a.notePosition(pos, "oidc", a.OIDC[len(a.OIDC)-1].Name)
 	case "introspect":
 		if err := a.parseIntrospect(d); err != nil {
 			return err
 		}
-		a.notePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
+		return a.notePosition(pos, "introspect", a.Introspect[len(a.Introspect)-1].Name)
 	case "header":
 		hc, err := parseHeaderLine(d)
 		if err != nil {
@@ -124,17 +124,13 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		}
 		a.Require = append(a.Require, rc)
 	case "max_token_size":
-		return intArg(d, &a.MaxTokenBytes)
+		return intSizeArg(d, &a.MaxTokenBytes)
 	case "max_claims":
 		return intArg(d, &a.MaxClaims)
 	case "max_claim_depth":
 		return intArg(d, &a.MaxClaimDepth)
 	case "cache_size":
-		var n int
-		if err := intArg(d, &n); err != nil {
-			return err
-		}
-		a.CacheBytes = int64(n)
+		return sizeArg(d, &a.CacheBytes)
 	default:
 		return d.Errf("unrecognized authgate option %q", d.Val())
 	}

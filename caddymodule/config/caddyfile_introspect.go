@@ -45,6 +45,7 @@ import (
 // confirm tokens older than its max_age remotely.
 func (a *App) parseIntrospect(d *caddyfile.Dispenser) error {
 	ic := &IntrospectConfig{}
+	pos := position(d)
 	if !d.NextArg() {
 		return d.ArgErr()
 	}
@@ -56,6 +57,9 @@ func (a *App) parseIntrospect(d *caddyfile.Dispenser) error {
 		if err := ic.unmarshalSubdirective(d); err != nil {
 			return err
 		}
+	}
+	if ic.URL == "" {
+		return errAt(pos, "introspect %s: url is required", ic.Name)
 	}
 	a.Introspect = append(a.Introspect, ic)
 	return nil
@@ -98,9 +102,9 @@ func (ic *IntrospectConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error 
 	case "timeout":
 		return durationArg(d, &ic.Timeout)
 	case "max_body_size":
-		return int64Arg(d, &ic.MaxBodyBytes)
+		return sizeArg(d, &ic.MaxBodyBytes)
 	case "cache_size":
-		return int64Arg(d, &ic.CacheBytes)
+		return sizeArg(d, &ic.CacheBytes)
 	case "max_concurrent":
 		return intArg(d, &ic.MaxConcurrent)
 	case "token_pattern":
@@ -188,15 +192,6 @@ func statusArgs(d *caddyfile.Dispenser, dst *[]int) error {
 		}
 		*dst = append(*dst, n)
 	}
-	return nil
-}
-
-func int64Arg(d *caddyfile.Dispenser, dst *int64) error {
-	var n int
-	if err := intArg(d, &n); err != nil {
-		return err
-	}
-	*dst = int64(n)
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
@@ -23,6 +25,7 @@ import (
 //	}
 func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
 	oc := &OIDCConfig{}
+	pos := position(d)
 	if err := singleArg(d, &oc.Name); err != nil {
 		return err
 	}
@@ -31,8 +34,17 @@ func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	if oc.Issuer == "" || oc.ClientID == "" || len(oc.CallbackURLs) == 0 {
-		return d.Errf("oidc %s: issuer, client_id and callback_url are required", oc.Name)
+	var missing []string
+	for _, m := range []struct {
+		name string
+		set  bool
+	}{{"issuer", oc.Issuer != ""}, {"client_id", oc.ClientID != ""}, {"callback_url", len(oc.CallbackURLs) > 0}} {
+		if !m.set {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return errAt(pos, "oidc %s: issuer, client_id and callback_url are required; missing: %s", oc.Name, strings.Join(missing, ", "))
 	}
 	a.OIDC = append(a.OIDC, oc)
 	return nil

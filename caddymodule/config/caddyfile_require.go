@@ -3,7 +3,9 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -52,7 +54,7 @@ func parseRequire(d *caddyfile.Dispenser) (RequireConfig, error) {
 	rc.Claim, rc.Op = body[0].Text, body[1].Text
 	arity, ok := opArity[rc.Op]
 	if !ok {
-		return rc, d.Errf("unknown validator %q", rc.Op)
+		return rc, d.Errf("unknown validator %q: want one of %s, or require permission <P>", rc.Op, strings.Join(slices.Sorted(maps.Keys(opArity)), ", "))
 	}
 	values := body[2:]
 	if (arity >= 0 && len(values) != arity) || (arity < 0 && len(values) == 0) {
