@@ -73,8 +73,9 @@ func TestValidateWhileRunningOpensNoSessionStore(t *testing.T) {
 	}
 }
 
-// Apps start in no fixed order: until the authgate app has opened its
-// store, session cookies and session endpoints answer 503
+// Apps start in no fixed order: a request reaching a session route before
+// the authgate app has opened its store waits for it, and if it is not
+// opened in time, session cookies and session endpoints answer 503
 // store_unavailable, never 401.
 func TestSessionsAnswer503UntilTheStoreIsOpen(t *testing.T) {
 	h, app := provisionUnstarted(t, App{App: config.App{
@@ -94,14 +95,22 @@ func TestSessionsAnswer503UntilTheStoreIsOpen(t *testing.T) {
 		}
 		return w
 	}
+	app.sessions.store.Wait = 20 * time.Millisecond
 	for _, c := range []struct{ method, path string }{{"GET", "/app/page"}, {"GET", "/.authgate/session"}, {"POST", "/.authgate/logout"}} {
 		w := serve(c.method, c.path)
 		if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String()+w.Header().Get("WWW-Authenticate"), "store_unavailable") {
 			t.Errorf("%s %s before Start: %d %q %v, want 503 store_unavailable", c.method, c.path, w.Code, w.Body, w.Header())
 		}
 	}
+	app.sessions.store.Wait = 10 * time.Second
+	inFlight := make(chan int)
+	go func() { inFlight <- serve("GET", "/app/page").Code }()
+	time.Sleep(50 * time.Millisecond)
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
+	}
+	if code := <-inFlight; code != http.StatusUnauthorized {
+		t.Errorf("a request made while the store opened: %d, want 401 (it waits for the store)", code)
 	}
 	if w := serve("GET", "/app/page"); w.Code != http.StatusUnauthorized {
 		t.Errorf("unknown session after Start: %d, want 401", w.Code)

@@ -52,7 +52,9 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	store := new(session.Deferred)
+	// Requests reaching a route while Start opens the store wait for it
+	// as long as opening may take.
+	store := &session.Deferred{Wait: boltOpenTimeout}
 	m, err := session.NewManager(session.Config{
 		Store:       store,
 		IdleTimeout: time.Duration(sc.IdleTimeout),

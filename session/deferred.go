@@ -17,13 +17,20 @@ var ErrStoreNotOpen = errors.New("session store is not open yet")
 // Manager (and everything holding it) can be built before the backend is
 // opened: a configuration can then be checked without taking a file lock
 // or connecting to a server. Until Bind, every call fails with
-// ErrStoreNotOpen. Bind may be called once; later calls are ignored.
-// Closing a Deferred does not close its backend, which may be shared.
+// ErrStoreNotOpen, after waiting up to Wait for it. Bind may be called
+// once; later calls are ignored. Closing a Deferred does not close its
+// backend, which may be shared.
 type Deferred struct {
+	// Wait is how long a call made before Bind waits for it (bounded also
+	// by the call's context), so that requests arriving while the backend
+	// is being opened are served. Zero: fail at once.
+	Wait time.Duration
+
 	backend atomic.Pointer[bound]
 
 	mu       sync.Mutex
-	watchers []watch // Watch calls made before Bind
+	ready    chan struct{} // closed by Bind
+	watchers []watch       // Watch calls made before Bind
 }
 
 type bound struct{ Store }
@@ -41,6 +48,7 @@ func (d *Deferred) Bind(s Store) bool {
 	if !d.backend.CompareAndSwap(nil, &bound{s}) {
 		return false
 	}
+	close(d.readyLocked())
 	if w, ok := s.(Watcher); ok {
 		for _, x := range d.watchers {
 			w.Watch(x.ctx, x.fn)
@@ -53,9 +61,31 @@ func (d *Deferred) Bind(s Store) bool {
 // Bound reports whether the backend is bound.
 func (d *Deferred) Bound() bool { return d.backend.Load() != nil }
 
-func (d *Deferred) store() (Store, error) {
+func (d *Deferred) readyLocked() chan struct{} {
+	if d.ready == nil {
+		d.ready = make(chan struct{})
+	}
+	return d.ready
+}
+
+// store returns the backend, waiting up to d.Wait for Bind.
+func (d *Deferred) store(ctx context.Context) (Store, error) {
 	if b := d.backend.Load(); b != nil {
 		return b.Store, nil
+	}
+	if d.Wait <= 0 {
+		return nil, ErrStoreNotOpen
+	}
+	d.mu.Lock()
+	ready := d.readyLocked()
+	d.mu.Unlock()
+	t := time.NewTimer(d.Wait)
+	defer t.Stop()
+	select {
+	case <-ready:
+		return d.backend.Load().Store, nil
+	case <-t.C:
+	case <-ctx.Done():
 	}
 	return nil, ErrStoreNotOpen
 }
@@ -90,7 +120,7 @@ func (d *Deferred) Close() error { return nil }
 
 // Create implements Records.
 func (d *Deferred) Create(ctx context.Context, s *Session) error {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,7 +129,7 @@ func (d *Deferred) Create(ctx context.Context, s *Session) error {
 
 // ByToken implements Records.
 func (d *Deferred) ByToken(ctx context.Context, h Hash) (*Session, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +138,7 @@ func (d *Deferred) ByToken(ctx context.Context, h Hash) (*Session, error) {
 
 // ByID implements Records.
 func (d *Deferred) ByID(ctx context.Context, id string) (*Session, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +147,7 @@ func (d *Deferred) ByID(ctx context.Context, id string) (*Session, error) {
 
 // ByUser implements Records.
 func (d *Deferred) ByUser(ctx context.Context, userID string) ([]*Session, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +156,7 @@ func (d *Deferred) ByUser(ctx context.Context, userID string) ([]*Session, error
 
 // Touch implements Records.
 func (d *Deferred) Touch(ctx context.Context, id string, lastSeen, idleExpires, purgeAt time.Time) error {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return err
 	}
@@ -135,7 +165,7 @@ func (d *Deferred) Touch(ctx context.Context, id string, lastSeen, idleExpires, 
 
 // SetClaim implements Records.
 func (d *Deferred) SetClaim(ctx context.Context, id, name string, value any) error {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,7 +174,7 @@ func (d *Deferred) SetClaim(ctx context.Context, id, name string, value any) err
 
 // Delete implements Records.
 func (d *Deferred) Delete(ctx context.Context, id string) (*Session, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +183,7 @@ func (d *Deferred) Delete(ctx context.Context, id string) (*Session, error) {
 
 // DeleteUser implements Records.
 func (d *Deferred) DeleteUser(ctx context.Context, userID string) ([]*Session, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +192,7 @@ func (d *Deferred) DeleteUser(ctx context.Context, userID string) ([]*Session, e
 
 // Deny implements DenyStore.
 func (d *Deferred) Deny(ctx context.Context, x Denial) error {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return err
 	}
@@ -171,7 +201,7 @@ func (d *Deferred) Deny(ctx context.Context, x Denial) error {
 
 // Denied implements DenyStore.
 func (d *Deferred) Denied(ctx context.Context, q DenyQuery) (DenyState, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return DenyState{}, err
 	}
@@ -180,7 +210,7 @@ func (d *Deferred) Denied(ctx context.Context, q DenyQuery) (DenyState, error) {
 
 // Once implements Markers.
 func (d *Deferred) Once(ctx context.Context, key string, until time.Time) (bool, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -189,7 +219,7 @@ func (d *Deferred) Once(ctx context.Context, key string, until time.Time) (bool,
 
 // Link implements Markers.
 func (d *Deferred) Link(ctx context.Context, key, value string, until time.Time) error {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return err
 	}
@@ -198,7 +228,7 @@ func (d *Deferred) Link(ctx context.Context, key, value string, until time.Time)
 
 // Linked implements Markers.
 func (d *Deferred) Linked(ctx context.Context, key string) (string, error) {
-	st, err := d.store()
+	st, err := d.store(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -61,3 +61,21 @@ func TestDeferredAnswersNotOpenUntilBound(t *testing.T) {
 		t.Fatalf("Authenticate after Bind: %v, %v", got, err)
 	}
 }
+
+func TestDeferredWaitsForBind(t *testing.T) {
+	d := &session.Deferred{Wait: 10 * time.Second}
+	got := make(chan error)
+	go func() {
+		_, err := d.ByID(context.Background(), "ses_x")
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	d.Bind(newMapStore())
+	if err := <-got; !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("a call made before Bind: %v, want the backend's ErrNotFound", err)
+	}
+	short := &session.Deferred{Wait: 10 * time.Millisecond}
+	if _, err := short.ByID(context.Background(), "ses_x"); !errors.Is(err, session.ErrStoreNotOpen) {
+		t.Fatalf("unbound after Wait: %v, want ErrStoreNotOpen", err)
+	}
+}
