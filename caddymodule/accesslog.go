@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
@@ -50,8 +51,22 @@ func (d *decision) identify(id *verifier.Identity) {
 // decided counts the request's decision in the metrics and adds it to
 // its access-log entry.
 func (h *Handler) decided(r *http.Request, d *decision) {
-	h.deps.requests.count(d)
+	d.count(h.deps.requests)
 	d.log(r)
+}
+
+// count adds the decision to authgate_requests_total; an allowed request
+// with no reason counts as ok. A request with no decision (an endpoint of
+// the gateway's own) is not counted.
+func (d *decision) count(t *metrics.Requests) {
+	if d.outcome == "" {
+		return
+	}
+	reason := d.reason
+	if reason == "" && d.outcome == OutcomeAllowed {
+		reason = string(verifier.ReasonOK)
+	}
+	t.Count(d.verifier, string(d.outcome), reason)
 }
 
 // log adds the decision to the request's access-log entry: the one place

@@ -10,12 +10,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/claimsource"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -50,9 +52,9 @@ type App struct {
 	claimWriter claimsource.Writer  // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error      // run by Cleanup in reverse order
 
-	metrics   *metricsObserver // reports to the process metrics; nil: off
-	requests  *requestSeries   // authgate_requests_total by verifier; nil: off
-	noMetrics bool             // set by benchmarks measuring the cost of metrics
+	metrics   *metrics.Observer // reports to the process metrics; nil: off
+	requests  *metrics.Requests // authgate_requests_total by verifier; nil: off
+	noMetrics bool              // set by benchmarks measuring the cost of metrics
 }
 
 // verifierEntry is a provisioned verifier with its credential sources.
@@ -88,14 +90,14 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if !a.noMetrics {
-		if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		if err := metrics.Register(ctx.GetMetricsRegistry()); err != nil {
 			return fmt.Errorf("registering metrics: %w", err)
 		}
-		a.metrics = new(metricsObserver)
+		a.metrics = new(metrics.Observer)
 	}
 	var cacheObs verifier.Observer
 	if a.metrics != nil {
-		cacheObs = identityCacheObserver{a.metrics}
+		cacheObs = a.metrics.IdentityCache()
 	}
 	cache, err := verifier.NewIdentityCache(a.CacheBytes, cacheObs)
 	if err != nil {
@@ -123,8 +125,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if a.metrics != nil {
-		a.metrics.prepare(a.order)
-		a.requests = newRequestSeries(a.order)
+		a.metrics.Prepare(a.order)
+		a.requests = metrics.NewRequests(a.order, outcomes,
+			reasonPreflight, reasonProtectedTrailer, "policy_denied", "claim_source_unavailable")
 	}
 	return a.provisionAssertion(ctx)
 }
@@ -132,6 +135,33 @@ func (a *App) Provision(ctx caddy.Context) error {
 // verifierObserver is the observer given to verifiers: nil when metrics
 // are off.
 func (a *App) verifierObserver() verifier.Observer {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics
+}
+
+// sessionObserver is the observer given to the session manager: nil when
+// metrics are off.
+func (a *App) sessionObserver() session.Observer {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics
+}
+
+// claimObserver is the observer given to claim sources: nil when metrics
+// are off.
+func (a *App) claimObserver() claimsource.Observer {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics
+}
+
+// loginObserver is the observer given to OIDC logins: nil when metrics are
+// off.
+func (a *App) loginObserver() oidclogin.Observer {
 	if a.metrics == nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"net/http"
 
+	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/oidclogin"
@@ -19,7 +20,7 @@ type deps struct {
 	endpoints     endpoints            // the gateway's own paths
 	warnings      *logthrottle.Limiter // bounds repeated per-request warnings
 	noteClientIP  func(*http.Request)  // warns once about client addresses limits cannot use
-	requests      *requestSeries       // counts requests by outcome; nil: off
+	requests      *metrics.Requests    // counts requests by outcome; nil: off
 }
 
 // endpoints are the gateway's own paths: names below prefix, and OIDC

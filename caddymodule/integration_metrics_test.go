@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 
@@ -153,7 +154,7 @@ func scrape(t *testing.T, url string) scraped {
 func metricSum(t *testing.T, name string, match map[string]string) float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	if err := registerMetrics(reg); err != nil {
+	if err := metrics.Register(reg); err != nil {
 		t.Fatal(err)
 	}
 	families, err := reg.Gather()

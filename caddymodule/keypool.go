@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/verifier"
 )
@@ -50,7 +51,7 @@ func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *config.JWTConfig, u
 		RateLimitWaitMax: time.Second,
 		// The source outlives the config that made it: it reports to the
 		// process metrics, not to one app.
-		Observer: keysObserver,
+		Observer: metrics.Keys,
 	}
 	key := fmt.Sprintf("%s|%d|%d|%d|%d", url, opts.HTTPTimeout, opts.RefreshInterval, opts.UnknownKIDBurst, opts.UnknownKIDRefill)
 	val, _, err := keyPool.LoadOrNew(key, func() (caddy.Destructor, error) {

@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"oidclogin":             {"verifier", "verifier/credential", "policy", "session", "session/sessionhttp"},
 	"caddymodule":           {"*"},
 	"caddymodule/config":    {"forward", "session/redisstore"},
+	"caddymodule/metrics":   {"verifier", "session", "session/sessionhttp", "claimsource", "oidclogin"},
 	"cmd/caddy":             {"*"},
 	"cmd/authgatecli":       {"*"},
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package metrics
 
 import (
 	"sync/atomic"
@@ -12,20 +12,20 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
-// metricsObserver turns what the domain packages report (verifier.Observer,
+// Observer turns what the domain packages report (verifier.Observer,
 // session.Observer, claimsource.Observer, oidclogin.Observer) into the
-// process metrics of metrics.go. One is built per app; the series of its
-// verifiers are resolved once its verifiers are known (prepare), so that
+// process metrics. One is built per app (new(Observer)); the series of its
+// verifiers are resolved once its verifiers are known (Prepare), so that
 // reporting a verification allocates nothing.
-type metricsObserver struct {
+type Observer struct {
 	verify atomic.Pointer[map[string]*[2]prometheus.Observer] // verifier → by cache: hit, miss
 }
 
 var (
-	_ verifier.Observer    = (*metricsObserver)(nil)
-	_ session.Observer     = (*metricsObserver)(nil)
-	_ claimsource.Observer = (*metricsObserver)(nil)
-	_ oidclogin.Observer   = (*metricsObserver)(nil)
+	_ verifier.Observer    = (*Observer)(nil)
+	_ session.Observer     = (*Observer)(nil)
+	_ claimsource.Observer = (*Observer)(nil)
+	_ oidclogin.Observer   = (*Observer)(nil)
 )
 
 // The identity cache's two lookup series, resolved once.
@@ -34,10 +34,11 @@ var (
 	identityCacheMisses = identityCacheLookups.WithLabelValues(string(verifier.CacheMiss))
 )
 
-// prepare resolves the latency series of the verifier names (and of none).
-func (o *metricsObserver) prepare(names []string) {
+// Prepare resolves the latency series of the verifier names (and of
+// NoVerifier).
+func (o *Observer) Prepare(names []string) {
 	m := make(map[string]*[2]prometheus.Observer, len(names)+1)
-	for _, n := range append([]string{noVerifier}, names...) {
+	for _, n := range append([]string{NoVerifier}, names...) {
 		m[n] = &[2]prometheus.Observer{
 			verifyDuration.WithLabelValues(n, string(verifier.CacheHit)),
 			verifyDuration.WithLabelValues(n, string(verifier.CacheMiss)),
@@ -47,9 +48,9 @@ func (o *metricsObserver) prepare(names []string) {
 }
 
 // Verified implements verifier.Observer.
-func (o *metricsObserver) Verified(name string, _ verifier.Reason, cache verifier.CacheResult, elapsed time.Duration) {
+func (o *Observer) Verified(name string, _ verifier.Reason, cache verifier.CacheResult, elapsed time.Duration) {
 	if name == "" {
-		name = noVerifier
+		name = NoVerifier
 	}
 	i := 1
 	if cache == verifier.CacheHit {
@@ -65,10 +66,10 @@ func (o *metricsObserver) Verified(name string, _ verifier.Reason, cache verifie
 }
 
 // IdentityCacheEvicted implements verifier.Observer.
-func (o *metricsObserver) IdentityCacheEvicted() { identityCacheEvictions.Inc() }
+func (o *Observer) IdentityCacheEvicted() { identityCacheEvictions.Inc() }
 
 // KeysRefreshed implements verifier.Observer.
-func (o *metricsObserver) KeysRefreshed(result verifier.RefreshResult, keys int) {
+func (o *Observer) KeysRefreshed(result verifier.RefreshResult, keys int) {
 	jwksRefreshes.WithLabelValues(string(result)).Inc()
 	if result == verifier.RefreshOK {
 		jwksKeysLoaded.Add(float64(keys))
@@ -76,7 +77,7 @@ func (o *metricsObserver) KeysRefreshed(result verifier.RefreshResult, keys int)
 }
 
 // Introspected implements verifier.Observer.
-func (o *metricsObserver) Introspected(name string, result verifier.CallResult, elapsed time.Duration) {
+func (o *Observer) Introspected(name string, result verifier.CallResult, elapsed time.Duration) {
 	introspectionCalls.WithLabelValues(name, string(result)).Inc()
 	if result != verifier.CallThrottled {
 		introspectionDuration.WithLabelValues(name).Observe(elapsed.Seconds())
@@ -84,13 +85,13 @@ func (o *metricsObserver) Introspected(name string, result verifier.CallResult, 
 }
 
 // StoreCalled implements session.Observer.
-func (o *metricsObserver) StoreCalled(op session.Op, result session.Result, elapsed time.Duration) {
+func (o *Observer) StoreCalled(op session.Op, result session.Result, elapsed time.Duration) {
 	storeOperations.WithLabelValues(string(op), string(result)).Inc()
 	storeDuration.WithLabelValues(string(op)).Observe(elapsed.Seconds())
 }
 
 // Revoked implements session.Observer.
-func (o *metricsObserver) Revoked(what session.Revocation, sessions int) {
+func (o *Observer) Revoked(what session.Revocation, sessions int) {
 	revocations.WithLabelValues(string(what)).Inc()
 	if sessions > 0 {
 		revokedSessions.WithLabelValues(string(what)).Add(float64(sessions))
@@ -98,7 +99,7 @@ func (o *metricsObserver) Revoked(what session.Revocation, sessions int) {
 }
 
 // Fetched implements claimsource.Observer.
-func (o *metricsObserver) Fetched(claim string, result claimsource.FetchResult, elapsed time.Duration) {
+func (o *Observer) Fetched(claim string, result claimsource.FetchResult, elapsed time.Duration) {
 	claimFetches.WithLabelValues(claim, string(result)).Inc()
 	if result != claimsource.FetchThrottled {
 		claimFetchDuration.WithLabelValues(claim).Observe(elapsed.Seconds())
@@ -106,38 +107,41 @@ func (o *metricsObserver) Fetched(claim string, result claimsource.FetchResult, 
 }
 
 // Served implements claimsource.Observer.
-func (o *metricsObserver) Served(claim string, how claimsource.Serve) {
+func (o *Observer) Served(claim string, how claimsource.Serve) {
 	claimRefreshes.WithLabelValues(claim, string(how)).Inc()
 }
 
 // WriteBackFailed implements claimsource.Observer.
-func (o *metricsObserver) WriteBackFailed(claim string) {
+func (o *Observer) WriteBackFailed(claim string) {
 	claimWriteBackFailures.WithLabelValues(claim).Inc()
 }
 
 // LoginStarted implements oidclogin.Observer.
-func (o *metricsObserver) LoginStarted(provider string) {
+func (o *Observer) LoginStarted(provider string) {
 	loginsStarted.WithLabelValues(provider).Inc()
 }
 
 // LoginCompleted implements oidclogin.Observer.
-func (o *metricsObserver) LoginCompleted(provider string) {
+func (o *Observer) LoginCompleted(provider string) {
 	loginsCompleted.WithLabelValues(provider).Inc()
 }
 
 // LoginFailed implements oidclogin.Observer. A request naming no configured
 // provider is counted under provider none.
-func (o *metricsObserver) LoginFailed(provider string, reason oidclogin.Reason) {
+func (o *Observer) LoginFailed(provider string, reason oidclogin.Reason) {
 	if provider == "" {
-		provider = noVerifier
+		provider = NoVerifier
 	}
 	loginsFailed.WithLabelValues(provider, string(reason)).Inc()
 }
 
-// identityCacheObserver is the observer of the identity cache: it also
-// counts the cache's hits and misses, which the other verifiers' reports
+// IdentityCache returns the observer of the identity cache: it also counts
+// the cache's hits and misses, which the other verifiers' reports
 // (introspection, edge sessions: their own caches) do not.
-type identityCacheObserver struct{ *metricsObserver }
+func (o *Observer) IdentityCache() verifier.Observer { return identityCacheObserver{o} }
+
+// identityCacheObserver is the observer IdentityCache returns.
+type identityCacheObserver struct{ *Observer }
 
 // Verified implements verifier.Observer.
 func (o identityCacheObserver) Verified(name string, reason verifier.Reason, cache verifier.CacheResult, elapsed time.Duration) {
@@ -146,36 +150,9 @@ func (o identityCacheObserver) Verified(name string, reason verifier.Reason, cac
 	} else {
 		identityCacheMisses.Inc()
 	}
-	o.metricsObserver.Verified(name, reason, cache, elapsed)
+	o.Observer.Verified(name, reason, cache, elapsed)
 }
 
-// keysObserver is the observer of remote key sources, which are shared by
-// every config that names the same JWKS and outlive each of them.
-var keysObserver verifier.Observer = new(metricsObserver)
-
-// sessionObserver is the observer given to the session manager: nil when
-// metrics are off.
-func (a *App) sessionObserver() session.Observer {
-	if a.metrics == nil {
-		return nil
-	}
-	return a.metrics
-}
-
-// claimObserver is the observer given to claim sources: nil when metrics
-// are off.
-func (a *App) claimObserver() claimsource.Observer {
-	if a.metrics == nil {
-		return nil
-	}
-	return a.metrics
-}
-
-// loginObserver is the observer given to OIDC logins: nil when metrics are
-// off.
-func (a *App) loginObserver() oidclogin.Observer {
-	if a.metrics == nil {
-		return nil
-	}
-	return a.metrics
-}
+// Keys is the observer of remote key sources, which are shared by every
+// config that names the same JWKS and outlive each of them.
+var Keys verifier.Observer = new(Observer)

@@ -1,4 +1,4 @@
-package caddymodule
+package metrics
 
 import (
 	"errors"
@@ -13,10 +13,7 @@ import (
 
 // The metrics live in the process, not in a config: Caddy builds a new
 // registry at every config load, so each load registers a collector that
-// reads these same vectors, and counters survive reloads. Every label value
-// comes from the configuration (verifier, claim and provider names) or from
-// a fixed code (outcomes, reasons, results); never from a token, a subject,
-// a session or a path.
+// reads these same vectors, and counters survive reloads.
 var (
 	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "authgate_requests_total",
@@ -125,10 +122,10 @@ func (processMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// registerMetrics adds the process metrics to reg, the registry of the
-// config being loaded. A registry that already holds them (a second app
-// provisioned in the same context) is left as it is.
-func registerMetrics(reg prometheus.Registerer) error {
+// Register adds the process metrics to reg, the registry of the config
+// being loaded. A nil reg registers nothing; a registry that already holds
+// them (a second app provisioned in the same context) is left as it is.
+func Register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
@@ -139,20 +136,9 @@ func registerMetrics(reg prometheus.Registerer) error {
 	return err
 }
 
-// outcomeIndex numbers the outcomes, for requestSeries.
-var outcomeIndex = func() map[Outcome]int {
-	m := make(map[Outcome]int, len(outcomes))
-	for i, o := range outcomes {
-		m[o] = i
-	}
-	return m
-}()
-
-// knownReasons indexes every reason a request can be counted with, so that
-// the series of a (verifier, outcome, reason) is resolved once and then
-// found without allocating. A reason outside it is still counted, at the
-// cost of a lookup in the vector.
-var knownReasons = func() map[string]int {
+// domainReasons are the reason codes of the domain packages a request can
+// be counted with; the caller adds its own (NewRequests).
+func domainReasons() []string {
 	list := []string{
 		string(verifier.ReasonOK), string(verifier.ReasonInternal), string(verifier.ReasonMissingCredential),
 		string(verifier.ReasonTokenExpired), string(verifier.ReasonNotYetValid), string(verifier.ReasonBadSignature),
@@ -163,68 +149,80 @@ var knownReasons = func() map[string]int {
 		string(verifier.ReasonInactive), string(verifier.ReasonUnsupportedBinding), string(verifier.ReasonKeysUnavailable),
 		string(verifier.ReasonStoreUnavailable), string(verifier.ReasonIntrospectionUnavailable),
 		string(verifier.ReasonRateLimited), string(sessionhttp.ReasonTokenReused),
-		reasonPreflight, reasonProtectedTrailer, "policy_denied", "claim_source_unavailable",
 	}
 	for _, rule := range firewall.RuleNames() {
 		list = append(list, "path_"+rule)
 	}
-	m := make(map[string]int, len(list))
-	for i, r := range list {
-		m[r] = i
-	}
-	return m
-}()
+	return list
+}
 
-// noVerifier is the verifier label of a request no verifier vouched for.
-const noVerifier = "none"
+// NoVerifier is the verifier label of a request no verifier vouched for,
+// and the provider label of a login naming no configured provider.
+const NoVerifier = "none"
 
-// requestSeries finds the authgate_requests_total series of a request. It
+// Requests finds the authgate_requests_total series of a request. It
 // belongs to one app (its verifier names) and is read-only once built,
-// except for its slots, each resolved on first use.
-type requestSeries struct {
-	verifiers map[string]int // verifier name → row; noVerifier is row 0
+// except for its slots, each resolved on first use, so that counting a
+// request with a known verifier, outcome and reason allocates nothing.
+type Requests struct {
+	verifiers map[string]int // verifier name → row; NoVerifier is row 0
+	outcomes  map[string]int
+	reasons   map[string]int
 	slots     []atomic.Pointer[prometheus.Counter]
 }
 
-// newRequestSeries returns the table for an app with the verifier names.
-func newRequestSeries(names []string) *requestSeries {
-	t := &requestSeries{verifiers: map[string]int{noVerifier: 0}}
-	for _, n := range names {
+// NewRequests returns the table for an app with the verifier names, every
+// outcome a request can have, and the reasons of the app's own (beyond
+// the domain packages' reason codes, which it always knows). A request
+// outside them is still counted, at the cost of a lookup in the vector.
+func NewRequests[O ~string](verifiers []string, outcomes []O, reasons ...string) *Requests {
+	t := &Requests{
+		verifiers: map[string]int{NoVerifier: 0},
+		outcomes:  make(map[string]int, len(outcomes)),
+		reasons:   map[string]int{},
+	}
+	for _, n := range verifiers {
 		if _, ok := t.verifiers[n]; !ok {
 			t.verifiers[n] = len(t.verifiers)
 		}
 	}
-	t.slots = make([]atomic.Pointer[prometheus.Counter], len(t.verifiers)*len(outcomes)*len(knownReasons))
+	for _, o := range outcomes {
+		if _, ok := t.outcomes[string(o)]; !ok {
+			t.outcomes[string(o)] = len(t.outcomes)
+		}
+	}
+	for _, r := range append(domainReasons(), reasons...) {
+		if _, ok := t.reasons[r]; !ok {
+			t.reasons[r] = len(t.reasons)
+		}
+	}
+	t.slots = make([]atomic.Pointer[prometheus.Counter], len(t.verifiers)*len(t.outcomes)*len(t.reasons))
 	return t
 }
 
-// count adds the request d decided to authgate_requests_total. A nil table
-// counts nothing, and a request with no decision (an endpoint of the
-// gateway's own) is not counted.
-func (t *requestSeries) count(d *decision) {
-	if t == nil || d.outcome == "" {
+// Count adds one request to authgate_requests_total: the verifier that
+// vouched (NoVerifier if name is empty), the outcome and its reason. A nil
+// table counts nothing.
+func (t *Requests) Count(name, outcome, reason string) {
+	if t == nil {
 		return
 	}
-	name, reason := d.verifier, d.reason
 	if name == "" {
-		name = noVerifier
-	}
-	if reason == "" && d.outcome == OutcomeAllowed {
-		reason = string(verifier.ReasonOK)
+		name = NoVerifier
 	}
 	row, okV := t.verifiers[name]
-	o, okO := outcomeIndex[d.outcome]
-	col, okR := knownReasons[reason]
+	o, okO := t.outcomes[outcome]
+	col, okR := t.reasons[reason]
 	if !okV || !okO || !okR {
-		requestsTotal.WithLabelValues(name, string(d.outcome), reason).Inc()
+		requestsTotal.WithLabelValues(name, outcome, reason).Inc()
 		return
 	}
-	slot := &t.slots[(row*len(outcomes)+o)*len(knownReasons)+col]
+	slot := &t.slots[(row*len(t.outcomes)+o)*len(t.reasons)+col]
 	if c := slot.Load(); c != nil {
 		(*c).Inc()
 		return
 	}
-	c := requestsTotal.WithLabelValues(name, string(d.outcome), reason)
+	c := requestsTotal.WithLabelValues(name, outcome, reason)
 	slot.Store(&c)
 	c.Inc()
 }
