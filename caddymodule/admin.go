@@ -14,8 +14,9 @@ func init() {
 }
 
 // AdminAPI serves the authgate admin endpoints on Caddy's admin listener
-// (loopback by default): sessions under /authgate/sessions and the IdP-JWT
-// deny-list under /authgate/revocations. Caddy loads admin.api modules by
+// (loopback by default): sessions under /authgate/sessions, the IdP-JWT
+// deny-list under /authgate/revocations, and liveness and readiness at
+// /authgate/health and /authgate/ready. Caddy loads admin.api modules by
 // itself; there is nothing to configure.
 type AdminAPI struct{}
 
@@ -34,6 +35,8 @@ func (AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/authgate/sessions", Handler: h},
 		{Pattern: "/authgate/sessions/", Handler: h},
 		{Pattern: "/authgate/revocations", Handler: h},
+		{Pattern: "/authgate/health", Handler: adminHealth(false)},
+		{Pattern: "/authgate/ready", Handler: adminHealth(true)},
 	}
 }
 
@@ -57,15 +60,35 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 
 // activeAdmin returns the running authgate app's session admin API.
 func activeAdmin() (*sessionhttp.Admin, error) {
-	appIface, err := caddy.ActiveContext().AppIfConfigured("authgate")
-	if err != nil || appIface == nil {
-		return nil, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the authgate app is not configured")}
+	app, err := activeApp()
+	if err != nil {
+		return nil, err
 	}
-	app, ok := appIface.(*App)
-	if !ok || app.sessions == nil {
+	if app.sessions == nil {
 		return nil, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("edge sessions are not configured (add a session block)")}
 	}
 	return app.sessions.admin, nil
+}
+
+// adminHealth answers liveness (or readiness) of the running authgate
+// app: 503 when none runs.
+func adminHealth(ready bool) caddy.AdminHandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		app, _ := activeApp()
+		serveHealth(w, r, app, ready)
+		return nil
+	}
+}
+
+// activeApp returns the running authgate app, or an error when the
+// running configuration has none.
+func activeApp() (*App, error) {
+	appIface, err := caddy.ActiveContext().AppIfConfigured("authgate")
+	app, ok := appIface.(*App)
+	if err != nil || !ok {
+		return nil, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the authgate app is not configured")}
+	}
+	return app, nil
 }
 
 // adminError turns a refused admin call into the error Caddy's admin

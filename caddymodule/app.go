@@ -51,6 +51,7 @@ type App struct {
 	refresher   policy.Refresher    // claim sources; nil: nothing refreshable
 	claimWriter claimsource.Writer  // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error      // run by Cleanup in reverse order
+	health      *health             // liveness and readiness (health.go)
 
 	metrics   *metrics.Observer // reports to the process metrics; nil: off
 	requests  *metrics.Requests // authgate_requests_total by verifier; nil: off
@@ -86,6 +87,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.warnings = newWarnLimiter()
 	useRedisLogger(a.logger)
 	a.SetDefaults()
+	a.health = &health{checks: a.Ready, jwks: map[string]keysLoader{}}
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}
@@ -129,7 +131,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.requests = metrics.NewRequests(a.order, outcomes,
 			reasonPreflight, reasonProtectedTrailer, "policy_denied", "claim_source_unavailable")
 	}
-	return a.provisionAssertion(ctx)
+	if err := a.provisionAssertion(ctx); err != nil {
+		return err
+	}
+	a.health.oidc = a.oidc
+	return a.health.checkReadiness()
 }
 
 // verifierObserver is the observer given to verifiers: nil when metrics
@@ -274,14 +280,18 @@ func (a *App) Start() error {
 	if err := a.startSessions(); err != nil {
 		return redact.Error(err)
 	}
+	a.health.running.Store(true)
 	if a.Dev {
 		a.logger.Warn("authgate development mode is on: tokens signed by the local dev key are trusted; never use dev in production")
 	}
 	return nil
 }
 
-// Stop stops the app.
-func (a *App) Stop() error { return nil }
+// Stop stops the app: from now on it is not live.
+func (a *App) Stop() error {
+	a.health.running.Store(false)
+	return nil
+}
 
 // Cleanup releases shared key sources and the identity cache. It is safe
 // after a partial Provision.

@@ -29,6 +29,9 @@ func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *config.JWTC
 			return nil, nil, err
 		}
 		a.poolKeys = append(a.poolKeys, key)
+		if l, ok := ks.(keysLoader); ok {
+			a.health.jwks[jc.Name] = l
+		}
 		return ks, verifier.RemoteDefaultAlgorithms, nil
 	case jc.SecretFile != "":
 		return secretKeySource(repl.ReplaceKnown(jc.SecretFile, ""))

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,6 +85,13 @@ type App struct {
 	// oidc.go).
 	OIDC []*OIDCConfig `json:"oidc,omitempty"`
 
+	// Ready lists what readiness checks besides the app running: "jwks"
+	// (every jwks_url verifier holds keys), "store" (the session store
+	// answers a ping within a second) and "oidc" (every oidc provider's
+	// discovery is done). Each couples readiness to a remote service, so an
+	// outage of it makes every instance unready at once. Default: none.
+	Ready []string `json:"ready,omitempty"`
+
 	positions map[string]string // Caddyfile file:line by "kind name"; adapt time only
 }
 
@@ -130,6 +138,11 @@ func (a *App) Validate() error {
 	for name := range a.Roles {
 		if strings.TrimSpace(name) == "" {
 			return fmt.Errorf("role with empty name")
+		}
+	}
+	for _, c := range a.Ready {
+		if !slices.Contains(ReadyChecks, c) {
+			return fmt.Errorf("unknown readiness check %q: want %s", c, strings.Join(ReadyChecks, ", "))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -50,6 +51,7 @@ import (
 //		max_claim_depth <n>
 //		cache_size <bytes>
 //		endpoint_prefix <path>      (default /.authgate/)
+//		ready jwks|store|oidc…
 //	}
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
@@ -129,6 +131,8 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return intArg(d, &a.MaxClaims)
 	case "max_claim_depth":
 		return intArg(d, &a.MaxClaimDepth)
+	case "ready":
+		return a.parseReady(d)
 	case "cache_size":
 		return sizeArg(d, &a.CacheBytes)
 	default:
@@ -169,3 +173,23 @@ func parseHeaderLine(d *caddyfile.Dispenser) (HeaderConfig, error) {
 
 // position is the Dispenser's current file:line.
 func position(d *caddyfile.Dispenser) string { return fmt.Sprintf("%s:%d", d.File(), d.Line()) }
+
+// ReadyChecks are the readiness checks a `ready` line may name.
+var ReadyChecks = []string{"jwks", "store", "oidc"}
+
+func (a *App) parseReady(d *caddyfile.Dispenser) error {
+	if len(a.Ready) > 0 {
+		return d.Err("ready given twice")
+	}
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	for _, c := range args {
+		if !slices.Contains(ReadyChecks, c) {
+			return d.Errf("unknown readiness check %q: want %s", c, strings.Join(ReadyChecks, ", "))
+		}
+	}
+	a.Ready = args
+	return nil
+}

@@ -14,7 +14,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "authgate",
-		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | version | sessions list|revoke | revoke",
+		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | health [--ready] [--address ADDR] | version | sessions list|revoke | revoke",
 		Short: "Tools for the authgate gateway",
 		Long: `
 authgate subcommands:
@@ -27,6 +27,12 @@ authgate subcommands:
          --claim email=a@example.com a string. mint sets iss, aud, sub,
          jti, iat, nbf and exp itself and refuses them as --claim; --ttl
          must be positive.
+
+  health prints the running authgate app's liveness, or with --ready its
+         readiness, as JSON read from Caddy's admin endpoint (the address
+         from --address, else from --config, else localhost:2019), and
+         exits 0 when it is ok, 1 otherwise: for exec probes and the
+         Docker HEALTHCHECK.
 
   version
          prints authgate's version (Caddy's own is "caddy version"):
@@ -45,6 +51,7 @@ authgate subcommands:
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(mintCommand())
+			cmd.AddCommand(healthCommand())
 			cmd.AddCommand(versionCommand())
 			cmd.AddCommand(sessionsCommand(), revokeCommand())
 		},
