@@ -13,9 +13,10 @@ import (
 func init() {
 	caddy.RegisterModule(HealthHandler{})
 	httpcaddyfile.RegisterHandlerDirective("authgate_health", parseHealthCaddyfile)
-	// Before authgate, so that a probe path on a protected site needs no
+	// Before every authentication directive (authgate sits before
+	// request_header), so that a probe path on a protected site needs no
 	// credential.
-	httpcaddyfile.RegisterDirectiveOrder("authgate_health", httpcaddyfile.Before, "authgate")
+	httpcaddyfile.RegisterDirectiveOrder("authgate_health", httpcaddyfile.Before, "basicauth")
 }
 
 // HealthHandler answers probes on a site, for orchestrators that cannot
