@@ -23,5 +23,10 @@ ENV XDG_DATA_HOME=/data XDG_CONFIG_HOME=/config
 VOLUME ["/data"]
 USER nonroot:nonroot
 EXPOSE 8080
+# Liveness through the admin endpoint on loopback (the example's
+# `admin localhost:2019`), which the check reaches from inside the
+# container; the image has no shell or curl.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["/usr/bin/caddy", "authgate", "health"]
 ENTRYPOINT ["/usr/bin/caddy"]
 CMD ["run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
