@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+
 	"github.com/authgate/authgate/session/sessiontest"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
@@ -190,5 +192,11 @@ http://127.0.0.1:{PORT} {
 	} {
 		cfg := adaptCaddyfile(t, "{\n\tadmin off\n\tauthgate {\n\t\tdev\n\t\tready "+check+"\n\t}\n}\nhttp://127.0.0.1:"+fmt.Sprint(freePort(t))+" {\n\tauthgate_health ready\n}")
 		wantLoadError(t, cfg, want)
+	}
+	for _, line := range []string{"authgate_health live", "authgate_health ready now"} {
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n\t"+line+"\n}"), nil)
+		if err == nil {
+			t.Errorf("%q adapted", line)
+		}
 	}
 }
