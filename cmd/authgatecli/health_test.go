@@ -68,10 +68,7 @@ func TestHealthCommand(t *testing.T) {
 		ready jwks
 	}
 }
-http://127.0.0.1:%d {
-	respond "ok"
-}
-`, admin, filepath.Join(dir, "data"), jwks.URL, freePort(t))
+`, admin, filepath.Join(dir, "data"), jwks.URL)
 	if err := os.WriteFile(caddyfile, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
