@@ -10,8 +10,7 @@ type Pinger interface {
 }
 
 // Ping fails with ErrStoreNotOpen while the backend is not bound (waiting
-// for it within ctx), then asks
-// the backend when it is a Pinger.
+// for it within ctx), then asks the backend when it is a Pinger.
 func (d *Deferred) Ping(ctx context.Context) error {
 	s, err := d.store(ctx)
 	if err != nil {
