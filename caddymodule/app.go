@@ -13,6 +13,7 @@ import (
 	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/claimsource"
 	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/health"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/oidclogin"
@@ -51,7 +52,7 @@ type App struct {
 	refresher   policy.Refresher    // claim sources; nil: nothing refreshable
 	claimWriter claimsource.Writer  // writes refreshed claims into sessions; nil: none
 	cleanups    []func() error      // run by Cleanup in reverse order
-	health      *health             // liveness and readiness (health.go)
+	health      *health.Health      // liveness and readiness (package health)
 
 	metrics   *metrics.Observer // reports to the process metrics; nil: off
 	requests  *metrics.Requests // authgate_requests_total by verifier; nil: off
@@ -87,7 +88,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.warnings = newWarnLimiter()
 	useRedisLogger(a.logger)
 	a.SetDefaults()
-	a.health = &health{checks: a.Ready, jwks: map[string]keysLoader{}}
+	a.health = &health.Health{Checks: a.Ready, JWKS: map[string]health.KeysLoader{}}
 	if err := a.checkSubjects(nil); err != nil {
 		return err
 	}
@@ -134,8 +135,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionAssertion(ctx); err != nil {
 		return err
 	}
-	a.health.oidc = a.oidc
-	return a.health.checkReadiness()
+	a.health.OIDC = a.oidc
+	return a.health.CheckReadiness()
 }
 
 // verifierObserver is the observer given to verifiers: nil when metrics
@@ -280,7 +281,7 @@ func (a *App) Start() error {
 	if err := a.startSessions(); err != nil {
 		return redact.Error(err)
 	}
-	a.health.running.Store(true)
+	a.health.Running.Store(true)
 	if a.Dev {
 		a.logger.Warn("authgate development mode is on: tokens signed by the local dev key are trusted; never use dev in production")
 	}
@@ -289,7 +290,7 @@ func (a *App) Start() error {
 
 // Stop stops the app: from now on it is not live.
 func (a *App) Stop() error {
-	a.health.running.Store(false)
+	a.health.Running.Store(false)
 	return nil
 }
 

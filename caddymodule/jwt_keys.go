@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/health"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -29,8 +30,8 @@ func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *config.JWTC
 			return nil, nil, err
 		}
 		a.poolKeys = append(a.poolKeys, key)
-		if l, ok := ks.(keysLoader); ok {
-			a.health.jwks[jc.Name] = l
+		if l, ok := ks.(health.KeysLoader); ok {
+			a.health.JWKS[jc.Name] = l
 		}
 		return ks, verifier.RemoteDefaultAlgorithms, nil
 	case jc.SecretFile != "":

@@ -55,7 +55,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	// Requests reaching a route while Start opens the store wait for it
 	// as long as opening may take.
 	store := &session.Deferred{Wait: boltOpenTimeout}
-	a.health.store = store
+	a.health.Store = store
 	m, err := session.NewManager(session.Config{
 		Store:       store,
 		IdleTimeout: time.Duration(sc.IdleTimeout),

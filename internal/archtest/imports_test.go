@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"session/sessiontest":   {"verifier", "session"},
 	"session/sessionhttp":   {"verifier", "verifier/credential", "policy", "session", "assertion"},
 	"assertion":             {"verifier"},
+	"health":                {"verifier", "session", "oidclogin"},
 	"forward":               {"verifier"},
 	"oidclogin":             {"verifier", "verifier/credential", "policy", "session", "session/sessionhttp"},
 	"caddymodule":           {"*"},
