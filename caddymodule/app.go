@@ -11,6 +11,7 @@ import (
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/caddymodule/metrics"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/claimsource"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/health"
@@ -304,7 +305,7 @@ func (a *App) Cleanup() error {
 	}
 	a.cleanups = nil
 	for _, k := range a.poolKeys {
-		_, _ = keyPool.Delete(k)
+		_, _ = pools.ReleaseRemoteKeys(k)
 	}
 	a.poolKeys = nil
 	if a.cache != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/authgate/authgate/assertion"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/verifier"
 )
@@ -66,7 +67,7 @@ func (a *App) assertionKey(ctx caddy.Context) (crypto.Signer, error) {
 		}
 		return verifier.ParsePrivateKeyPEM(data)
 	}
-	return loadOrCreateKey(ctx, ctx.Storage(), assertionKeyPath, func() (crypto.Signer, error) {
+	return pools.LoadOrCreateKey(ctx, ctx.Storage(), assertionKeyPath, func() (crypto.Signer, error) {
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/certmagic"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -51,7 +52,7 @@ func (a *App) provisionDev(ctx caddy.Context) error {
 // loadOrCreateDevKey reads the Ed25519 dev key from storage, creating it
 // on first use.
 func loadOrCreateDevKey(ctx context.Context, st certmagic.Storage) (ed25519.PrivateKey, error) {
-	key, err := loadOrCreateKey(ctx, st, devKeyPath, func() (crypto.Signer, error) {
+	key, err := pools.LoadOrCreateKey(ctx, st, devKeyPath, func() (crypto.Signer, error) {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		return priv, err
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/health"
 	"github.com/authgate/authgate/verifier"
 )
@@ -25,7 +26,7 @@ func (a *App) keySource(ctx caddy.Context, repl *caddy.Replacer, jc *config.JWTC
 	}
 	switch {
 	case jc.JWKSURL != "":
-		ks, key, err := loadRemoteKeys(ctx, a.logger, jc, repl.ReplaceKnown(jc.JWKSURL, ""))
+		ks, key, err := pools.LoadRemoteKeys(ctx, a.logger, jc, repl.ReplaceKnown(jc.JWKSURL, ""))
 		if err != nil {
 			return nil, nil, err
 		}

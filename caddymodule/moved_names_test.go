@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/internal/headername"
 )
@@ -23,3 +24,11 @@ const (
 )
 
 var pathRules = firewall.RuleNames()
+
+// Names the tests use from caddymodule/pools.
+
+// boltOpenTimeout bounds the wait for the bolt file lock.
+const boltOpenTimeout = pools.BoltOpenTimeout
+
+// defaultSessionPath is the bolt file used when none is configured.
+func defaultSessionPath() string { return pools.DefaultSessionPath() }

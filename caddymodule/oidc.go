@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/certmagic"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/oidclogin"
 )
 
@@ -135,7 +136,7 @@ const loginStateKeyPath = "authgate/oidc-login-state.key"
 // openLoginCodec reads the login-state key from Caddy's storage, creating
 // it on first use.
 func openLoginCodec(ctx context.Context, st certmagic.Storage) (*oidclogin.Codec, error) {
-	key, err := loadOrCreate(ctx, st, loginStateKeyPath, func() ([]byte, []byte, error) {
+	key, err := pools.LoadOrCreate(ctx, st, loginStateKeyPath, func() ([]byte, []byte, error) {
 		k := make([]byte, 32)
 		_, _ = rand.Read(k)
 		return k, []byte(base64.StdEncoding.EncodeToString(k)), nil

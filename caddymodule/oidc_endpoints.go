@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/verifier"
 )
@@ -42,11 +43,11 @@ func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Dep
 		Cookies:  loginSessionCookies{a.sessions},
 		Requests: loginRequests{a},
 		Keys: func(_ context.Context, jwksURL string) (verifier.KeySource, func() error, error) {
-			keys, poolKey, err := loadRemoteKeys(ctx, a.logger, &config.JWTConfig{}, jwksURL)
+			keys, poolKey, err := pools.LoadRemoteKeys(ctx, a.logger, &config.JWTConfig{}, jwksURL)
 			if err != nil {
 				return nil, nil, err
 			}
-			return keys, func() error { _, err := keyPool.Delete(poolKey); return err }, nil
+			return keys, func() error { _, err := pools.ReleaseRemoteKeys(poolKey); return err }, nil
 		},
 		Codec:      codec,
 		Log:        newKVLogger(a.logger),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/sessionhttp"
@@ -29,7 +29,7 @@ type edgeSessions struct {
 	cfg     *config.SessionConfig
 	manager *session.Manager
 	store   *session.Deferred // bound to the shared store by Start
-	opener  storeOpener
+	opener  pools.StoreOpener
 	cookie  sessionhttp.Cookie
 	maxAge  time.Duration // exchange_max_age, also the age limit of OIDC ID tokens
 	http    *sessionhttp.Endpoints
@@ -48,13 +48,13 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if err := sc.SetDefaults(); err != nil {
 		return err
 	}
-	opener, err := sessionStoreOpener(a.logger, sc.Store)
+	opener, err := pools.SessionStoreOpener(newKVLogger(a.logger), sc.Store)
 	if err != nil {
 		return err
 	}
 	// Requests reaching a route while Start opens the store wait for it
 	// as long as opening may take.
-	store := &session.Deferred{Wait: boltOpenTimeout}
+	store := &session.Deferred{Wait: pools.BoltOpenTimeout}
 	a.health.Store = store
 	m, err := session.NewManager(session.Config{
 		Store:       store,
@@ -63,7 +63,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 		MaxPerUser:  sc.MaxSessionsPerUser,
 		CacheTTL:    sessionCacheTTL,
 		// With Redis, each call is bounded by the store's own timeout.
-		StoreTimeout: storeTimeout(sc.Store),
+		StoreTimeout: pools.StoreTimeout(sc.Store),
 		Observer:     a.sessionObserver(),
 	})
 	if err != nil {
@@ -151,9 +151,23 @@ func (a *App) exchangeVerifier(names []string) (verifier.Verifier, error) {
 	return router, nil
 }
 
-// defaultSessionPath is the bolt file used when none is configured.
-func defaultSessionPath() string {
-	return filepath.Join(caddy.AppDataDir(), "authgate", "sessions.db")
+// startSessions opens the session store and binds it to the manager's
+// deferred store. Until then session lookups answer 503 store_unavailable.
+func (a *App) startSessions() error {
+	es := a.sessions
+	if es == nil || es.store.Bound() {
+		return nil
+	}
+	st, err := es.opener.Load()
+	if err != nil {
+		return err
+	}
+	if !es.store.Bind(st) {
+		_ = es.opener.Release()
+		return nil
+	}
+	a.cleanups = append(a.cleanups, es.opener.Release)
+	return nil
 }
 
 // requestHost returns the host (without port) of the request being

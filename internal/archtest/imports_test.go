@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"caddymodule":           {"*"},
 	"caddymodule/config":    {"forward", "session/redisstore"},
 	"caddymodule/metrics":   {"verifier", "session", "session/sessionhttp", "claimsource", "oidclogin"},
+	"caddymodule/pools":     {"caddymodule/config", "caddymodule/metrics", "verifier", "session", "session/boltstore", "session/redisstore"},
 	"cmd/caddy":             {"*"},
 	"cmd/authgatecli":       {"*"},
 }

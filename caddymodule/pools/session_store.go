@@ -1,4 +1,4 @@
-package caddymodule
+package pools
 
 import (
 	"fmt"
@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/boltstore"
+	"github.com/authgate/authgate/session/redisstore"
 )
 
 // sessionStores shares open stores across config reloads, keyed by type
@@ -29,23 +29,23 @@ type pooledStore struct {
 // Destruct closes the store when the last config using it is cleaned up.
 func (p *pooledStore) Destruct() error { return p.closeFn() }
 
-// boltOpenTimeout bounds the wait for the bolt file lock (held by another
+// BoltOpenTimeout bounds the wait for the bolt file lock (held by another
 // process): starting fails instead of hanging.
-const boltOpenTimeout = 3 * time.Second
+const BoltOpenTimeout = 3 * time.Second
 
-// storeOpener opens the shared store of a configuration. Provision builds
+// StoreOpener opens the shared store of a configuration. Provision builds
 // it and checks what can be checked without opening anything; Start opens
 // the store, so that provisioning alone (`caddy validate`) never takes the
 // bolt file lock or connects to Redis.
-type storeOpener struct {
-	key  string // pool key: type and path, or the Redis settings
+type StoreOpener struct {
+	Key  string // pool key: type and path, or the Redis settings
 	open func() (caddy.Destructor, error)
 }
 
-// load returns the shared store, opening it if no config holds it yet.
-// The caller releases it with sessionStores.Delete(o.key).
-func (o storeOpener) load() (session.Store, error) {
-	val, _, err := sessionStores.LoadOrNew(o.key, o.open)
+// Load returns the shared store, opening it if no config holds it yet.
+// The caller releases it with Release.
+func (o StoreOpener) Load() (session.Store, error) {
+	val, _, err := sessionStores.LoadOrNew(o.Key, o.open)
 	if err != nil {
 		return nil, err
 	}
@@ -54,47 +54,41 @@ func (o storeOpener) load() (session.Store, error) {
 	return val.(*pooledStore).Store, nil
 }
 
-// sessionStoreOpener checks sc and returns how to open its store.
-func sessionStoreOpener(logger *zap.Logger, sc *config.SessionStoreConfig) (storeOpener, error) {
+// Release gives back one use of the shared store taken by Load; the store
+// closes when the last config using it releases it.
+func (o StoreOpener) Release() error {
+	_, err := sessionStores.Delete(o.Key)
+	return err
+}
+
+// SessionStoreOpener checks sc and returns how to open its store. log
+// receives the Redis store's server checks and loss reports.
+func SessionStoreOpener(log redisstore.Logger, sc *config.SessionStoreConfig) (StoreOpener, error) {
 	repl := caddy.NewReplacer()
 	switch sc.Type {
 	case "bolt":
 		path := repl.ReplaceKnown(sc.Path, "")
 		if path == "" {
-			path = defaultSessionPath()
+			path = DefaultSessionPath()
 		}
 		abs, err := filepath.Abs(path)
 		if err != nil {
-			return storeOpener{}, fmt.Errorf("session store path: %w", err)
+			return StoreOpener{}, fmt.Errorf("session store path: %w", err)
 		}
-		return storeOpener{key: "bolt|" + abs, open: func() (caddy.Destructor, error) {
-			st, err := boltstore.Open(abs, boltstore.Options{Timeout: boltOpenTimeout})
+		return StoreOpener{Key: "bolt|" + abs, open: func() (caddy.Destructor, error) {
+			st, err := boltstore.Open(abs, boltstore.Options{Timeout: BoltOpenTimeout})
 			if err != nil {
 				return nil, err
 			}
 			return &pooledStore{Store: st, closeFn: st.Close}, nil
 		}}, nil
 	case "redis":
-		return redisStoreOpener(logger, sc)
+		return redisStoreOpener(log, sc)
 	}
-	return storeOpener{}, fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
+	return StoreOpener{}, fmt.Errorf("session store type %q: want bolt or redis", sc.Type)
 }
 
-// startSessions opens the session store and binds it to the manager's
-// deferred store. Until then session lookups answer 503 store_unavailable.
-func (a *App) startSessions() error {
-	es := a.sessions
-	if es == nil || es.store.Bound() {
-		return nil
-	}
-	st, err := es.opener.load()
-	if err != nil {
-		return err
-	}
-	if !es.store.Bind(st) {
-		_, _ = sessionStores.Delete(es.opener.key)
-		return nil
-	}
-	a.cleanups = append(a.cleanups, func() error { _, err := sessionStores.Delete(es.opener.key); return err })
-	return nil
+// DefaultSessionPath is the bolt file used when none is configured.
+func DefaultSessionPath() string {
+	return filepath.Join(caddy.AppDataDir(), "authgate", "sessions.db")
 }

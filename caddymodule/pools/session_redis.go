@@ -1,11 +1,10 @@
-package caddymodule
+package pools
 
 import (
 	"errors"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/session/redisstore"
@@ -38,28 +37,27 @@ func redisClientOptions(sc *config.SessionStoreConfig) redisstore.ClientOptions 
 }
 
 // redisStoreOpener checks sc and returns how to open its Redis store.
-func redisStoreOpener(logger *zap.Logger, sc *config.SessionStoreConfig) (storeOpener, error) {
+func redisStoreOpener(log redisstore.Logger, sc *config.SessionStoreConfig) (StoreOpener, error) {
 	if sc.URL == "" && (sc.Redis == nil || sc.Redis.Sentinel == nil) {
-		return storeOpener{}, errors.New("session store: redis needs a url or a sentinel block")
+		return StoreOpener{}, errors.New("session store: redis needs a url or a sentinel block")
 	}
 	co := redisClientOptions(sc)
 	// Building a client connects to nothing (go-redis dials on the first
 	// command), so a bad URL or CA file fails `caddy validate` too.
 	rdb, err := redisstore.NewClient(co)
 	if err != nil {
-		return storeOpener{}, err
+		return StoreOpener{}, err
 	}
 	_ = rdb.Close()
 	var so redisstore.Options
 	if sc.Redis != nil {
 		so.WaitReplicas, so.WaitTimeout = sc.Redis.WaitReplicas, time.Duration(sc.Redis.WaitTimeout)
 	}
-	return storeOpener{key: redisstore.PoolKey(co, so), open: func() (caddy.Destructor, error) {
+	return StoreOpener{Key: redisstore.PoolKey(co, so), open: func() (caddy.Destructor, error) {
 		rdb, err := redisstore.NewClient(co)
 		if err != nil {
 			return nil, err
 		}
-		log := newKVLogger(logger)
 		so.OnLoss = redisstore.LogLoss(log)
 		redisstore.CheckServer(log, rdb)
 		st := redisstore.Open(rdb, so)
@@ -67,9 +65,9 @@ func redisStoreOpener(logger *zap.Logger, sc *config.SessionStoreConfig) (storeO
 	}}, nil
 }
 
-// storeTimeout is the deadline of a session read shared by concurrent
+// StoreTimeout is the deadline of a session read shared by concurrent
 // requests: the Redis timeout with Redis, the Manager default otherwise.
-func storeTimeout(sc *config.SessionStoreConfig) time.Duration {
+func StoreTimeout(sc *config.SessionStoreConfig) time.Duration {
 	if sc.Type != "redis" {
 		return 0
 	}

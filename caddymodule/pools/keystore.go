@@ -1,4 +1,4 @@
-package caddymodule
+package pools
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
-// loadOrCreate reads a secret from Caddy's storage at path, creating it
+// LoadOrCreate reads a secret from Caddy's storage at path, creating it
 // with gen under a storage lock when missing, so that instances sharing
 // storage agree on one value. gen returns the value and its stored form;
 // parse reads the stored form back.
-func loadOrCreate[T any](ctx context.Context, st certmagic.Storage, path string, gen func() (T, []byte, error), parse func([]byte) (T, error)) (T, error) {
+func LoadOrCreate[T any](ctx context.Context, st certmagic.Storage, path string, gen func() (T, []byte, error), parse func([]byte) (T, error)) (T, error) {
 	var zero T
 	load := func() (T, error) {
 		data, err := st.Load(ctx, path)
@@ -45,10 +45,10 @@ func loadOrCreate[T any](ctx context.Context, st certmagic.Storage, path string,
 	return v, nil
 }
 
-// loadOrCreateKey reads a PKCS#8 private key from Caddy's storage at path,
-// creating it with gen when missing (see loadOrCreate).
-func loadOrCreateKey(ctx context.Context, st certmagic.Storage, path string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {
-	return loadOrCreate(ctx, st, path, func() (crypto.Signer, []byte, error) {
+// LoadOrCreateKey reads a PKCS#8 private key from Caddy's storage at path,
+// creating it with gen when missing (see LoadOrCreate).
+func LoadOrCreateKey(ctx context.Context, st certmagic.Storage, path string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {
+	return LoadOrCreate(ctx, st, path, func() (crypto.Signer, []byte, error) {
 		key, err := gen()
 		if err != nil {
 			return nil, nil, err

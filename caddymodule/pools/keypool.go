@@ -1,4 +1,4 @@
-package caddymodule
+package pools
 
 import (
 	"context"
@@ -33,9 +33,9 @@ func (p *pooledKeys) Destruct() error {
 	return nil
 }
 
-// loadRemoteKeys returns the shared key source for jc's JWKS URL and the
-// pool key the caller must release in Cleanup.
-func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *config.JWTConfig, url string) (verifier.KeySource, string, error) {
+// LoadRemoteKeys returns the shared key source for jc's JWKS URL and the
+// pool key the caller must release in Cleanup (see ReleaseRemoteKeys).
+func LoadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *config.JWTConfig, url string) (verifier.KeySource, string, error) {
 	refill := jc.UnknownKIDRefill
 	if refill == 0 && jc.UnknownKIDCooldown > 0 {
 		logger.Warn("unknown_kid_cooldown is deprecated: it sets unknown_kid_refill",
@@ -74,4 +74,10 @@ func loadRemoteKeys(_ caddy.Context, logger *zap.Logger, jc *config.JWTConfig, u
 		return nil, "", err
 	}
 	return val.(*pooledKeys), key, nil
+}
+
+// ReleaseRemoteKeys gives back one use of the key source LoadRemoteKeys
+// returned under key; its refresh loop stops when the last user lets go.
+func ReleaseRemoteKeys(key string) (bool, error) {
+	return keyPool.Delete(key)
 }
