@@ -12,6 +12,7 @@ import (
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/caddymodule/pools"
+	"github.com/authgate/authgate/caddymodule/zaplog"
 	"github.com/authgate/authgate/claimsource"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/health"
@@ -86,8 +87,8 @@ func (App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.clientIP = new(clientIPCheck)
-	a.warnings = newWarnLimiter()
-	useRedisLogger(a.logger)
+	a.warnings = zaplog.NewWarnLimiter()
+	zaplog.UseRedisLogger(a.logger)
 	a.SetDefaults()
 	a.health = &health.Health{Checks: a.Ready, JWKS: map[string]health.KeysLoader{}}
 	if err := a.checkSubjects(nil); err != nil {

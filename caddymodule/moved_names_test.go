@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"github.com/authgate/authgate/caddymodule/pools"
+	"github.com/authgate/authgate/caddymodule/zaplog"
 	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/internal/headername"
 )
@@ -32,3 +33,7 @@ const boltOpenTimeout = pools.BoltOpenTimeout
 
 // defaultSessionPath is the bolt file used when none is configured.
 func defaultSessionPath() string { return pools.DefaultSessionPath() }
+
+// newKVLogger is zaplog.NewKVLogger, which the domain packages' loggers
+// moved to.
+var newKVLogger = zaplog.NewKVLogger

@@ -12,6 +12,7 @@ import (
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/caddymodule/pools"
+	"github.com/authgate/authgate/caddymodule/zaplog"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/verifier"
 )
@@ -50,8 +51,8 @@ func (a *App) loginDeps(ctx caddy.Context, codec *oidclogin.Codec) oidclogin.Dep
 			return keys, func() error { _, err := pools.ReleaseRemoteKeys(poolKey); return err }, nil
 		},
 		Codec:      codec,
-		Log:        newKVLogger(a.logger),
-		RequestLog: newKVLogger(ctx.Logger(Handler{})),
+		Log:        zaplog.NewKVLogger(a.logger),
+		RequestLog: zaplog.NewKVLogger(ctx.Logger(Handler{})),
 		Observer:   a.loginObserver(),
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/caddymodule/pools"
+	"github.com/authgate/authgate/caddymodule/zaplog"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/sessionhttp"
@@ -48,7 +49,7 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if err := sc.SetDefaults(); err != nil {
 		return err
 	}
-	opener, err := pools.SessionStoreOpener(newKVLogger(a.logger), sc.Store)
+	opener, err := pools.SessionStoreOpener(zaplog.NewKVLogger(a.logger), sc.Store)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func (a *App) edgeSessions(sc *config.SessionConfig, m *session.Manager) (*edgeS
 		return nil, err
 	}
 	es := &edgeSessions{cfg: sc, manager: m, cookie: sessionhttp.Cookie{Name: sc.Cookie, Secure: !sc.InsecureCookie},
-		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim, newAdminAudit(a.logger))}
+		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim, zaplog.NewAdminAudit(a.logger))}
 	cfg := sessionhttp.Config{
 		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge,
 		MaxTokenBytes: a.MaxTokenBytes, Leeway: a.maxLeeway(),

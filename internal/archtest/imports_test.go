@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"caddymodule/config":    {"forward", "session/redisstore"},
 	"caddymodule/metrics":   {"verifier", "session", "session/sessionhttp", "claimsource", "oidclogin"},
 	"caddymodule/pools":     {"caddymodule/config", "caddymodule/metrics", "verifier", "session", "session/boltstore", "session/redisstore"},
+	"caddymodule/zaplog":    {"session/sessionhttp"},
 	"cmd/caddy":             {"*"},
 	"cmd/authgatecli":       {"*"},
 }

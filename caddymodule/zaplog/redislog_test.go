@@ -1,4 +1,4 @@
-package caddymodule
+package zaplog
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // redacted and repeats suppressed and counted.
 func TestRedisLoggerWritesRateLimitedRedactedWarnings(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	l := redisLogger{logger: zap.New(core).Named("redis"), limit: newWarnLimiter()}
+	l := redisLogger{logger: zap.New(core).Named("redis"), limit: NewWarnLimiter()}
 	for range warnBurst + 5 {
 		l.Printf(context.Background(), "dial %s: %v", "redis://:hunter2@redis.internal:6379/0", "refused")
 	}

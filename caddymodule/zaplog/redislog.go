@@ -1,4 +1,4 @@
-package caddymodule
+package zaplog
 
 import (
 	"context"
@@ -21,11 +21,11 @@ type redisLogger struct {
 	limit  *logthrottle.Limiter
 }
 
-// useRedisLogger routes go-redis's process-wide logger to logger. Each
+// UseRedisLogger routes go-redis's process-wide logger to logger. Each
 // config load sets it again, so the lines follow the newest logging
 // configuration; go-redis swaps its logger atomically.
-func useRedisLogger(logger *zap.Logger) {
-	redis.SetLogger(redisLogger{logger: logger.Named("redis"), limit: newWarnLimiter()})
+func UseRedisLogger(logger *zap.Logger) {
+	redis.SetLogger(redisLogger{logger: logger.Named("redis"), limit: NewWarnLimiter()})
 }
 
 // Printf implements go-redis's logging interface.

@@ -1,4 +1,4 @@
-package caddymodule
+package zaplog
 
 import (
 	"crypto/sha256"
@@ -11,14 +11,14 @@ import (
 	"github.com/authgate/authgate/session/sessionhttp"
 )
 
-// newAdminAudit returns the audit log of the admin API: one info line per
+// NewAdminAudit returns the audit log of the admin API: one info line per
 // admin call that changed state, on the logger authgate.audit (named
 // below the app's logger), so operators can route it by that name. A line
 // says who (the admin peer's address, the admin listener's address, and
 // the client certificate's subject and fingerprint when the admin
 // listener requires one), what (action) and which ids; the admin API
 // never hands it a token or a claim's value.
-func newAdminAudit(l *zap.Logger) sessionhttp.Audit {
+func NewAdminAudit(l *zap.Logger) sessionhttp.Audit {
 	s := l.Named("audit").Sugar()
 	return func(r *http.Request, action string, kv ...any) {
 		who := []any{"action", action, "admin_peer", r.RemoteAddr}
