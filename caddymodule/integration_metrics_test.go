@@ -105,6 +105,12 @@ http://127.0.0.1:{PORT} {
 	respond ok
 }
 `, "{JWKS}", idp.URL))
+	// The first fetch runs in the background: wait for it to be counted.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if metricSum(t, "authgate_jwks_refreshes_total", ok)-okBefore >= 1 && metricSum(t, "authgate_jwks_keys_loaded_total", nil)-keysBefore >= float64(len(verifiertest.Algs)) {
+			break
+		}
+	}
 	if got := metricSum(t, "authgate_jwks_refreshes_total", ok) - okBefore; got != 1 {
 		t.Errorf("successful JWKS fetches went up by %v, want 1", got)
 	}
