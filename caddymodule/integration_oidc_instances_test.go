@@ -19,7 +19,7 @@ func TestOIDCCallbackWorksOnAnotherInstance(t *testing.T) {
 	}
 	p := oidctest.New(t, oidctest.Options{ClientID: "gateway", ClientSecret: "gw-secret"})
 	site := strings.NewReplacer("{ISSUER}", p.Issuer(), "{UPSTREAM}", echoUpstream(t).URL,
-		"{OIDC}", "", "{GLOBAL}", "", "store bolt {STORAGE}/sessions.db", "store redis "+redisURL, "{SESSION}", "").Replace(oidcSite)
+		"{OIDC}", "", "{GLOBAL}", "", "store bolt {STORAGE}/sessions.db", "store redis "+redisURL+" {\n timeout 3s\n }", "{SESSION}", "").Replace(oidcSite)
 	a := startGateway(t, site)
 	// Both instances are configured with the public callback URL: A's.
 	b := startSecondInstance(t, strings.NewReplacer("{STORAGE}", a.storage,
