@@ -165,7 +165,7 @@ func (p *Provider) createSession(w http.ResponseWriter, r *http.Request, li *log
 		UserID: subject, Claims: p.sessionClaims(li.claims, li.idToken.IssuedAt),
 		Verifier: "oidc:" + p.cfg.Name, SourceJTI: jti, ClaimsAt: li.idToken.IssuedAt,
 		Provider: p.cfg.Name, ProviderSID: li.sid, IDToken: li.raw,
-		Host: deps.Cookies.BoundHost(r),
+		Host: deps.Cookies.BoundHost(r), AMR: session.AMRFrom(li.claims),
 	}
 	tok, s, err := deps.Sessions.Create(r.Context(), ns)
 	if err != nil {

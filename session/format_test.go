@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,13 +33,32 @@ import (
 //     formatSample as commit 5042383 stored it (the bytes its
 //     boltstore.Create put in the "sessions" bucket; the fields its
 //     redisstore.Create put in the session hash). Never regenerate them.
-//   - session_v1_bolt.json, session_v1_redis.json: the same session as
-//     this code stores it (format version 1). go test -run Format
+//   - session_v1_bolt.json, session_v1_redis.json: the record of
+//     sampleV1 as format version 1 stored it (commit 2e7d3ee). Never
+//     regenerate them.
+//   - session_v2_bolt.json, session_v2_redis.json: formatSample as this
+//     code stores it (format version 2). go test -run Format
 //     -update-format rewrites them; a diff there is a format change.
 //
 // Both directions of a rolling upgrade are checked: old records read by
-// this code, and this code's records read by the decoder of 5042383.
-var updateFormat = flag.Bool("update-format", false, "rewrite the v1 stored-format fixtures")
+// this code, and this code's records read by the previous decoder (that of
+// 5042383: version 1 only added "fv", which it ignores). A field added in
+// version 2 goes into formatSample, addedV2 and withoutV2.
+var updateFormat = flag.Bool("update-format", false, "rewrite the v2 stored-format fixtures")
+
+// addedV2 are the record fields format version 2 added; every other field
+// is stored as version 1 stored it.
+var addedV2 = []string{"factors"}
+
+// withoutV2 clears the fields version 2 added: what a version 1 record of
+// s holds.
+func withoutV2(s *session.Session) *session.Session {
+	s.Factors = nil
+	return s
+}
+
+// sampleV1 is formatSample as a version 0 or 1 record holds it.
+func sampleV1() *session.Session { return withoutV2(formatSample()) }
 
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -64,6 +84,10 @@ func formatSample() *session.Session {
 		Created: at("2099-01-01T00:00:00.123Z"), ClaimsAt: at("2098-12-31T23:59:00Z"),
 		LastSeen: at("2099-01-01T00:10:00.5Z"), IdleExpires: at("2099-01-01T00:40:00.5Z"),
 		Expires: at("2099-01-02T00:00:00.123Z"), PurgeAt: at("2099-01-01T00:50:00.5Z"),
+		Factors: []session.Factor{
+			{Verifier: "idp", AMR: []string{"pwd", "otp"}, At: at("2099-01-01T00:00:00.123Z")},
+			{Verifier: "login", At: at("2099-01-01T00:05:00Z")},
+		},
 	}
 }
 
@@ -140,20 +164,39 @@ func decodeRedisV0(t *testing.T, m map[string]string) recordV0 {
 }
 
 func TestFormatRecordVersions(t *testing.T) {
-	v0 := readFixture(t, "session_v0_bolt.json")
-	s, v, err := session.UnmarshalRecord(v0)
-	if err != nil || v != 0 {
-		t.Fatalf("v0 record: version %d, err %v; want version 0", v, err)
+	for want, name := range []string{"session_v0_bolt.json", "session_v1_bolt.json"} {
+		s, v, err := session.UnmarshalRecord(readFixture(t, name))
+		if err != nil || v != want {
+			t.Fatalf("%s: version %d, err %v; want version %d", name, v, err, want)
+		}
+		if !reflect.DeepEqual(s, sampleV1()) {
+			t.Errorf("%s decodes to %+v, want %+v", name, s, sampleV1())
+		}
 	}
-	if !reflect.DeepEqual(s, formatSample()) {
-		t.Errorf("v0 record decodes to %+v, want %+v", s, formatSample())
-	}
-	v1, err := session.MarshalRecord(formatSample())
+	v2, err := session.MarshalRecord(formatSample())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, v, _ := session.UnmarshalRecord(v1); v != 1 {
-		t.Errorf("new record has version %d, want 1", v)
+	s, v, _ := session.UnmarshalRecord(v2)
+	if v != 2 || !reflect.DeepEqual(s, formatSample()) {
+		t.Errorf("new record has version %d and decodes to %+v, want version 2 and %+v", v, s, formatSample())
+	}
+}
+
+// TestFormatOldRecordsHaveTheirOriginFactor: a record from before factors
+// were stored shows the one factor its origin implies.
+func TestFormatOldRecordsHaveTheirOriginFactor(t *testing.T) {
+	s, _, err := session.UnmarshalRecord(readFixture(t, "session_v1_bolt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []session.Factor{{Verifier: "login", At: s.Created}} // Provider wins, as in Origin
+	if got := s.AuthFactors(); !reflect.DeepEqual(got, want) {
+		t.Errorf("factors of a v1 record = %+v, want %+v", got, want)
+	}
+	s.Provider, s.Verifier = "", ""
+	if got := s.AuthFactors(); got != nil {
+		t.Errorf("an admin-made v1 session has factors %+v, want none", got)
 	}
 }
 
@@ -165,34 +208,38 @@ func TestFormatBolt(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	v1 := rawBolt(t, path, nil)
-	checkGolden(t, "session_v1_bolt.json", v1)
-	sameButVersion(t, v1, readFixture(t, "session_v0_bolt.json"))
+	v2 := rawBolt(t, path, nil)
+	checkGolden(t, "session_v2_bolt.json", v2)
+	sameButVersion(t, readFixture(t, "session_v1_bolt.json"), readFixture(t, "session_v0_bolt.json"))
+	onlyAdded(t, v2, readFixture(t, "session_v1_bolt.json"))
 
 	// New bytes, read by 5042383: the same as it reads its own.
 	var fromOld, fromNew recordV0
 	if err := decodeV0(readFixture(t, "session_v0_bolt.json"), &fromOld); err != nil {
 		t.Fatal(err)
 	}
-	if err := decodeV0(v1, &fromNew); err != nil {
+	if err := decodeV0(v2, &fromNew); err != nil {
 		t.Fatalf("the 5042383 decoder refuses the new record: %v", err)
 	}
 	if !reflect.DeepEqual(fromNew, fromOld) || fromNew.ID != want.ID || fromNew.IDToken != want.IDToken {
 		t.Errorf("5042383 reads the new record as %+v, want %+v", fromNew, fromOld)
 	}
 
-	// Old bytes, read by this code: the same session.
-	path = filepath.Join(t.TempDir(), "old.db")
-	openBolt(t, path).Close()
-	rawBolt(t, path, readFixture(t, "session_v0_bolt.json"))
-	st = openBolt(t, path)
-	defer st.Close()
-	got, err := st.ByToken(context.Background(), want.TokenHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("v0 record reads as %+v, want %+v", got, want)
+	// Old bytes, read by this code: the same session without what version
+	// 2 added.
+	for _, name := range []string{"session_v0_bolt.json", "session_v1_bolt.json"} {
+		path = filepath.Join(t.TempDir(), "old.db")
+		openBolt(t, path).Close()
+		rawBolt(t, path, readFixture(t, name))
+		st = openBolt(t, path)
+		got, err := st.ByToken(context.Background(), want.TokenHash)
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, sampleV1()) {
+			t.Errorf("%s reads as %+v, want %+v", name, got, sampleV1())
+		}
 	}
 }
 
@@ -206,54 +253,95 @@ func TestFormatRedis(t *testing.T) {
 	if err := st.Create(ctx, want); err != nil {
 		t.Fatal(err)
 	}
-	v1, err := rdb.HGetAll(ctx, newKeys+"t:"+want.TokenHash.String()).Result()
+	v2, err := rdb.HGetAll(ctx, newKeys+"t:"+want.TokenHash.String()).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.MarshalIndent(v1, "", "\t")
-	checkGolden(t, "session_v1_redis.json", b)
+	b, _ := json.MarshalIndent(v2, "", "\t")
+	checkGolden(t, "session_v2_redis.json", b)
 
 	// New hash, read by 5042383: the same as it reads its own.
-	var old map[string]string
-	if err := json.Unmarshal(readFixture(t, "session_v0_redis.json"), &old); err != nil {
-		t.Fatal(err)
-	}
+	old, v1 := redisFixture(t, "session_v0_redis.json"), redisFixture(t, "session_v1_redis.json")
 	sameButVersion(t, []byte(v1["r"]), []byte(old["r"]))
+	onlyAdded(t, []byte(v2["r"]), []byte(v1["r"]))
 	for k, v := range old {
-		if k != "r" && v1[k] != v {
-			t.Errorf("hash field %q = %q, was %q", k, v1[k], v)
+		if k != "r" && (v2[k] != v || v1[k] != v) {
+			t.Errorf("hash field %q = %q (v1 %q), was %q", k, v2[k], v1[k], v)
 		}
 	}
-	if len(v1) != len(old) {
-		t.Errorf("hash has %d fields, was %d", len(v1), len(old))
+	if len(v2) != len(old) || len(v1) != len(old) {
+		t.Errorf("hash has %d fields (v1 %d), was %d", len(v2), len(v1), len(old))
 	}
-	if fromNew, fromOld := decodeRedisV0(t, v1), decodeRedisV0(t, old); !reflect.DeepEqual(fromNew, fromOld) {
+	if fromNew, fromOld := decodeRedisV0(t, v2), decodeRedisV0(t, old); !reflect.DeepEqual(fromNew, fromOld) {
 		t.Errorf("5042383 reads the new hash as %+v, want %+v", fromNew, fromOld)
 	}
 
-	// Old hash, read by this code: the same session.
-	tk := oldKeys + "t:" + want.TokenHash.String()
-	if err := rdb.HSet(ctx, tk, old).Err(); err != nil {
-		t.Fatal(err)
-	}
-	rdb.PExpire(ctx, tk, time.Minute)
-	rdb.Set(ctx, oldKeys+"s:"+want.ID, want.TokenHash.String(), time.Minute)
-	ost := redisstore.New(rdb, oldKeys)
-	defer ost.Close()
-	got, err := ost.ByID(ctx, want.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("v0 hash reads as %+v, want %+v", got, want)
+	// Old hashes, read by this code: the same session without what
+	// version 2 added.
+	for _, name := range []string{"session_v0_redis.json", "session_v1_redis.json"} {
+		tk := oldKeys + "t:" + want.TokenHash.String()
+		if err := rdb.HSet(ctx, tk, redisFixture(t, name)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		rdb.PExpire(ctx, tk, time.Minute)
+		rdb.Set(ctx, oldKeys+"s:"+want.ID, want.TokenHash.String(), time.Minute)
+		ost := redisstore.New(rdb, oldKeys)
+		got, err := ost.ByID(ctx, want.ID)
+		ost.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, sampleV1()) {
+			t.Errorf("%s reads as %+v, want %+v", name, got, sampleV1())
+		}
 	}
 }
 
-// sameButVersion checks that the new record is the old one plus "fv":1:
-// no stored field changed.
+func redisFixture(t *testing.T, name string) map[string]string {
+	t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal(readFixture(t, name), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// onlyAdded checks that the new record holds every field of the version 1
+// record unchanged, plus the fields of addedV2 and "fv":2.
+func onlyAdded(t *testing.T, v2, v1 []byte) {
+	t.Helper()
+	var n, o map[string]json.RawMessage
+	if err := json.Unmarshal(v2, &n); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(v1, &o); err != nil {
+		t.Fatal(err)
+	}
+	if string(n["fv"]) != "2" || string(o["fv"]) != "1" {
+		t.Errorf("versions %s and %s, want 2 and 1", n["fv"], o["fv"])
+	}
+	for k, v := range o {
+		if k != "fv" && !bytes.Equal(n[k], v) {
+			t.Errorf("field %q is %s, version 1 stored %s", k, n[k], v)
+		}
+	}
+	for k := range n {
+		if _, was := o[k]; !was && !slices.Contains(addedV2, k) {
+			t.Errorf("field %q is new but not in addedV2", k)
+		}
+	}
+	for _, k := range addedV2 {
+		if _, ok := n[k]; !ok {
+			t.Errorf("formatSample leaves %q (added in version 2) empty: the fixture does not cover it", k)
+		}
+	}
+}
+
+// sameButVersion checks that the version 1 record is the version 0 one
+// plus "fv":1: no stored field changed.
 func sameButVersion(t *testing.T, v1, v0 []byte) {
 	t.Helper()
-	if got := bytes.Replace(v1, []byte(`,"fv":1}`), []byte("}"), 1); !bytes.Equal(got, bytes.TrimSpace(v0)) {
+	if got := bytes.Replace(bytes.TrimSpace(v1), []byte(`,"fv":1}`), []byte("}"), 1); !bytes.Equal(got, bytes.TrimSpace(v0)) {
 		t.Errorf("new record without its version:\n%s\nwant the 5042383 record:\n%s", got, v0)
 	}
 }
@@ -276,7 +364,7 @@ func rawBolt(t *testing.T, path string, rec []byte) []byte {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s, id := formatSample(), []byte("ses_fixture")
+	s, id := sampleV1(), []byte("ses_fixture")
 	var out []byte
 	err = db.Update(func(tx *bolt.Tx) error {
 		if rec != nil {

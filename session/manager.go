@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,6 +171,9 @@ type NewSession struct {
 	// TTL shortens the lifetime of this session; 0 or more than the
 	// configured lifetime means the configured lifetime.
 	TTL time.Duration
+	// AMR is the "amr" claim of the exchanged token or ID token, if any:
+	// the methods of the session's first factor.
+	AMR []string
 }
 
 // Create mints a session and returns its token (shown once, never stored).
@@ -199,6 +203,9 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 	}
 	if !ns.ClaimsAt.IsZero() && ns.ClaimsAt.Before(now) {
 		s.ClaimsAt = ms(ns.ClaimsAt)
+	}
+	if s.Provider != "" || s.Verifier != "" {
+		s.Factors = []Factor{{Verifier: s.Origin(), AMR: slices.Clone(ns.AMR), At: now}}
 	}
 	s.IdleExpires = earlier(now.Add(m.cfg.IdleTimeout), s.Expires)
 	s.PurgeAt = s.ExpiresAt().Add(m.cfg.Retain)

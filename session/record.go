@@ -15,7 +15,11 @@ import (
 // reader would misread needs a new version and a new key. The binary
 // records of the stores (deny-list entries, one-time markers, links) hold
 // no version: their readers are not JSON and would misread an added field.
-const FormatVersion = 1
+//
+// Versions: 0 and 1 hold the same fields; 2 adds "factors" (a version 1
+// reader ignores it, and a record it rewrites loses it: see
+// Session.AuthFactors).
+const FormatVersion = 2
 
 // record is a session as stored: its own fields plus the format version.
 type record struct {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -135,6 +136,9 @@ type Session struct {
 	// PurgeAt is when the store may forget the record. Until then an
 	// expired session is reported as expired rather than unknown.
 	PurgeAt time.Time `json:"purge_at"`
+	// Factors are the authentications that went into the session, oldest
+	// first (since format version 2; see AuthFactors for older records).
+	Factors []Factor `json:"factors,omitempty"`
 }
 
 // ExpiresAt is when the session stops being valid: the earlier of its idle
@@ -149,11 +153,12 @@ func (s *Session) ExpiresAt() time.Time {
 // Live reports whether the session is valid at now.
 func (s *Session) Live(now time.Time) bool { return now.Before(s.ExpiresAt()) }
 
-// Clone returns a copy whose claim map can be changed independently.
-// Nested claim values are shared.
+// Clone returns a copy whose claim map and factor list can be changed
+// independently. Nested claim values and factor methods are shared.
 func (s *Session) Clone() *Session {
 	c := *s
 	c.Claims = maps.Clone(s.Claims)
+	c.Factors = slices.Clone(s.Factors)
 	return &c
 }
 

@@ -58,7 +58,7 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 		return rt.Respond(w, r, verifier.Reject(verifier.ReasonMalformed, nil))
 	}
 	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt,
-		SourceKey: session.TokenKey(id), SourceExpires: e.acceptedUntil(id.ExpiresAt)}
+		SourceKey: session.TokenKey(id), SourceExpires: e.acceptedUntil(id.ExpiresAt), AMR: session.AMRFrom(id.Claims)}
 	if e.cfg.HostOf != nil {
 		ns.Host = e.cfg.HostOf(r.Context())
 	}
