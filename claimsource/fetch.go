@@ -155,7 +155,9 @@ func (r *Refresher) load(ctx context.Context, c *claimSource, id *verifier.Ident
 		return cachedClaim{}, fmt.Errorf("fetching: %w", err)
 	}
 	e := cachedClaim{key: key, value: v, fetched: start, memo: new(policy.Memo)}
-	r.store(e, max(c.MaxAge, maxAge)+c.StaleIfError)
+	if dry, _ := verifier.DryRunOf(ctx); !dry {
+		r.store(e, max(c.MaxAge, maxAge)+c.StaleIfError)
+	}
 	return e, nil
 }
 

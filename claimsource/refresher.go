@@ -273,6 +273,9 @@ func (r *Refresher) writeBack(ctx context.Context, id *verifier.Identity, claim 
 	if r.writer == nil || id.SessionID == "" {
 		return
 	}
+	if dry, _ := verifier.DryRunOf(ctx); dry {
+		return // an explanation changes no session
+	}
 	if err := r.writer.WriteClaim(ctx, id, claim, got.value, got.fetched); err != nil {
 		r.writeBackFailed(claim)
 	}

@@ -61,7 +61,7 @@ func (m *Manager) authenticate(ctx context.Context, token, host string, origins 
 	if err := m.checkSource(ctx, s); err != nil {
 		return cacheEntry{}, cached, err
 	}
-	if now.Sub(s.LastSeen) >= m.cfg.TouchInterval && now.Before(s.Expires) {
+	if now.Sub(s.LastSeen) >= m.cfg.TouchInterval && now.Before(s.Expires) && !dryRun(ctx) {
 		t, err := m.touch(ctx, s, now)
 		if err != nil {
 			return cacheEntry{}, cached, err
@@ -140,6 +140,13 @@ func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) (*Sessio
 		return nil, verifier.Reject(verifier.ReasonSessionRevoked, errUnknown)
 	}
 	return v.(*Session), nil
+}
+
+// dryRun reports whether ctx is an explanation's dry run, in which a use
+// of the session is not recorded.
+func dryRun(ctx context.Context) bool {
+	dry, _ := verifier.DryRunOf(ctx)
+	return dry
 }
 
 // Identity returns the verified identity of a session.

@@ -130,7 +130,9 @@ func (c *Cached) verify(ctx context.Context, cred Credential) (id *Identity, hit
 		if id, err = c.next.Verify(ctx, cred); err != nil {
 			return nil, false, err
 		}
-		c.store(key, id, now)
+		if dry, _ := DryRunOf(ctx); !dry {
+			c.store(key, id, now)
+		}
 	}
 	return id, hit, c.checkDenied(ctx, id)
 }

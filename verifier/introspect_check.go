@@ -117,6 +117,9 @@ func (v *IntrospectVerifier) check(ctx context.Context, token, client string) (i
 		id, err := r.outcome()
 		return id, true, err
 	}
+	if dry, fetch := DryRunOf(ctx); dry && !fetch {
+		return nil, false, ErrWouldCall
+	}
 	spent, err := v.spend(key, client)
 	if err != nil {
 		return nil, false, err
@@ -200,7 +203,9 @@ func (v *IntrospectVerifier) introspect(ctx context.Context, key, token string) 
 	if r, err = v.observedCall(ctx, token); err != nil {
 		return r, err
 	}
-	v.store(key, r)
+	if dry, _ := DryRunOf(ctx); !dry {
+		v.store(key, r)
+	}
 	return r, nil
 }
 

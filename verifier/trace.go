@@ -1,6 +1,9 @@
 package verifier
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Trace records what verifying one request's credential did that the
 // request's own log entry reports. Like an Observer's, its values never
@@ -28,4 +31,29 @@ func NoteCache(ctx context.Context, hit bool) {
 	if t, ok := ctx.Value(traceKey{}).(*Trace); ok {
 		t.Cache = CacheResultOf(hit)
 	}
+}
+
+// ErrWouldCall is returned, in a dry run without fetch (see WithDryRun),
+// by a verifier that could decide only by calling a remote service (an
+// introspection endpoint) and found no cached answer. The credential's
+// fate is then undetermined: nothing was called.
+var ErrWouldCall = errors.New("deciding needs a call to a remote service, which this dry run does not make")
+
+type dryRunKey struct{}
+
+// WithDryRun returns ctx marked as a dry run: the work done in it decides
+// exactly as a request would, from the same keys, caches and stores, but
+// changes nothing. Session uses are not recorded, results are not cached,
+// claims are not written back, and no remote service (introspection,
+// claim source) is called unless fetch is true.
+func WithDryRun(ctx context.Context, fetch bool) context.Context {
+	return context.WithValue(ctx, dryRunKey{}, fetch)
+}
+
+// DryRunOf reports whether ctx is a dry run (WithDryRun), and whether it
+// may call remote services. Request paths ask it only where they would
+// change something, never on a cache hit.
+func DryRunOf(ctx context.Context) (dry, fetch bool) {
+	fetch, dry = ctx.Value(dryRunKey{}).(bool)
+	return dry, fetch
 }
