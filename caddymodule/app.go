@@ -126,6 +126,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.global, err = compileSpecs(a.Require, a.policyOpt); err != nil {
 		return fmt.Errorf("compiling global validators: %w", err)
 	}
+	if err := a.provisionCheck(); err != nil {
+		return err
+	}
 	if a.headers, err = forward.Compile(headerSpecs(a.Headers)); err != nil {
 		return err
 	}

@@ -39,6 +39,15 @@ type App struct {
 	// route skips them by id.
 	Require []RequireConfig `json:"require,omitempty"`
 
+	// Checks declares the named checks a front end may ask about at the
+	// check endpoint (GET /.authgate/check?check=NAME): by name, a list of
+	// validators written like a route's require lines.
+	Checks map[string][]RequireConfig `json:"checks,omitempty"`
+
+	// CheckLimit is each subject's budget of questions to the check
+	// endpoint; a batch spends one per question. Default: 120 per 1m.
+	CheckLimit *RateLimit `json:"check_limit,omitempty"`
+
 	// MaxTokenBytes caps a credential's length in bytes; longer ones are
 	// refused unparsed (reason too_large). Default: 8192.
 	MaxTokenBytes int `json:"max_token_size,omitempty"`
@@ -128,6 +137,9 @@ func (a *App) SetDefaults() {
 	if len(a.Headers) == 0 {
 		a.Headers = defaultHeaders()
 	}
+	if a.CheckLimit == nil {
+		a.CheckLimit = &RateLimit{Events: 120, Window: caddy.Duration(time.Minute)}
+	}
 	if len(a.OIDC) > 0 && a.Session == nil {
 		a.Session = &SessionConfig{} // logins end in an edge session
 	}
@@ -139,6 +151,9 @@ func (a *App) Validate() error {
 		if strings.TrimSpace(name) == "" {
 			return fmt.Errorf("role with empty name")
 		}
+	}
+	if l := a.CheckLimit; l != nil && (l.Events < 1 || l.Window <= 0) {
+		return fmt.Errorf("check_limit needs a positive count and window")
 	}
 	for _, c := range a.Ready {
 		if !slices.Contains(ReadyChecks, c) {

@@ -46,6 +46,8 @@ import (
 //		role <name> <permission…>
 //		roles_claim <path>
 //		require <claim> <op> [values…] [max_age D] [id NAME]
+//		check <name> { require … }  (see caddyfile_check.go)
+//		check_limit <n> <window>    (default 120 1m)
 //		max_token_size <bytes>      (sizes: 4096, 64KiB, 1MB)
 //		max_claims <n>
 //		max_claim_depth <n>
@@ -125,6 +127,10 @@ func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 			return err
 		}
 		a.Require = append(a.Require, rc)
+	case "check":
+		return a.parseCheck(d)
+	case "check_limit":
+		return parseRateLimit(d, &a.CheckLimit)
 	case "max_token_size":
 		return intSizeArg(d, &a.MaxTokenBytes)
 	case "max_claims":

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"verifier/credential":   {"verifier"},
 	"verifier/verifiertest": {"verifier"},
 	"policy":                {"verifier"},
+	"policy/checkhttp":      {"verifier", "policy"},
 	"claimsource":           {"verifier", "policy"},
 	"session":               {"verifier", "policy"},
 	"session/boltstore":     {"verifier", "session"},

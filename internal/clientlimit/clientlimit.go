@@ -90,6 +90,23 @@ func (t *Table) Take(client string) (bool, time.Duration) {
 	return false, wait
 }
 
+// TakeN spends n units of client's budget at once, or none: when fewer
+// than n are left it spends nothing and returns false with the time until
+// n are back. n above the burst can never be spent and is refused with the
+// time to refill the whole burst.
+func (t *Table) TakeN(client string, n int) (bool, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.bucket(client, t.now())
+	need := float64(max(n, 1))
+	if need <= b.tokens {
+		b.tokens -= need
+		return true, 0
+	}
+	need = min(need, t.burst)
+	return false, time.Duration(math.Ceil((need - b.tokens) / t.rate * float64(time.Second)))
+}
+
 // Wait returns how long until client has a unit to spend, without
 // spending any: 0 when it has one now.
 func (t *Table) Wait(client string) time.Duration {

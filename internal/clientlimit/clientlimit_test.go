@@ -115,3 +115,21 @@ func TestWaitSpendsNothing(t *testing.T) {
 		t.Fatalf("Wait after a refill = %v, want 0", wait)
 	}
 }
+
+func TestTakeNSpendsAllOrNothing(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	tb := New(2, 5, 0, c.now)
+	if ok, _ := tb.TakeN("a", 3); !ok {
+		t.Fatal("3 of a burst of 5 refused")
+	}
+	ok, wait := tb.TakeN("a", 3)
+	if ok || wait != 500*time.Millisecond {
+		t.Fatalf("3 more with 2 left = %v, wait %v; want refused, wait 500ms for the third", ok, wait)
+	}
+	if ok, _ := tb.TakeN("a", 2); !ok {
+		t.Fatal("a refused TakeN spent units: the 2 left cannot be taken")
+	}
+	if ok, wait := tb.TakeN("a", 9); ok || wait != 2500*time.Millisecond {
+		t.Fatalf("more than the burst = %v, wait %v; want refused, wait for the whole burst", ok, wait)
+	}
+}
