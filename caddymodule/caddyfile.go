@@ -27,6 +27,9 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	if err := app.checkSubjects(app.Positions()); err != nil {
 		return nil, err
 	}
+	if err := app.CheckExchange(); err != nil {
+		return nil, err
+	}
 	return httpcaddyfile.App{Name: "authgate", Value: caddyconfig.JSON(app, nil)}, nil
 }
 

@@ -30,8 +30,8 @@ func (a *App) provisionIntrospection(caddy.Context) error {
 		if _, dup := a.verifiers[ic.Name]; dup || ic.Name == "" {
 			return fmt.Errorf("introspect verifier name %q is empty or used twice", ic.Name)
 		}
-		if len(ic.From) == 0 && !rechecked[ic.Name] {
-			return fmt.Errorf("introspect %q: no `from` source and no jwt block rechecks with it", ic.Name)
+		if len(ic.From) == 0 && !rechecked[ic.Name] && !a.Exchanges(ic.Name) {
+			return fmt.Errorf("introspect %q: no `from` source, no jwt block rechecks with it and no session exchanges its tokens", ic.Name)
 		}
 		if err := a.addIntrospect(repl, ic); err != nil {
 			return fmt.Errorf("introspect %q: %w", ic.Name, err)
@@ -77,6 +77,7 @@ func (a *App) introspectConfig(repl *caddy.Replacer, ic *config.IntrospectConfig
 		SubjectTemplate:  ic.SubjectTemplate,
 		ClaimsPath:       ic.ClaimsPath,
 		ExpiresPath:      ic.ExpiresPath,
+		IssuedAtPath:     ic.IssuedAtPath,
 		ClientID:         repl.ReplaceKnown(ic.ClientID, ""),
 		ClientSecret:     repl.ReplaceKnown(ic.ClientSecret, ""),
 		CacheTTL:         durationOr(ic.CacheTTL, defaultIntrospectCacheTTL),

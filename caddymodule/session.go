@@ -93,15 +93,15 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 
 // edgeSessions builds the session endpoints and admin API over m.
 func (a *App) edgeSessions(sc *config.SessionConfig, m *session.Manager) (*edgeSessions, error) {
-	exchange, err := a.exchangeVerifier(sc.Exchange)
+	exchange, bound, err := a.exchangeVerifier(sc.Exchange)
 	if err != nil {
 		return nil, err
 	}
 	es := &edgeSessions{cfg: sc, manager: m, cookie: sessionhttp.Cookie{Name: sc.Cookie, Secure: !sc.InsecureCookie},
 		maxAge: time.Duration(sc.ExchangeMaxAge), admin: sessionhttp.NewAdmin(m, a.fetchableClaim, zaplog.NewAdminAudit(a.logger))}
 	cfg := sessionhttp.Config{
-		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge,
-		MaxTokenBytes: a.MaxTokenBytes, Leeway: a.maxLeeway(),
+		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge, Lifetime: m.Lifetime(),
+		BindToToken: sc.BindToToken, BoundVerifiers: bound, MaxTokenBytes: a.MaxTokenBytes, Leeway: a.maxLeeway(),
 		ClientContext: func(r *http.Request) context.Context { a.noteClientIP(r); return clientContext(r) },
 		Provider:      providerLogouts{a},
 	}
@@ -128,28 +128,49 @@ func (p providerLogouts) EndProviderSession(w http.ResponseWriter, r *http.Reque
 	return p.app.oidc.ProviderLogout(w, r, s, target)
 }
 
-// exchangeVerifier routes exchanged tokens to the named JWT verifiers.
-// Exchanged tokens bypass the identity cache: each is used once.
-func (a *App) exchangeVerifier(names []string) (verifier.Verifier, error) {
+// exchangeVerifier routes exchanged tokens to the named verifiers: JWTs
+// to one router, opaque tokens to the exchangers of introspect blocks
+// (which need iat_path), in name order. Exchanged tokens bypass the
+// identity cache: each is used once. bound names the introspect blocks.
+func (a *App) exchangeVerifier(names []string) (v verifier.Verifier, bound map[string]bool, err error) {
 	if len(names) == 0 {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if err := a.CheckExchange(); err != nil {
+		return nil, nil, err
 	}
 	var jwts []*verifier.JWTVerifier
+	var chain verifier.Chain
+	bound = map[string]bool{}
 	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
 		e, ok := a.verifiers[n]
 		if !ok {
-			return nil, fmt.Errorf("session exchange: unknown verifier %q", n)
+			return nil, nil, fmt.Errorf("session exchange: unknown verifier %q", n)
 		}
-		if e.jwt == nil {
-			return nil, fmt.Errorf("session exchange: verifier %q is not a jwt verifier", n)
+		switch iv, _ := e.other.(*verifier.IntrospectVerifier); {
+		case e.jwt != nil:
+			jwts = append(jwts, e.jwt)
+		case iv != nil:
+			x, err := iv.Exchanger()
+			if err != nil {
+				return nil, nil, fmt.Errorf("session exchange: introspect %q: %w", n, err)
+			}
+			chain, bound[n] = append(chain, x), true
+		default:
+			return nil, nil, fmt.Errorf("session exchange: verifier %q is neither a jwt nor an introspect verifier", n)
 		}
-		jwts = append(jwts, e.jwt)
 	}
-	router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenBytes})
-	if err != nil {
-		return nil, fmt.Errorf("session exchange: %w", err)
+	if len(jwts) > 0 {
+		router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenBytes})
+		if err != nil {
+			return nil, nil, fmt.Errorf("session exchange: %w", err)
+		}
+		chain = append(verifier.Chain{router}, chain...)
 	}
-	return router, nil
+	if len(chain) == 1 {
+		return chain[0], bound, nil
+	}
+	return chain, bound, nil
 }
 
 // startSessions opens the session store and binds it to the manager's

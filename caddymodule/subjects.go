@@ -36,7 +36,7 @@ func (a *App) subjectOwners(pos map[string]string) []verifier.SubjectOwner {
 	}
 	for _, ic := range a.Introspect {
 		add("introspect", ic.Name, ic.SubjectTemplate, "", ic.SameSubjects)
-		out[len(out)-1].RecheckOnly = len(ic.From) == 0
+		out[len(out)-1].RecheckOnly = len(ic.From) == 0 && !a.Exchanges(ic.Name)
 	}
 	return out
 }

@@ -160,6 +160,10 @@ type NewSession struct {
 	// Session).
 	SourceKey     string
 	SourceExpires time.Time
+	// NotAfter, when not zero, is the latest the session may end: the
+	// expiry of the token it was exchanged from (bind_to_token, or the
+	// expiry an introspected token's service reported).
+	NotAfter time.Time
 	// ClaimsAt is the exchanged token's iat. Default: now.
 	ClaimsAt time.Time
 	Host     string
@@ -192,6 +196,9 @@ func (m *Manager) Create(ctx context.Context, ns NewSession) (string, *Session, 
 	life := m.cfg.Lifetime
 	if ns.TTL > 0 && ns.TTL < life {
 		life = ns.TTL
+	}
+	if !ns.NotAfter.IsZero() {
+		life = min(life, ms(ns.NotAfter).Sub(now))
 	}
 	tok, h := NewToken()
 	s := &Session{
@@ -373,3 +380,6 @@ func claimsAt(s *Session) time.Time {
 	}
 	return s.ClaimsAt
 }
+
+// Lifetime is the configured absolute cap on a session.
+func (m *Manager) Lifetime() time.Duration { return m.cfg.Lifetime }

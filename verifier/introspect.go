@@ -81,6 +81,10 @@ type IntrospectConfig struct {
 	// ExpiresPath is where the session's expiry sits in a JSON answer, as
 	// RFC 3339 or unix seconds. Default: none.
 	ExpiresPath string
+	// IssuedAtPath is where the token's issue time sits in the answer (in
+	// either mode), as RFC 3339 or unix seconds. Only Exchanger reads it:
+	// the identities of Verify are as fresh as the answer. Default: none.
+	IssuedAtPath string
 	// ClientID and ClientSecret, when set, authenticate the gateway with
 	// HTTP Basic (RFC 6749 section 2.3.1).
 	ClientID, ClientSecret string

@@ -16,6 +16,7 @@ type answer struct {
 	subject string
 	issuer  string
 	expires time.Time // zero: not reported
+	issued  time.Time // zero: not reported, or no IssuedAtPath
 	claims  map[string]any
 }
 
@@ -36,6 +37,11 @@ func (v *IntrospectVerifier) parseAnswer(doc map[string]any) (answer, error) {
 	}
 	if !withinLimits(a.claims, v.cfg.MaxClaims, v.cfg.MaxDepth) {
 		return a, errors.New("claims exceed the size or nesting limit")
+	}
+	if raw := v.lookup(doc, v.cfg.IssuedAtPath); raw != nil {
+		if a.issued, err = parseTime(raw, true); err != nil {
+			return answer{}, fmt.Errorf("%q: %w", v.cfg.IssuedAtPath, err)
+		}
 	}
 	return a, nil
 }
@@ -147,7 +153,7 @@ func (v *IntrospectVerifier) result(a answer) introspection {
 		ValidUntil: until,
 		Claims:     CapClaimTimes(a.claims, now),
 	}
-	return introspection{id: id, expires: until}
+	return introspection{id: id, expires: until, issued: a.issued}
 }
 
 func (v *IntrospectVerifier) inactive() introspection {

@@ -30,6 +30,9 @@ type introspection struct {
 	// badSubject marks an active answer whose subject holds control
 	// characters: refused as malformed, never inactive.
 	badSubject bool
+	// issued is the token's issue time the answer reported at
+	// IssuedAtPath; zero when it reported none.
+	issued time.Time
 }
 
 func (r introspection) outcome() (*Identity, error) {

@@ -24,6 +24,7 @@ import (
 //		same_subjects      <verifier…>
 //		claims_path        <path>
 //		expires_path       <path>
+//		iat_path           <path>
 //		client_id          <id>
 //		client_secret      <secret>
 //		allow_bound_tokens
@@ -89,6 +90,8 @@ func (ic *IntrospectConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error 
 		return singleArg(d, &ic.ClaimsPath)
 	case "expires_path":
 		return singleArg(d, &ic.ExpiresPath)
+	case "iat_path":
+		return singleArg(d, &ic.IssuedAtPath)
 	case "client_id":
 		return singleArg(d, &ic.ClientID)
 	case "client_secret":

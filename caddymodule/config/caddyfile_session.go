@@ -18,6 +18,7 @@ import (
 //		exchange_max_age <duration>
 //		max_sessions_per_user <n>
 //		bind_host
+//		bind_to_token
 //	}
 func (a *App) parseSession(d *caddyfile.Dispenser) error {
 	if a.Session != nil {
@@ -28,9 +29,11 @@ func (a *App) parseSession(d *caddyfile.Dispenser) error {
 	}
 	sc := &SessionConfig{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		pos, before := position(d), len(sc.Exchange)
 		if err := sc.unmarshalSubdirective(d); err != nil {
 			return err
 		}
+		a.noteExchange(pos, sc.Exchange[before:])
 	}
 	a.Session = sc
 	return nil
@@ -46,6 +49,8 @@ func (sc *SessionConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return flag(d, &sc.InsecureCookie)
 	case "bind_host":
 		return flag(d, &sc.BindHost)
+	case "bind_to_token":
+		return flag(d, &sc.BindToToken)
 	case "idle_timeout":
 		return durationArg(d, &sc.IdleTimeout)
 	case "lifetime":

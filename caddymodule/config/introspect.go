@@ -66,6 +66,12 @@ type IntrospectConfig struct {
 	// RFC 3339 or unix seconds. Default: none.
 	ExpiresPath string `json:"expires_path,omitempty"`
 
+	// IssuedAtPath is where the token's issue time sits in the answer, as
+	// RFC 3339 or unix seconds (rfc7662: iat). A block named in the session
+	// block's exchange list needs it, so that exchange_max_age applies to
+	// its tokens. Default: none.
+	IssuedAtPath string `json:"iat_path,omitempty"`
+
 	// ClientID and ClientSecret authenticate the gateway with HTTP Basic
 	// (RFC 7662 section 2.1; a Stytch project id and secret in json mode).
 	// Placeholders such as {env.*} and {file.*} are expanded at provision

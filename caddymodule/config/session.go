@@ -39,8 +39,9 @@ type SessionConfig struct {
 	// Lifetime is the absolute cap on a session. Default: 24h.
 	Lifetime caddy.Duration `json:"lifetime,omitempty"`
 
-	// Exchange names the verifiers (jwt blocks, or dev) whose tokens
-	// POST /.authgate/session accepts. Default: none (no exchange).
+	// Exchange names the verifiers (jwt blocks, dev, or introspect blocks
+	// that declare iat_path) whose tokens POST /.authgate/session accepts.
+	// Default: none (no exchange).
 	Exchange []string `json:"exchange,omitempty"`
 
 	// ExchangeMaxAge is how old (by iat) an exchanged token may be.
@@ -54,6 +55,11 @@ type SessionConfig struct {
 	// BindHost makes a session valid only on the host it was created on.
 	// Default: off (valid on every site of the gateway).
 	BindHost bool `json:"bind_host,omitempty"`
+
+	// BindToToken ends a session exchanged from a JWT no later than that
+	// token's exp (a deny-listed token ends its sessions in any case).
+	// Default: off (sessions last their idle_timeout and lifetime).
+	BindToToken bool `json:"bind_to_token,omitempty"`
 }
 
 // SessionStoreConfig selects the session store.

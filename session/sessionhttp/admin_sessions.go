@@ -3,6 +3,7 @@ package sessionhttp
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -85,14 +86,15 @@ func (a *adminCall) create() error {
 
 var errInvalidTTL = errors.New("want a positive Go duration string or integer seconds")
 
-// parseTTL reads a Go duration string ("1h") or integer seconds.
+// parseTTL reads a duration string ("1h", "1d12h": Go's units and days)
+// or integer seconds; absent or null is 0.
 func parseTTL(raw json.RawMessage) (time.Duration, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return 0, nil
 	}
 	var secs int64
 	if err := json.Unmarshal(raw, &secs); err == nil {
-		if secs <= 0 {
+		if secs <= 0 || secs > int64(math.MaxInt64/time.Second) {
 			return 0, errInvalidTTL
 		}
 		return time.Duration(secs) * time.Second, nil
@@ -101,7 +103,7 @@ func parseTTL(raw json.RawMessage) (time.Duration, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return 0, errInvalidTTL
 	}
-	d, err := time.ParseDuration(s)
+	d, err := parseDurationString(s)
 	if err != nil || d <= 0 {
 		return 0, errInvalidTTL
 	}

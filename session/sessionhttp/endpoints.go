@@ -65,6 +65,16 @@ type Config struct {
 	Exchange verifier.Verifier
 	// ExchangeMaxAge is how old (by iat) an exchanged token may be.
 	ExchangeMaxAge time.Duration
+	// Lifetime is the sessions' absolute cap: a session_duration asked
+	// for in an exchange may not exceed it. Required with Exchange.
+	Lifetime time.Duration
+	// BindToToken ends an exchanged session no later than its token's
+	// expiry (bind_to_token).
+	BindToToken bool
+	// BoundVerifiers names the Exchange verifiers whose sessions end no
+	// later than their token's reported expiry whatever BindToToken says:
+	// introspect blocks, whose tokens are another service's sessions.
+	BoundVerifiers map[string]bool
 	// MaxTokenBytes caps the length of a credential. Required.
 	MaxTokenBytes int
 	// Leeway is the largest clock leeway of the JWT verifiers: a token
@@ -94,6 +104,8 @@ func New(cfg Config) (*Endpoints, error) {
 		return nil, errors.New("sessionhttp: the cookie name is required")
 	case cfg.MaxTokenBytes <= 0:
 		return nil, errors.New("sessionhttp: MaxTokenBytes must be positive")
+	case cfg.Exchange != nil && cfg.Lifetime <= 0:
+		return nil, errors.New("sessionhttp: Lifetime must be positive with Exchange")
 	}
 	if cfg.ClientContext == nil {
 		cfg.ClientContext = (*http.Request).Context

@@ -85,7 +85,7 @@ func (f fakeVerifier) Verify(context.Context, verifier.Credential) (*verifier.Id
 func newEndpoints(t *testing.T, s Sessions, exchange verifier.Verifier) *Endpoints {
 	t.Helper()
 	e, err := New(Config{Sessions: s, Cookie: Cookie{Name: "sess", Secure: true}, Exchange: exchange,
-		ExchangeMaxAge: 5 * time.Minute, MaxTokenBytes: 8192, HostOf: func(context.Context) string { return "app.example" }})
+		ExchangeMaxAge: 5 * time.Minute, Lifetime: 24 * time.Hour, MaxTokenBytes: 8192, HostOf: func(context.Context) string { return "app.example" }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,13 @@
 package sessionhttp
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
-	"github.com/authgate/authgate/verifier/credential"
 )
 
 // ReasonTokenReused refuses a second exchange of the same IdP token.
@@ -20,6 +16,7 @@ const ReasonTokenReused verifier.Reason = "token_reused"
 var (
 	errExchangeTooOld = errors.New("exchanged token is older than exchange_max_age")
 	errNotJSON        = errors.New("body is not application/json")
+	errBoundExpired   = errors.New("exchanged token expires before a session bound to it could start")
 )
 
 // bearer is where an exchanged token is read from, and the source it is
@@ -38,15 +35,21 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 	if CrossSite(r) {
 		return forbiddenCrossSite(w, r, rt)
 	}
-	tok, err := exchangeCredential(r, e.cfg.MaxTokenBytes)
-	if errors.Is(err, errNotJSON) {
+	req, err := readExchange(r, e.cfg.MaxTokenBytes)
+	if err == nil && req.duration > e.cfg.Lifetime {
+		err = &badExchange{ReasonSessionDurationTooLong}
+	}
+	var bad *badExchange
+	switch {
+	case errors.Is(err, errNotJSON):
 		return rt.Refuse(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type",
 			`{"error":"unsupported_media_type","reason":"unsupported_media_type"}`)
-	}
-	if err != nil {
+	case errors.As(err, &bad):
+		return rt.Refuse(w, r, http.StatusBadRequest, bad.reason, `{"error":"bad_request","reason":"`+bad.reason+`"}`)
+	case err != nil:
 		return rt.Respond(w, r, err)
 	}
-	id, err := e.verifyExchanged(r, tok)
+	id, err := e.verifyExchanged(r, req.token)
 	if err != nil {
 		return rt.Respond(w, r, err)
 	}
@@ -58,7 +61,8 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 		return rt.Respond(w, r, verifier.Reject(verifier.ReasonMalformed, nil))
 	}
 	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt,
-		SourceKey: session.TokenKey(id), SourceExpires: e.acceptedUntil(id.ExpiresAt), AMR: session.AMRFrom(id.Claims)}
+		SourceKey: session.TokenKey(id), SourceExpires: e.acceptedUntil(id.ExpiresAt), AMR: session.AMRFrom(id.Claims),
+		TTL: req.duration, NotAfter: e.notAfter(id)}
 	if e.cfg.HostOf != nil {
 		ns.Host = e.cfg.HostOf(r.Context())
 	}
@@ -93,11 +97,21 @@ func (e *Endpoints) verifyExchanged(r *http.Request, tok string) (*verifier.Iden
 	if denied {
 		return nil, verifier.Reject(verifier.ReasonTokenRevoked, nil)
 	}
+	if end := e.notAfter(id); !end.IsZero() && !time.Now().Before(end) {
+		return nil, verifier.Reject(verifier.ReasonTokenExpired, errBoundExpired)
+	}
 	key := exchangeKey(id)
 	if key == "" {
 		return nil, verifier.Reject(verifier.ReasonMalformed, errors.New("exchanged token has neither jti nor digest"))
 	}
-	first, err := e.cfg.Sessions.UseIssued(r.Context(), key, id.IssuedAt, e.acceptedUntil(id.ExpiresAt))
+	// Kept until the token can no longer be exchanged: past its exp (and
+	// the leeway), or once it is too old, whichever is later (an
+	// introspected token may report no expiry).
+	until := e.acceptedUntil(id.ExpiresAt)
+	if tooOld := id.IssuedAt.Add(e.cfg.ExchangeMaxAge); tooOld.After(until) {
+		until = tooOld
+	}
+	first, err := e.cfg.Sessions.UseIssued(r.Context(), key, id.IssuedAt, until)
 	if err != nil {
 		return nil, verifier.Unavailable(verifier.ReasonStoreUnavailable, err)
 	}
@@ -107,29 +121,13 @@ func (e *Endpoints) verifyExchanged(r *http.Request, tok string) (*verifier.Iden
 	return id, nil
 }
 
-// exchangeCredential reads the token to exchange from the Authorization
-// header or a JSON body {"id_token": "…"} of bounded size. An HTML form
-// can send neither, which is what keeps cross-site forms out.
-func exchangeCredential(r *http.Request, maxBytes int) (string, error) {
-	if tok, present, err := credential.ReadHeader(r.Header, bearer); err != nil || present {
-		return tok, err
+// notAfter is the latest a session exchanged from id may end: the token's
+// expiry with bind_to_token, and always for the verifiers in
+// BoundVerifiers (a session migrated from another service never outlives
+// the expiry that service reported). Zero: no bound.
+func (e *Endpoints) notAfter(id *verifier.Identity) time.Time {
+	if e.cfg.BindToToken || e.cfg.BoundVerifiers[id.Verifier] {
+		return id.ExpiresAt
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" {
-		if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
-			return "", errNotJSON
-		}
-		return "", verifier.ErrNoCredential
-	}
-	var body struct {
-		IDToken string `json:"id_token"`
-	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBytes)+1024))
-	if err != nil || json.Unmarshal(data, &body) != nil {
-		return "", verifier.Reject(verifier.ReasonMalformed, errors.New("exchange body is not a JSON object with id_token"))
-	}
-	if body.IDToken == "" {
-		return "", verifier.ErrNoCredential
-	}
-	return body.IDToken, nil
+	return time.Time{}
 }
