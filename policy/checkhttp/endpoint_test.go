@@ -45,7 +45,7 @@ func (c *testClock) now() time.Time { return c.t }
 // newEndpoint builds an endpoint with a global `require tenant exists`,
 // roles editor (blog:read, blog:write) and viewer (blog:read), and the
 // check admin_area (roles includes admin); events per minute.
-func newEndpoint(t *testing.T, events int, clock *testClock) *Endpoint {
+func newEndpoint(t testing.TB, events int, clock *testClock) *Endpoint {
 	t.Helper()
 	opts := policy.Options{Roles: map[string][]string{"editor": {"blog:read", "blog:write"}, "viewer": {"blog:read"}}}
 	compile := func(specs ...policy.Spec) *policy.Policy {
