@@ -20,13 +20,18 @@ const (
 )
 
 // Names of the JSON field that carries Reason.Expected. The first three are
-// SuperTokens'; the last two are authgate's own, for one_of and permission.
+// SuperTokens'; the others are authgate's own, for its own ops, named the
+// way SuperTokens names its.
 const (
 	FieldExpectedValue        = "expectedValue"        // has_value, is_true, is_false
 	FieldExpectedToInclude    = "expectedToInclude"    // includes, includes_all
 	FieldExpectedToNotInclude = "expectedToNotInclude" // excludes, excludes_all
 	FieldExpectedToBeOneOf    = "expectedToBeOneOf"    // one_of: the allowed values
 	FieldExpectedPermission   = "expectedPermission"   // permission: the permission required
+	FieldExpectedToStartWith  = "expectedToStartWith"  // starts_with: the prefix
+	FieldExpectedToEndWith    = "expectedToEndWith"    // ends_with: the suffix
+	FieldExpectedToMatch      = "expectedToMatch"      // matches: the pattern as configured
+	FieldExpectedDomain       = "expectedDomain"       // in_domain: the normalised domain
 )
 
 // messageInvalidClaim is the top-level message of a 403 body.

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"time"
+
+	"github.com/authgate/authgate/claims"
 )
 
 // Op is a validator operation, named as in the Caddyfile.
@@ -39,6 +41,26 @@ const (
 	// OpPermission passes when a role in the roles claim (an array of
 	// strings) grants its one value, a permission. See Options.Roles.
 	OpPermission Op = "permission"
+
+	// The string validators below take one non-empty string operand and
+	// pass only for a claim that is a string: any other value (an array
+	// holding a passing string included) fails with "wrong value".
+
+	// OpStartsWith passes when the claim starts with its value, byte for
+	// byte (case-sensitive).
+	OpStartsWith Op = "starts_with"
+	// OpEndsWith passes when the claim ends with its value, byte for byte.
+	// `ends_with corp.example` also passes "a@evilcorp.example": for
+	// e-mail domains use OpInDomain.
+	OpEndsWith Op = "ends_with"
+	// OpMatches passes when the whole claim matches its value, an RE2
+	// pattern compiled once (see claims.CompilePattern).
+	OpMatches Op = "matches"
+	// OpInDomain passes when the claim is an e-mail address whose domain is
+	// its value (see claims.EmailDomain: one "@", a non-empty local part,
+	// domains compared lower-cased and IDNA-normalised), or, with
+	// Spec.Subdomains, a subdomain of it.
+	OpInDomain Op = "in_domain"
 )
 
 // opInfo is what Compile needs to know about an op: how many values it
@@ -59,6 +81,10 @@ var ops = map[Op]opInfo{
 	OpExists:      {0, 0, ""},
 	OpOneOf:       {1, -1, FieldExpectedToBeOneOf},
 	OpPermission:  {1, 1, FieldExpectedPermission},
+	OpStartsWith:  {1, 1, FieldExpectedToStartWith},
+	OpEndsWith:    {1, 1, FieldExpectedToEndWith},
+	OpMatches:     {1, 1, FieldExpectedToMatch},
+	OpInDomain:    {1, 1, FieldExpectedDomain},
 }
 
 // Spec describes one validator, as a `require` line writes it.
@@ -79,6 +105,9 @@ type Spec struct {
 	// HasMaxAge the claim source's default applies, if any.
 	MaxAge    time.Duration
 	HasMaxAge bool
+	// Subdomains lets in_domain pass subdomains of its domain too
+	// ("eu.corp.example" for "corp.example"). Only for in_domain.
+	Subdomains bool
 }
 
 // validator is a compiled Spec. It is immutable and shared by every Policy
@@ -92,6 +121,9 @@ type validator struct {
 	expected  any    // Reason.Expected, built once
 	perm      string
 	roles     roleTable
+	str       string          // starts_with, ends_with: the operand; in_domain: the domain
+	pattern   *claims.Pattern // matches
+	subdomain bool            // in_domain
 	maxAge    time.Duration
 	hasMaxAge bool
 	source    string    // top-level claim the refresher refreshes; "" for none
@@ -122,8 +154,12 @@ func newValidator(s Spec, opts Options, roles roleTable) (*validator, error) {
 	if s.HasMaxAge && s.MaxAge < 0 {
 		return nil, fmt.Errorf("negative max age: %w", ErrInvalidSpec)
 	}
+	if s.Subdomains && s.Op != OpInDomain {
+		return nil, fmt.Errorf("subdomains applies to in_domain only: %w", ErrInvalidSpec)
+	}
 	v := &validator{id: s.ID, path: s.Claim, op: s.Op, field: info.field,
-		values: append([]any(nil), s.Values...), maxAge: s.MaxAge, hasMaxAge: s.HasMaxAge}
+		values: append([]any(nil), s.Values...), maxAge: s.MaxAge, hasMaxAge: s.HasMaxAge,
+		subdomain: s.Subdomains}
 	if err := v.setOperands(opts, roles); err != nil {
 		return nil, err
 	}
@@ -151,6 +187,8 @@ func (v *validator) setOperands(opts Options, roles roleTable) error {
 		v.expected = v.values
 	case OpPermission:
 		return v.setPermission(opts, roles)
+	case OpStartsWith, OpEndsWith, OpMatches, OpInDomain:
+		return v.setString()
 	}
 	return nil
 }

@@ -92,6 +92,8 @@ func (v *validator) holds(value any) bool {
 		return true
 	case OpOneOf:
 		return contains(v.values, value)
+	case OpStartsWith, OpEndsWith, OpMatches, OpInDomain:
+		return v.holdsString(value)
 	}
 	arr, ok := value.([]any)
 	if !ok {
