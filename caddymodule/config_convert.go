@@ -36,7 +36,7 @@ func headerSpecs(cfgs []config.HeaderConfig) []forward.Spec {
 // specOf is a configured validator in policy's terms, its operands decoded
 // with exact numbers.
 func specOf(rc config.RequireConfig) (policy.Spec, error) {
-	s := policy.Spec{ID: rc.ID, Claim: rc.Claim, Op: policy.Op(rc.Op)}
+	s := policy.Spec{ID: rc.ID, Claim: rc.Claim, Op: policy.Op(rc.Op), Subdomains: rc.Subdomains}
 	for _, raw := range rc.Values {
 		var v any
 		if err := jsonnum.Unmarshal(raw, &v); err != nil {

@@ -31,6 +31,19 @@ func TestParseRequireReadsValuesAsJSONUnlessQuoted(t *testing.T) {
 		{"a negative max_age is refused", `require x exists max_age -1s`, ``, "bad max_age"},
 		{"max_age twice is refused", `require x exists max_age 1s max_age 2s`, ``, "max_age given twice"},
 		{"a bare claim is refused", `require roles`, ``, "wrong argument count"},
+		{"ends_with reads its operand as a string", `require email ends_with @corp.example`,
+			`{"claim":"email","op":"ends_with","values":["@corp.example"]}`, ""},
+		{"starts_with never reads JSON", `require level starts_with 3`, `{"claim":"level","op":"starts_with","values":["3"]}`, ""},
+		{"a quoted pattern keeps its backslashes", `require sub matches "^svc\.[a-z]{2,8}$" id svc`,
+			`{"id":"svc","claim":"sub","op":"matches","values":["^svc\\.[a-z]{2,8}$"]}`, ""},
+		{"in_domain keeps the domain as written", `require email in_domain Corp.Example`,
+			`{"claim":"email","op":"in_domain","values":["Corp.Example"]}`, ""},
+		{"in_domain takes subdomains", `require email in_domain corp.example subdomains max_age 1m`,
+			`{"claim":"email","op":"in_domain","values":["corp.example"],"max_age":60000000000,"subdomains":true}`, ""},
+		{"a quoted subdomains is a second domain", `require email in_domain corp.example "subdomains"`, ``, "wrong number of values"},
+		{"subdomains belongs to in_domain only", `require email ends_with corp.example subdomains`, ``, "wrong number of values"},
+		{"in_domain takes one domain", `require email in_domain a.example b.example`, ``, "wrong number of values"},
+		{"a bad pattern is refused", `require sub matches "(?=x)"`, ``, "invalid or unsupported Perl syntax"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -152,7 +152,9 @@ type RequireConfig struct {
 	// Claim is the claim path (dotted; namespaced keys need no escaping).
 	Claim string `json:"claim,omitempty"`
 	// Op is one of has_value, is_true, is_false, includes, excludes,
-	// includes_all, excludes_all, exists, one_of, permission.
+	// includes_all, excludes_all, exists, one_of, permission, starts_with,
+	// ends_with, matches (an RE2 pattern the whole value must match) and
+	// in_domain (the domain of an e-mail address).
 	Op string `json:"op,omitempty"`
 	// Values are the operands as JSON values.
 	Values []json.RawMessage `json:"values,omitempty"`
@@ -165,6 +167,9 @@ type RequireConfig struct {
 	// MaxAge makes the validator refetch (or fail as expired) values older
 	// than this. 0 means every request. Default: the claim source's.
 	MaxAge *caddy.Duration `json:"max_age,omitempty"`
+	// Subdomains makes in_domain pass subdomains of its domain too. Only
+	// for in_domain. Default: false, the exact domain only.
+	Subdomains bool `json:"subdomains,omitempty"`
 }
 
 // OnFailureConfig turns a validator's failure into a redirect.
