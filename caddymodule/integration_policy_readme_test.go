@@ -251,7 +251,8 @@ func (req readmeRequest) check(t *testing.T, g *gateway, documentedBody string) 
 func TestReadmePolicyExamplesBehaveAsDocumented(t *testing.T) {
 	documentedBody := readmeExample(t, "policy-403-body")
 	checkedBody := false
-	for _, name := range []string{"policy-admin", "policy-paths", "policy-max-age", "policy-redirect"} {
+	for _, name := range []string{"policy-admin", "policy-paths", "policy-max-age", "policy-redirect",
+		"policy-email-domain", "policy-ends-with-hazard"} {
 		t.Run(name, func(t *testing.T) {
 			up := echoUpstream(t)
 			g := startGateway(t, runnableExample(t, name, up.URL))
