@@ -5,8 +5,10 @@
 // provision time, from Specs (one per `require` line) with Compile, and
 // combined with the global ones by Merge. Validators follow SuperTokens'
 // session claim validators: has_value, is_true, is_false, includes,
-// excludes, includes_all, excludes_all, plus exists, one_of and permission
-// (RBAC through Options.Roles). Comparison is type-exact on decoded JSON
+// excludes, includes_all, excludes_all, plus exists, one_of, permission
+// (RBAC through Options.Roles) and the string validators starts_with,
+// ends_with, matches (anchored RE2) and in_domain (e-mail domains), whose
+// matching rules live in package claims. Comparison is type-exact on decoded JSON
 // values (claims.Equal); claim names are paths resolved by claims.Lookup.
 //
 // Freshness comes before evaluation. Evaluate first asks, for every
@@ -23,7 +25,10 @@
 // expectedToNotInclude, actualValue, ageInSeconds, maxAgeInSeconds). For the
 // ops SuperTokens lacks: one_of reports expectedToBeOneOf (the list of
 // allowed values), permission reports expectedPermission (the permission)
-// with the roles claim as actualValue, and exists reports the message alone.
+// with the roles claim as actualValue, exists reports the message alone, and
+// the string validators report expectedToStartWith, expectedToEndWith,
+// expectedToMatch (the pattern as configured) and expectedDomain (the
+// normalised domain); they fail any claim that is not a string.
 // includes_all and excludes_all report the whole list, as SuperTokens does.
 //
 // The Refresher behind `claim` blocks lives in package claimsource; a
