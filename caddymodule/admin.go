@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/caddymodule/explain"
 	"github.com/authgate/authgate/session/sessionhttp"
 )
 
@@ -15,9 +16,10 @@ func init() {
 
 // AdminAPI serves the authgate admin endpoints on Caddy's admin listener
 // (loopback by default): sessions under /authgate/sessions, the IdP-JWT
-// deny-list under /authgate/revocations, and liveness and readiness at
-// /authgate/health and /authgate/ready. Caddy loads admin.api modules by
-// itself; there is nothing to configure.
+// deny-list under /authgate/revocations, liveness and readiness at
+// /authgate/health and /authgate/ready, and decisions explained at
+// /authgate/explain. Caddy loads admin.api modules by itself; there is
+// nothing to configure.
 type AdminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -37,6 +39,7 @@ func (AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/authgate/revocations", Handler: h},
 		{Pattern: "/authgate/health", Handler: adminHealth(false)},
 		{Pattern: "/authgate/ready", Handler: adminHealth(true)},
+		{Pattern: "/authgate/explain", Handler: caddy.AdminHandlerFunc(explain.Admin)},
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authgate/authgate/verifier"
 )
 
 // ErrStoreNotOpen is what a Deferred store answers before its backend is
@@ -73,7 +75,9 @@ func (d *Deferred) store(ctx context.Context) (Store, error) {
 	if b := d.backend.Load(); b != nil {
 		return b.Store, nil
 	}
-	if d.Wait <= 0 {
+	if dry, _ := verifier.DryRunOf(ctx); d.Wait <= 0 || dry {
+		// A dry run (an explanation) does not wait for a store that may
+		// never open: offline, a bolt store stays closed.
 		return nil, ErrStoreNotOpen
 	}
 	d.mu.Lock()

@@ -1,0 +1,63 @@
+package explain
+
+import (
+	"net/http"
+
+	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
+)
+
+// Explainable is an authgate handler that can hand its parts to an
+// explanation.
+type Explainable interface {
+	ExplainRoute() *Route
+}
+
+// Route is what an explanation uses of one provisioned authgate handler:
+// the same values its ServeHTTP uses, shared and read-only.
+type Route struct {
+	// Sources are the route's credential sources and their verifiers.
+	Sources []credential.Route
+	// Policy is the route's merged policy (global validators first).
+	Policy *policy.Policy
+	// Headers are the identity headers set upstream, and AssertionAudience
+	// the audience of a signed assertion among them.
+	Headers           []forward.Mapping
+	AssertionAudience string
+	Optional          bool
+	AllowPreflight    bool
+	MaxTokenBytes     int
+	// LoginOIDC names the route's OpenID login (`login oidc NAME`); "" for
+	// none. Its challenge starts a login (state, budgets): never run.
+	LoginOIDC string
+	// RejectedPath returns the firewall rule the request's path breaks, or
+	// "" (reject_paths).
+	RejectedPath func(r *http.Request) string
+	// Endpoint reports whether the request is for one of the gateway's own
+	// endpoints, which the handler serves before authenticating.
+	Endpoint func(r *http.Request) bool
+	// Challenged reports whether the handler answers err on r with the
+	// route's login challenge (a browser navigation a login can fix).
+	Challenged func(r *http.Request, err error) bool
+	// Refuse writes the handler's response for err, exactly as ServeHTTP
+	// would; it is never called for an OIDC login challenge.
+	Refuse func(w http.ResponseWriter, r *http.Request, err error) error
+}
+
+// verifierName is how an explanation names a verifier of a credential
+// source: JWTs are routed by issuer behind the identity cache ("jwt"),
+// edge sessions are "session", others have names of their own.
+func verifierName(v verifier.Verifier) string {
+	switch x := v.(type) {
+	case *verifier.Cached:
+		return "jwt"
+	case *session.Verifier:
+		return session.VerifierName
+	case interface{ Name() string }:
+		return x.Name()
+	}
+	return ""
+}

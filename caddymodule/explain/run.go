@@ -1,0 +1,204 @@
+package explain
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
+)
+
+// Run traces how the handler of rt would decide r, into t. It runs every
+// step of the handler's ServeHTTP that decides, in a dry run: nothing is
+// recorded, cached or written, and nothing remote is called unless fetch.
+func Run(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trace) {
+	if rule := rt.RejectedPath(r); rule != "" {
+		t.Decision = Decision{Outcome: OutcomeBadRequest, Reason: "path_" + rule, Status: http.StatusBadRequest}
+		return
+	}
+	if rt.Endpoint(r) {
+		t.undetermined("the path is one of the gateway's own endpoints, served before authentication: not explained")
+		return
+	}
+	if rt.AllowPreflight && isPreflight(r) {
+		t.Decision = Decision{Outcome: OutcomeAllowed, Reason: "preflight"}
+		return
+	}
+	t.Sources = sources(r, rt)
+	id, ok := verify(ctx, rt, r, fetch, t)
+	if !ok {
+		return
+	}
+	t.Identity = identityTrace(id)
+	x, err := rt.Policy.Explain(ctx, id, fetch)
+	if err != nil {
+		refuse(rt, r, err, t)
+		return
+	}
+	t.Claims, t.Validators = claimTraces(x.Claims), validatorTraces(x.Validators)
+	switch {
+	case x.Undetermined:
+		t.undetermined("a claim would be fetched from its claim source first (see claims); run again with fetch to fetch it")
+	case x.Denial != nil:
+		refuse(rt, r, x.Denial, t)
+	default:
+		t.Decision = Decision{Outcome: OutcomeAllowed, Status: 0}
+		t.Headers = identityHeaders(rt, x.Identity)
+	}
+}
+
+// verify extracts the route's credential and verifies it in a dry run. It
+// returns false when the trace's decision is made (refused, allowed
+// anonymously, or undetermined).
+func verify(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trace) (*verifier.Identity, bool) {
+	cred, v, err := credential.Extract(r, rt.Sources)
+	if errors.Is(err, verifier.ErrNoCredential) && rt.Optional {
+		t.Decision = Decision{Outcome: OutcomeAllowed, Reason: string(verifier.ReasonMissingCredential)}
+		t.note("the route is optional: anonymous requests pass without identity headers")
+		return nil, false
+	}
+	if err != nil {
+		refuse(rt, r, err, t)
+		return nil, false
+	}
+	if len(cred.Value) > rt.MaxTokenBytes {
+		refuse(rt, r, verifier.Reject(verifier.ReasonTooLarge, nil), t)
+		return nil, false
+	}
+	vt := &VerifierTrace{Why: "the first of the route's credential sources present is " + cred.Source.String()}
+	t.Verifier = vt
+	var trace verifier.Trace
+	ctx = verifier.WithTrace(verifier.WithDryRun(ctx, fetch), &trace)
+	id, name, err := verifyChain(ctx, v, cred)
+	vt.Name, vt.Cache = name, string(trace.Cache)
+	if id != nil && id.Verifier != "" {
+		vt.Name = id.Verifier
+	}
+	vt.Why += whyVerifier(name, cred)
+	var rejected *verifier.RejectedError
+	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {
+		err = verifier.Reject(verifier.ReasonBadIssuer, err)
+	}
+	switch {
+	case err == nil:
+		vt.Result = "accepted"
+		return id, true
+	case errors.Is(err, verifier.ErrWouldCall):
+		vt.Result = "undetermined"
+		t.undetermined("the credential is checked by calling an introspection endpoint, and no answer is cached; run again with fetch to call it")
+	case errors.Is(err, session.ErrStoreNotOpen):
+		vt.Result = "undetermined"
+		t.undetermined("the session store is not open: offline, only a Redis store can be read (a running server holds the bolt file's lock)")
+	default:
+		vt.Result, vt.Reason = "rejected", string(verifier.ReasonOf(err))
+		var unavailable *verifier.UnavailableError
+		if errors.As(err, &unavailable) {
+			vt.Result = "unavailable"
+		}
+		refuse(rt, r, err, t)
+	}
+	return nil, false
+}
+
+// verifyChain verifies cred as v would, naming the verifier that answered:
+// a chain's members are tried in order, as verifier.Chain does.
+func verifyChain(ctx context.Context, v verifier.Verifier, cred verifier.Credential) (*verifier.Identity, string, error) {
+	chain, ok := v.(verifier.Chain)
+	if !ok {
+		id, err := v.Verify(ctx, cred)
+		return id, verifierName(v), err
+	}
+	var first error
+	firstName := ""
+	for _, member := range chain {
+		id, err := member.Verify(ctx, cred)
+		if err == nil || !errors.Is(err, verifier.ErrNotResponsible) {
+			return id, verifierName(member), err
+		}
+		if first == nil {
+			first, firstName = err, verifierName(member)
+		}
+	}
+	if first == nil {
+		first = verifier.ErrNotResponsible
+	}
+	return nil, firstName, first
+}
+
+// whyVerifier says how the credential reached its verifier.
+func whyVerifier(name string, cred verifier.Credential) string {
+	switch name {
+	case "jwt":
+		if info := jwtInfo(cred.Value); info != nil && info.Iss != "" {
+			return "; JWTs go to the jwt verifier whose issuer is the token's iss (" + info.Iss + ")"
+		}
+		return "; JWTs go to the jwt verifier whose issuer is the token's iss"
+	case session.VerifierName:
+		return "; the session cookie goes to the edge-session verifier"
+	case "":
+		return ""
+	}
+	return "; opaque credentials go to the verifiers after the JWTs, in order: " + name + " answered"
+}
+
+func identityTrace(id *verifier.Identity) *IdentityTrace {
+	it := &IdentityTrace{Subject: id.Subject, Verifier: id.Verifier, SessionID: id.SessionID, TokenID: id.TokenID, Issuer: id.Issuer}
+	if !id.IssuedAt.IsZero() {
+		it.IssuedAt = id.IssuedAt.UTC().Format(time.RFC3339)
+	}
+	if !id.ExpiresAt.IsZero() {
+		it.ExpiresAt = id.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return it
+}
+
+func claimTraces(cs []policy.ClaimTrace) []ClaimTrace {
+	out := make([]ClaimTrace, 0, len(cs))
+	for _, c := range cs {
+		ct := ClaimTrace{Claim: c.Claim, State: c.State}
+		if c.HasMaxAge {
+			ct.MaxAgeSeconds = seconds(c.MaxAge)
+		}
+		out = append(out, ct)
+	}
+	return out
+}
+
+func validatorTraces(vs []policy.ValidatorTrace) []ValidatorTrace {
+	out := make([]ValidatorTrace, 0, len(vs))
+	for _, v := range vs {
+		vt := ValidatorTrace{ID: v.ID, Op: string(v.Op), Claim: v.Path, Mode: v.Mode, Expected: v.Expected,
+			Source: v.Source, Result: v.Result, Reason: v.Reason}
+		if v.HasValue {
+			value := v.Value
+			vt.Value = &value
+		}
+		if v.HasAge {
+			vt.AgeSeconds = seconds(v.Age)
+		}
+		if v.HasMaxAge {
+			vt.MaxAgeSeconds = seconds(v.MaxAge)
+		}
+		out = append(out, vt)
+	}
+	return out
+}
+
+func seconds(d time.Duration) *float64 {
+	s := float64(d.Milliseconds()) / 1000
+	return &s
+}
+
+func (t *Trace) undetermined(why string) {
+	t.Decision = Decision{Outcome: OutcomeUndetermined, Why: why}
+}
+
+// isPreflight reports whether r is a CORS preflight request.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != ""
+}
