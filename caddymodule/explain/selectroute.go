@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,11 +18,6 @@ var answering = map[string]bool{
 	"http.handlers.static_response": true, "http.handlers.reverse_proxy": true, "http.handlers.file_server": true,
 	"http.handlers.error": true, "http.handlers.authgate_health": true, "http.handlers.metrics": true,
 }
-
-// shownMatchers are the matchers whose values a route trace shows; others
-// (headers, queries, expressions) are named only, as their values may be
-// secrets.
-var shownMatchers = map[string]bool{"host": true, "path": true, "method": true}
 
 // walker finds the authgate handler a request reaches, evaluating matchers
 // and executing no handler.
@@ -139,19 +133,14 @@ func moduleID(h caddyhttp.MiddlewareHandler) string {
 }
 
 // describe names a matched route by its index and matchers: the values of
-// host, path and method matchers, the names of others.
+// host, path and method matchers, the names of others (their values, such
+// as a header's, may be secrets).
 func describe(i int, route caddyhttp.Route) string {
 	var sets []string
-	for _, raw := range route.MatcherSetsRaw {
-		var parts []string
-		for _, name := range sortedKeys(raw) {
-			if !shownMatchers[name] {
-				parts = append(parts, name)
-				continue
-			}
-			var values []string
-			_ = json.Unmarshal(raw[name], &values)
-			parts = append(parts, name+" "+strings.Join(values, " "))
+	for _, set := range route.MatcherSets {
+		parts := make([]string, 0, len(set))
+		for _, m := range set {
+			parts = append(parts, matcherText(m))
 		}
 		sets = append(sets, strings.Join(parts, ", "))
 	}
@@ -159,17 +148,19 @@ func describe(i int, route caddyhttp.Route) string {
 	if len(sets) > 0 {
 		s += " (" + strings.Join(sets, " | ") + ")"
 	}
-	if route.Terminal {
-		s += " terminal"
-	}
 	return s
 }
 
-func sortedKeys(m caddy.ModuleMap) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func matcherText(m any) string {
+	switch x := m.(type) {
+	case *caddyhttp.MatchHost:
+		return "host " + strings.Join(*x, " ")
+	case *caddyhttp.MatchPath:
+		return "path " + strings.Join(*x, " ")
+	case *caddyhttp.MatchMethod:
+		return "method " + strings.Join(*x, " ")
+	case caddy.Module:
+		return strings.TrimPrefix(string(x.CaddyModule().ID), "http.matchers.")
 	}
-	slices.Sort(keys)
-	return keys
+	return fmt.Sprintf("%T", m)
 }

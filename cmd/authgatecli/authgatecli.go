@@ -14,7 +14,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "authgate",
-		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | health [--ready] [--address ADDR] | version | sessions list|revoke | revoke",
+		Usage: "mint --sub <subject> [--claim k=v]… [--ttl 1h] | health [--ready] [--address ADDR] | explain --url URL … | version | sessions list|revoke | revoke",
 		Short: "Tools for the authgate gateway",
 		Long: `
 authgate subcommands:
@@ -34,6 +34,20 @@ authgate subcommands:
          exits 0 when it is ok, 1 otherwise: for exec probes and the
          Docker HEALTHCHECK.
 
+  explain --url URL [--method M] [--token T | --cookie n=v | --header 'N: v']…
+          [--fetch] [--json] [--address ADDR | --config FILE [--adapter A]]
+         explains how authgate would decide one request, without side
+         effects: the route, the credential sources (by length and hash,
+         never the value), the verifier and why, every validator with the
+         value it saw, its age and max age, the claims a request would
+         refresh (fetched only with --fetch), the decision with its status
+         and body, and the identity headers. It asks the running instance
+         (POST /authgate/explain on its admin endpoint, --address or
+         Caddy's default), or with --config explains offline without
+         starting servers (sessions only from Redis). Exits 0 when the
+         request would be allowed, 1 when refused, 2 when undetermined
+         (a call --fetch would make) or on error.
+
   version
          prints authgate's version (Caddy's own is "caddy version"):
          the module version or VCS revision Go recorded at build time,
@@ -52,6 +66,7 @@ authgate subcommands:
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(mintCommand())
 			cmd.AddCommand(healthCommand())
+			cmd.AddCommand(explainCommand())
 			cmd.AddCommand(versionCommand())
 			cmd.AddCommand(sessionsCommand(), revokeCommand())
 		},
