@@ -15,6 +15,8 @@ import (
 // (*session.Manager implements it).
 type Sessions interface {
 	Create(ctx context.Context, ns session.NewSession) (string, *session.Session, error)
+	Authenticate(ctx context.Context, token, host string) (*session.Session, error)
+	Attest(ctx context.Context, old *session.Session, a session.Attestation) (string, *session.Session, error)
 	RevokeToken(ctx context.Context, token string) (*session.Session, error)
 	UseIssued(ctx context.Context, key string, issued, until time.Time) (bool, error)
 	Denied(ctx context.Context, id *verifier.Identity) (bool, error)

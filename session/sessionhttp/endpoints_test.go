@@ -53,6 +53,14 @@ func (f *fakeSessions) Create(_ context.Context, ns session.NewSession) (string,
 	return "new-token", &session.Session{ID: "s1", UserID: ns.UserID, Created: now, LastSeen: now, Expires: now.Add(time.Hour)}, nil
 }
 
+func (f *fakeSessions) Authenticate(context.Context, string, string) (*session.Session, error) {
+	return nil, verifier.Reject(verifier.ReasonSessionRevoked, nil)
+}
+
+func (f *fakeSessions) Attest(context.Context, *session.Session, session.Attestation) (string, *session.Session, error) {
+	return "", nil, errors.New("fakeSessions: no attest")
+}
+
 func (f *fakeSessions) RevokeToken(_ context.Context, token string) (*session.Session, error) {
 	f.revoked = append(f.revoked, token)
 	return &session.Session{ID: "old-" + token}, nil

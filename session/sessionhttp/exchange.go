@@ -27,7 +27,9 @@ var bearer = verifier.Source{Kind: verifier.SourceHeader, Name: "Authorization",
 // refused; the token comes as a Bearer header or in a JSON body, its iat
 // within ExchangeMaxAge, once per token; the answer always carries a new
 // session token, and every session the request carried is revoked, so a
-// planted session cannot be fixed on the browser.
+// planted session cannot be fixed on the browser. A request carrying a
+// live session of the token's own subject attests it instead (see
+// attest).
 func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) error {
 	if e.cfg.Exchange == nil {
 		return rt.Refuse(w, r, http.StatusNotFound, "exchange_disabled", `{"error":"not_found","reason":"exchange_disabled"}`)
@@ -52,6 +54,11 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 	id, err := e.verifyExchanged(r, req.token)
 	if err != nil {
 		return rt.Respond(w, r, err)
+	}
+	if s, err := e.carriedOf(r, id.Subject); err != nil {
+		return rt.Respond(w, r, err)
+	} else if s != nil {
+		return e.attest(w, r, rt, s, id, req)
 	}
 	if _, err := e.RevokeCarried(r); err != nil {
 		return rt.Respond(w, r, err)
