@@ -134,3 +134,32 @@ func TestAttestKeepsTheSessionsOrigin(t *testing.T) {
 	fresh := f.exchange(t, f.token(f.keyA, "idp-a", "alice"))
 	wantStatus(t, f.do("GET", "/a/", fresh), http.StatusOK)
 }
+
+// TestAttestAndBindToTokenOnRedis runs attest and bind_to_token on the
+// Redis store: the rotated record keeps its factors and claims there, the
+// old token is gone, and a bound session ends with its token.
+func TestAttestAndBindToTokenOnRedis(t *testing.T) {
+	site := strings.NewReplacer("{REDIS}", testRedisURL(t), "{UPSTREAM}", echoUpstream(t).URL, "{ADMIN}", "off",
+		"exchange dev", "exchange dev\n\t\t\tbind_to_token").Replace(redisSite)
+	g := startGateway(t, site)
+	now := time.Now()
+	first := exchangeWith(t, g, sesDevToken(t, g, jwt.MapClaims{"sub": "redis-alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"jti": fmt.Sprint("r1-", now.UnixNano()), "amr": []string{"pwd"}, "roles": []string{"viewer"}}), "")
+	wantStatus(t, first, http.StatusCreated)
+	second := exchangeWith(t, g, sesDevToken(t, g, jwt.MapClaims{"sub": "redis-alice", "iat": now.Unix(), "exp": now.Add(3 * time.Second).Unix(),
+		"jti": fmt.Sprint("r2-", now.UnixNano()), "amr": []string{"otp"}, "roles": []string{"admin"}}), cookieOf(t, first))
+	wantStatus(t, second, http.StatusCreated)
+	wantReason(t, g.do("GET", "/", cookieOf(t, first)), http.StatusUnauthorized, "session_revoked")
+	up := g.do("GET", "/", cookieOf(t, second))
+	wantStatus(t, up, http.StatusOK)
+	if up.upstream.Get("X-Auth-Roles") != "viewer" {
+		t.Fatalf("roles %q after attest, want viewer", up.upstream.Get("X-Auth-Roles"))
+	}
+	if amr := fmt.Sprint(whoamiClaims(t, g, cookieOf(t, second))["amr"]); amr != "[pwd otp]" {
+		t.Errorf("amr = %s, want [pwd otp]", amr)
+	}
+	// Bound to both tokens: the attested 3 s token ends the session.
+	sesWaitFor(t, 6*time.Second, "the attested session ends with the shorter token", func() bool {
+		return g.do("GET", "/", cookieOf(t, second)).status == http.StatusUnauthorized
+	})
+}
