@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// maxFactors bounds the factors a session record keeps, so that repeated
+// attestations cannot grow it without bound.
+const maxFactors = 16
+
 // Attestation is a token of a session's own subject, exchanged while the
 // session is live (Stytch's attest): one more authentication of the same
 // user. It adds a factor and its methods, never claims.
@@ -41,6 +45,10 @@ func (m *Manager) Attest(ctx context.Context, old *Session, a Attestation) (stri
 	s := old.Clone()
 	s.ID, s.TokenHash, s.LastSeen = newID(), h, now
 	s.Factors = append(slices.Clone(old.AuthFactors()), Factor{Verifier: a.Verifier, AMR: slices.Clone(a.AMR), At: now})
+	if n := len(s.Factors); n > maxFactors {
+		// The first factor made the session: keep it, and the latest.
+		s.Factors = append(s.Factors[:1], s.Factors[n-maxFactors+1:]...)
+	}
 	if len(a.AMR) > 0 {
 		s.Claims = maps.Clone(s.Claims)
 		if s.Claims == nil {

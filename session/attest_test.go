@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -68,5 +69,24 @@ func TestAttestOfARevokedSessionLeavesNothing(t *testing.T) {
 	}
 	if live, _ := m.List(ctx, "alice"); len(live) != 0 {
 		t.Fatalf("%d sessions left, want none", len(live))
+	}
+}
+
+func TestAttestKeepsTheFirstAndTheLatestFactors(t *testing.T) {
+	c := newClock()
+	m := newManager(t, newMapStore(), c, session.Config{})
+	ctx := context.Background()
+	_, s, err := m.Create(ctx, session.NewSession{UserID: "alice", Verifier: "origin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		c.advance(time.Second)
+		if _, s, err = m.Attest(ctx, s, session.Attestation{Verifier: "v" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.Factors) != 16 || s.Factors[0].Verifier != "origin" || s.Factors[15].Verifier != "v39" || s.Factors[1].Verifier != "v25" {
+		t.Fatalf("%d factors, first %q, second %q, last %q", len(s.Factors), s.Factors[0].Verifier, s.Factors[1].Verifier, s.Factors[len(s.Factors)-1].Verifier)
 	}
 }
