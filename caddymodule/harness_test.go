@@ -106,6 +106,14 @@ func wantLoadError(t *testing.T, cfg []byte, want string) {
 
 func adaptCaddyfile(t *testing.T, caddyfile string) []byte {
 	t.Helper()
+	// A placeholder of the harness left in would become a literal
+	// directory or address: "{STORAGE}" once put a dev key into the
+	// source tree.
+	for _, p := range []string{"{STORAGE}", "{PORT}"} {
+		if strings.Contains(caddyfile, p) {
+			t.Fatalf("adapting a Caddyfile with %s not filled in:\n%s", p, caddyfile)
+		}
+	}
 	adapter := caddyconfig.GetAdapter("caddyfile")
 	cfg, warnings, err := adapter.Adapt([]byte(caddyfile), nil)
 	if err != nil {

@@ -65,7 +65,10 @@ func TestValidateWhileRunningOpensNoSessionStore(t *testing.T) {
 	}
 	defer held.Close()
 	start = time.Now()
-	if err := validateConfig(t, adaptCaddyfile(t, strings.ReplaceAll(strings.ReplaceAll(site, filepath.Join(dir, "sessions.db"), other), "{PORT}", "1"))); err != nil {
+	// The storage (the dev key) goes to this test's temporary directory,
+	// never to a literal "{STORAGE}" directory in the source tree.
+	otherSite := strings.NewReplacer(filepath.Join(dir, "sessions.db"), other, "{STORAGE}", dir, "{PORT}", "1").Replace(site)
+	if err := validateConfig(t, adaptCaddyfile(t, otherSite)); err != nil {
 		t.Fatalf("validating a config whose bolt file is locked: %v", err)
 	}
 	if d := time.Since(start); d >= boltOpenTimeout {
