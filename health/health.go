@@ -99,7 +99,8 @@ func (h *Health) Live() Report {
 }
 
 // Ready runs the configured readiness checks, or returns the answer of
-// the last second.
+// the last second. The checks run to their own deadline whatever happens
+// to ctx (only its values are used).
 func (h *Health) Ready(ctx context.Context) Report {
 	live := h.Live()
 	if live.Status != OK || len(h.Checks) == 0 {
@@ -110,7 +111,10 @@ func (h *Health) Ready(ctx context.Context) Report {
 	if time.Since(h.at) < cacheTTL {
 		return h.last
 	}
-	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	// The answer is shared by every probe of the next second, so it must
+	// not depend on the one probe that ran it: a client that hangs up or
+	// times out at once would otherwise fail the checks for all of them.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
 	defer cancel()
 	h.last = summarize(append(live.Checks, h.runChecks(ctx)...))
 	h.at = time.Now()

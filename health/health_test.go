@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 )
 
@@ -51,4 +52,41 @@ func TestCheckReadinessRefusesWhatIsNotConfigured(t *testing.T) {
 			t.Errorf("ready %s with nothing to check was accepted", c)
 		}
 	}
+}
+
+// ctxKeys is a key source whose answer depends on the caller's context,
+// as a refresh or a store ping does: a canceled context cannot load keys.
+type ctxKeys struct{}
+
+func (ctxKeys) Loaded(ctx context.Context) bool { return ctx.Err() == nil }
+
+// A probe that hangs up (or times out) at once must not decide readiness
+// for the probes of the next second: the answer of a canceled request is
+// reused by everyone, so a public client closing its connections in a loop
+// could keep every instance not ready.
+func TestReadyIsNotPoisonedByACanceledProbe(t *testing.T) {
+	h := &Health{Checks: []string{"jwks"}, JWKS: map[string]KeysLoader{"corp": ctxKeys{}}}
+	h.Running.Store(true)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	h.Ready(gone)
+	if rep := h.Ready(context.Background()); rep.Status != OK {
+		t.Fatalf("after a canceled probe: %+v, want ok", rep)
+	}
+}
+
+// Concurrent probes share one evaluation a second and all get its answer
+// (run with -race).
+func TestReadyConcurrentProbesShareTheAnswer(t *testing.T) {
+	h := &Health{Checks: []string{"jwks"}, JWKS: map[string]KeysLoader{"corp": keys(true)}}
+	h.Running.Store(true)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			if rep := h.Ready(context.Background()); rep.Status != OK || len(rep.Checks) != 2 {
+				t.Errorf("concurrent probe: %+v", rep)
+			}
+		})
+	}
+	wg.Wait()
 }

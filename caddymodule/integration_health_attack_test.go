@@ -1,0 +1,81 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authgate/authgate/verifier/verifiertest"
+)
+
+// healthAttackSite mounts readiness on a public site, with a JWKS check.
+const healthAttackSite = `{
+	admin {ADMIN}
+	storage file_system {STORAGE}
+	authgate {
+		jwt corp {
+			issuer https://idp.example.com
+			audience app
+			jwks_url {JWKS}
+			jwks_timeout 300ms
+		}
+		ready jwks
+	}
+}
+http://127.0.0.1:{PORT} {
+	authgate_health /readyz ready
+	authgate
+	respond "protected"
+}`
+
+// slowJWKS hangs (until the client gives up) while closed, and answers
+// after delay once opened.
+func slowJWKS(t *testing.T, open *atomic.Bool, delay time.Duration) *httptest.Server {
+	t.Helper()
+	body := `{"keys":[` + string(verifiertest.NewRSAKey("k1").JWK()) + `]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !open.Load() {
+			<-r.Context().Done()
+			return
+		}
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A public client that asks for readiness and hangs up before the answer
+// must not make the instance look not ready: the readiness answer is
+// shared by every probe of the next second, so it must come from checks
+// that ran to their own deadline (here: a JWKS refresh that succeeds after
+// 150 ms), not to the deadline of whoever happened to ask first.
+func TestHealthReadinessIsNotPoisonedByAClientThatHangsUp(t *testing.T) {
+	var open atomic.Bool
+	jwks := slowJWKS(t, &open, 150*time.Millisecond)
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	site := strings.NewReplacer("{ADMIN}", admin, "{JWKS}", jwks.URL).Replace(healthAttackSite)
+	g := startGateway(t, site)
+	waitHealth(t, g.base+"/readyz", http.StatusServiceUnavailable)
+
+	open.Store(true)
+	time.Sleep(1100 * time.Millisecond) // past the reused answer and the refresh ration
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.base+"/readyz", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("/readyz answered %d within 50 ms; the test needs the client to hang up first", resp.StatusCode)
+	}
+	time.Sleep(300 * time.Millisecond) // the refresh the hung-up probe started is done
+	r := g.do("GET", "/readyz")
+	if r.status != http.StatusOK {
+		t.Fatalf("readiness after a client hung up on a slow check: %d %s, want 200 (the keys loaded)", r.status, r.body)
+	}
+}
