@@ -22,6 +22,7 @@ import (
 type adminFlags struct {
 	address, config, adapter string
 	json                     bool
+	timeout                  time.Duration
 }
 
 func (f *adminFlags) add(c *cobra.Command) {
@@ -29,12 +30,12 @@ func (f *adminFlags) add(c *cobra.Command) {
 	c.Flags().StringVarP(&f.config, "config", "c", "", "config file to read the admin endpoint address from")
 	c.Flags().StringVarP(&f.adapter, "adapter", "a", "", "name of the config adapter to use with --config")
 	c.Flags().BoolVar(&f.json, "json", false, "print the admin API's JSON answer")
+	c.Flags().DurationVar(&f.timeout, "timeout", defaultAdminTimeout, "give up when the admin endpoint has not answered within this time")
 }
 
-// call sends one admin API request. The Origin header Caddy's helper adds
-// is dropped (a nil value), because the authgate admin API refuses every
-// call that carries one. A status of 400 or more is an error holding the
-// server's message.
+// call sends one admin API request (see adminRequest) to the endpoint the
+// flags name. A status of 400 or more is an error holding the server's
+// message.
 func (f *adminFlags) call(method, uri string, body any) ([]byte, error) {
 	addr, err := caddycmd.DetermineAdminAPIAddress(f.address, nil, f.config, f.adapter)
 	if err != nil {
@@ -48,12 +49,7 @@ func (f *adminFlags) call(method, uri string, body any) ([]byte, error) {
 		}
 		r = bytes.NewReader(data)
 	}
-	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, http.Header{"Origin": nil}, r)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return adminRequest(addr, method, uri, r, 16<<20, f.timeout)
 }
 
 // printJSON writes the admin API's answer indented.

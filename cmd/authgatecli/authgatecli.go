@@ -31,8 +31,9 @@ authgate subcommands:
   health prints the running authgate app's liveness, or with --ready its
          readiness, as JSON read from Caddy's admin endpoint (the address
          from --address, else from --config, else localhost:2019), and
-         exits 0 when it is ok, 1 otherwise: for exec probes and the
-         Docker HEALTHCHECK.
+         exits 0 when it is ok, 1 otherwise (also when the admin
+         endpoint has not answered within --timeout, default 10s): for
+         exec probes and the Docker HEALTHCHECK.
 
   explain --url URL [--method M] [--token T | --cookie n=v | --header 'N: v']…
           [--fetch] [--json] [--address ADDR | --config FILE [--adapter A]]
@@ -61,7 +62,8 @@ authgate subcommands:
          admin endpoint is found like "caddy reload" finds it: --address,
          else the admin address in --config [--adapter], else Caddy's
          default. --json prints the API's answer; an error answer exits 1
-         with the server's message.
+         with the server's message, and so does no answer within
+         --timeout (default 10s).
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(mintCommand())

@@ -2,8 +2,8 @@ package authgatecli
 
 import (
 	"fmt"
-	"io"
 	"net/http"
+	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
@@ -15,9 +15,11 @@ import (
 // admin endpoint from outside or run curl in a distroless image. The
 // admin address is found as `caddy reload` finds it: --address, else the
 // admin listener of --config, else Caddy's default. Any answer of 400 or
-// more is an error, which Caddy's main turns into exit status 1.
+// more is an error, which Caddy's main turns into exit status 1, and so is
+// no answer within --timeout.
 func healthCommand() *cobra.Command {
 	var ready bool
+	var timeout time.Duration
 	var address, configFile, adapter string
 	c := &cobra.Command{
 		Use:   "health [--ready] [--address ADDR] [--config FILE [--adapter caddyfile]]",
@@ -32,17 +34,15 @@ func healthCommand() *cobra.Command {
 			if ready {
 				path = "/authgate/ready"
 			}
-			// A nil Origin drops the one AdminAPIRequest would add, which
-			// the admin endpoint refuses unless origins are configured.
-			resp, err := caddycmd.AdminAPIRequest(addr, http.MethodGet, path, http.Header{"Origin": nil}, nil)
+			data, err := adminRequest(addr, http.MethodGet, path, nil, 64<<10, timeout)
 			if err != nil {
 				return err
 			}
-			defer resp.Body.Close()
-			_, err = io.Copy(cmd.OutOrStdout(), io.LimitReader(resp.Body, 64<<10))
+			_, err = cmd.OutOrStdout().Write(data)
 			return err
 		},
 	}
+	c.Flags().DurationVar(&timeout, "timeout", defaultAdminTimeout, "fail when the admin endpoint has not answered within this time")
 	c.Flags().BoolVar(&ready, "ready", false, "check readiness (the global ready option's checks) instead of liveness")
 	c.Flags().StringVar(&address, "address", "", "admin endpoint address (default: from --config, else Caddy's default)")
 	c.Flags().StringVarP(&configFile, "config", "c", "", "configuration file to read the admin address from")
