@@ -90,6 +90,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.warnings = zaplog.NewWarnLimiter()
 	zaplog.UseRedisLogger(a.logger)
 	a.SetDefaults()
+	if err := a.CheckBlocks(); err != nil {
+		return err
+	}
 	a.health = &health.Health{Checks: a.Ready, JWKS: map[string]health.KeysLoader{}}
 	if err := a.checkSubjects(nil); err != nil {
 		return err

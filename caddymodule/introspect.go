@@ -122,10 +122,7 @@ func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
 // rechecker returns the introspection verifier a jwt block names in
 // `recheck`, or nil when it names none.
 func (a *App) rechecker(jc *config.JWTConfig) (verifier.Rechecker, error) {
-	if jc.Recheck == "" {
-		if jc.RecheckExpired {
-			return nil, errors.New("recheck_expired needs recheck")
-		}
+	if jc.Recheck == "" { // recheck_expired without it: refused by CheckBlocks
 		return nil, nil
 	}
 	if e, ok := a.verifiers[jc.Recheck]; ok {

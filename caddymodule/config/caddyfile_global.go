@@ -65,7 +65,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	return nil
+	return a.checkRechecks()
 }
 
 func (a *App) unmarshalSubdirective(d *caddyfile.Dispenser) error {

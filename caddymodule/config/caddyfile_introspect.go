@@ -59,8 +59,8 @@ func (a *App) parseIntrospect(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	if ic.URL == "" {
-		return errAt(pos, "introspect %s: url is required", ic.Name)
+	if e := ic.check(); e != nil {
+		return errAt(pos, "%s", e.caddyfile("introspect", ic.Name))
 	}
 	a.Introspect = append(a.Introspect, ic)
 	return nil

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"strings"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
@@ -26,30 +24,11 @@ func parseJWTBlock(d *caddyfile.Dispenser) (*JWTConfig, error) {
 }
 
 // checkComplete refuses a jwt block that lacks what every verifier needs,
-// naming what is missing and where the block starts (the same rules hold
-// for JSON configurations when the app is provisioned).
+// naming what is missing and where the block starts (CheckBlocks holds
+// JSON configurations to the same rules).
 func (jc *JWTConfig) checkComplete(pos string) error {
-	if jc.Issuer == "" {
-		return errAt(pos, "jwt %s: issuer is required (the iss its tokens carry)", jc.Name)
-	}
-	if len(jc.Audience) == 0 {
-		return errAt(pos, "jwt %s: audience is required (audience <aud…>, or audience any to accept every audience)", jc.Name)
-	}
-	var keys []string
-	for _, k := range []struct {
-		name string
-		set  bool
-	}{{"jwks_url", jc.JWKSURL != ""}, {"key_file", len(jc.KeyFiles) > 0}, {"secret_file", jc.SecretFile != ""}} {
-		if k.set {
-			keys = append(keys, k.name)
-		}
-	}
-	if len(keys) != 1 {
-		given := "none is given"
-		if len(keys) > 1 {
-			given = strings.Join(keys, " and ") + " are given"
-		}
-		return errAt(pos, "jwt %s: exactly one of jwks_url, key_file or secret_file is required; %s", jc.Name, given)
+	if e := jc.check(); e != nil {
+		return errAt(pos, "%s", e.caddyfile("jwt", jc.Name))
 	}
 	return nil
 }
@@ -79,6 +58,7 @@ func (jc *JWTConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 	case "max_age":
 		return durationArg(d, &jc.MaxAge)
 	case "recheck":
+		jc.recheckAt = position(d)
 		return singleArg(d, &jc.Recheck)
 	case "recheck_expired":
 		if d.NextArg() {

@@ -34,16 +34,7 @@ func (a *App) parseOIDC(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	var missing []string
-	for _, m := range []struct {
-		name string
-		set  bool
-	}{{"issuer", oc.Issuer != ""}, {"client_id", oc.ClientID != ""}, {"callback_url", len(oc.CallbackURLs) > 0}} {
-		if !m.set {
-			missing = append(missing, m.name)
-		}
-	}
-	if len(missing) > 0 {
+	if missing, _ := oc.missing(); len(missing) > 0 {
 		return errAt(pos, "oidc %s: issuer, client_id and callback_url are required; missing: %s", oc.Name, strings.Join(missing, ", "))
 	}
 	a.OIDC = append(a.OIDC, oc)

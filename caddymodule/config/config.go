@@ -109,6 +109,8 @@ type JWTConfig struct {
 	// gateway cannot check the proof of possession they require. Default:
 	// false (such tokens get 401 unsupported_binding).
 	AllowBoundTokens bool `json:"allow_bound_tokens,omitempty"`
+
+	recheckAt string // Caddyfile file:line of the recheck line; adapt time only
 }
 
 // SourceConfig names one place a credential is read from. Exactly one of
