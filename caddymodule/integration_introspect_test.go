@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 
@@ -444,22 +446,34 @@ func TestRecheckConfigErrorsStopTheLoad(t *testing.T) {
 		"{KRATOS}", "http://127.0.0.1:9", "{AS}", "http://127.0.0.1:9", "{SECRET_FILE}", secretFile).Replace(sessionsSite)
 	// Without recheck, stytch_jwt needs a source of its own to be valid.
 	reachable := []string{"token_field session_jwt\n", "token_field session_jwt\n\t\t\tfrom header X-Stytch-JWT\n\t\t\tsubject_template check:{sub}\n"}
+	// Mistakes in recheck references are found by `caddy adapt`, at their
+	// line; the others when the config loads.
 	cases := []struct {
 		name  string
 		edits []string // old, new pairs
+		adapt bool     // refused by the Caddyfile adapter, not at load
 		want  string
 	}{
-		{"an unknown recheck name", append([]string{"recheck stytch_jwt", "recheck nope"}, reachable...), `unknown introspect verifier "nope"`},
-		{"recheck naming a jwt block", append([]string{"recheck stytch_jwt", "recheck stytch"}, reachable...), `unknown introspect verifier "stytch"`},
-		{"recheck_expired without recheck", append([]string{"recheck stytch_jwt\n", ""}, reachable...), "recheck_expired needs recheck"},
-		{"an introspect block nobody can reach", []string{"from cookie ory_kratos_session\n", ""}, "no `from` source"},
-		{"a client secret file that cannot be read", []string{secretFile, secretFile + ".missing"}, "empty once expanded"},
+		{"an unknown recheck name", append([]string{"recheck stytch_jwt", "recheck nope"}, reachable...), true,
+			`jwt stytch: recheck names "nope", which is no introspect block (introspect blocks: kratos, oauth, stytch_jwt, stytch_sessions), at Caddyfile:10`},
+		{"recheck naming a jwt block", append([]string{"recheck stytch_jwt", "recheck stytch"}, reachable...), true,
+			`jwt stytch: recheck names "stytch", a jwt verifier: recheck takes an introspect block (introspect blocks: kratos, oauth, stytch_jwt, stytch_sessions), at Caddyfile:10`},
+		{"recheck_expired without recheck", append([]string{"recheck stytch_jwt\n", ""}, reachable...), true,
+			"jwt stytch: recheck_expired needs recheck (the introspect block that re-checks the expired tokens), at Caddyfile:5"},
+		{"an introspect block nobody can reach", []string{"from cookie ory_kratos_session\n", ""}, false, "no `from` source"},
+		{"a client secret file that cannot be read", []string{secretFile, secretFile + ".missing"}, false, "empty once expanded"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cf := strings.NewReplacer(tc.edits...).Replace(base)
 			cf = strings.NewReplacer("{PORT}", strconv.Itoa(freePort(t)), "{STORAGE}", t.TempDir(), "{UPSTREAM}", "http://127.0.0.1:9").Replace(cf)
-			wantLoadError(t, adaptCaddyfile(t, cf), tc.want)
+			if !tc.adapt {
+				wantLoadError(t, adaptCaddyfile(t, cf), tc.want)
+				return
+			}
+			if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("adapt error %v\nwant it to contain %q", err, tc.want)
+			}
 		})
 	}
 }

@@ -137,3 +137,21 @@ func TestGlobalOptionErrorsCarryTheirLine(t *testing.T) {
 		})
 	}
 }
+
+// A JSON configuration with a broken verifier block is refused when it
+// loads, and the error names the JSON path of the field at fault (a
+// Caddyfile gets the same rules at adapt time, with file:line).
+func TestJSONConfigErrorsNameTheirPath(t *testing.T) {
+	for _, tc := range []struct{ name, apps, want string }{
+		{"a jwt block without issuer", `{"jwt":[{"name":"a","issuer":"https://a/","audience":["any"],"jwks_url":"http://127.0.0.1:9/jwks"},{"name":"b","audience":["x"],"secret_file":"/nonexistent"}]}`,
+			"apps.authgate.jwt[1].issuer: required (the iss its tokens carry)"},
+		{"a recheck naming no introspect block", `{"jwt":[{"name":"a","issuer":"https://a/","audience":["any"],"jwks_url":"http://127.0.0.1:9/jwks","recheck":"nope"}]}`,
+			`apps.authgate.jwt[0].recheck: names "nope", which is no introspect block`},
+		{"an oidc block without callback_urls", `{"oidc":[{"name":"corp","issuer":"http://127.0.0.1:9","client_id":"app"}]}`,
+			"apps.authgate.oidc[0].callback_urls: required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantLoadError(t, []byte(`{"admin":{"disabled":true},"apps":{"authgate":`+tc.apps+`}}`), tc.want)
+		})
+	}
+}
