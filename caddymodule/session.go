@@ -128,49 +128,37 @@ func (p providerLogouts) EndProviderSession(w http.ResponseWriter, r *http.Reque
 	return p.app.oidc.ProviderLogout(w, r, s, target)
 }
 
-// exchangeVerifier routes exchanged tokens to the named verifiers: JWTs
-// to one router, opaque tokens to the exchangers of introspect blocks
-// (which need iat_path), in name order. Exchanged tokens bypass the
-// identity cache: each is used once. bound names the introspect blocks.
+// exchangeVerifier verifies exchanged tokens with the named verifiers:
+// jwt blocks (and dev), and introspect blocks with iat_path, in name
+// order. Exchanged tokens bypass the identity cache: each is used once.
+// bound names the introspect blocks.
 func (a *App) exchangeVerifier(names []string) (v verifier.Verifier, bound map[string]bool, err error) {
-	if len(names) == 0 {
-		return nil, nil, nil
-	}
 	if err := a.CheckExchange(); err != nil {
 		return nil, nil, err
 	}
 	var jwts []*verifier.JWTVerifier
-	var chain verifier.Chain
+	var opaque []*verifier.IntrospectVerifier
 	bound = map[string]bool{}
 	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
-		e, ok := a.verifiers[n]
-		if !ok {
+		e := a.verifiers[n]
+		if e == nil {
 			return nil, nil, fmt.Errorf("session exchange: unknown verifier %q", n)
 		}
-		switch iv, _ := e.other.(*verifier.IntrospectVerifier); {
+		iv, introspected := e.other.(*verifier.IntrospectVerifier)
+		switch {
+		case introspected:
+			opaque, bound[n] = append(opaque, iv), true
 		case e.jwt != nil:
 			jwts = append(jwts, e.jwt)
-		case iv != nil:
-			x, err := iv.Exchanger()
-			if err != nil {
-				return nil, nil, fmt.Errorf("session exchange: introspect %q: %w", n, err)
-			}
-			chain, bound[n] = append(chain, x), true
 		default:
 			return nil, nil, fmt.Errorf("session exchange: verifier %q is neither a jwt nor an introspect verifier", n)
 		}
 	}
-	if len(jwts) > 0 {
-		router, err := verifier.NewJWTRouter(jwts, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenBytes})
-		if err != nil {
-			return nil, nil, fmt.Errorf("session exchange: %w", err)
-		}
-		chain = append(verifier.Chain{router}, chain...)
+	v, err = verifier.NewExchangeVerifier(jwts, opaque, verifier.RouterOptions{MaxTokenBytes: a.MaxTokenBytes})
+	if err != nil {
+		return nil, nil, fmt.Errorf("session exchange: %w", err)
 	}
-	if len(chain) == 1 {
-		return chain[0], bound, nil
-	}
-	return chain, bound, nil
+	return v, bound, nil
 }
 
 // startSessions opens the session store and binds it to the manager's

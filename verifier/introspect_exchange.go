@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -86,4 +87,34 @@ func (x introspectExchange) call(ctx context.Context, token string) (introspecti
 		v.refund(client)
 	}
 	return r, err
+}
+
+// NewExchangeVerifier returns the verifier of the tokens offered in
+// exchange for an edge session: JWTs through one router of jwts, opaque
+// tokens through the Exchanger of each of opaque, tried in order (a token
+// an Exchanger's shape check refuses goes on to the next). Nil when both
+// are empty.
+func NewExchangeVerifier(jwts []*JWTVerifier, opaque []*IntrospectVerifier, opts RouterOptions) (Verifier, error) {
+	var chain Chain
+	if len(jwts) > 0 {
+		router, err := NewJWTRouter(jwts, opts)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, router)
+	}
+	for _, v := range opaque {
+		x, err := v.Exchanger()
+		if err != nil {
+			return nil, fmt.Errorf("introspect %q: %w", v.Name(), err)
+		}
+		chain = append(chain, x)
+	}
+	switch len(chain) {
+	case 0:
+		return nil, nil
+	case 1:
+		return chain[0], nil
+	}
+	return chain, nil
 }

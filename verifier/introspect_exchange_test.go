@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 
@@ -100,5 +101,28 @@ func TestExchangerReadsIatInRFC7662Answers(t *testing.T) {
 	id, err := x.Verify(context.Background(), bearer("opaque-token_1"))
 	if err != nil || !id.IssuedAt.Equal(iat) {
 		t.Fatalf("identity %+v, err %v; want iat %v", id, err, iat)
+	}
+}
+
+func TestNewExchangeVerifier(t *testing.T) {
+	c := newClock()
+	if v, err := verifier.NewExchangeVerifier(nil, nil, verifier.RouterOptions{}); v != nil || err != nil {
+		t.Errorf("no verifiers: %v, %v; want nil, nil", v, err)
+	}
+	without := newIntrospect(t, stytchConfig("http://127.0.0.1:1/", c))
+	if _, err := verifier.NewExchangeVerifier(nil, []*verifier.IntrospectVerifier{without}, verifier.RouterOptions{}); err == nil {
+		t.Error("an introspect verifier without IssuedAtPath was accepted")
+	}
+	cfg := stytchConfig("http://127.0.0.1:1/", c)
+	cfg.IssuedAtPath, cfg.MinTokenBytes = "session.started_at", 8
+	v, err := verifier.NewExchangeVerifier(nil, []*verifier.IntrospectVerifier{newIntrospect(t, cfg)}, verifier.RouterOptions{})
+	if err != nil || v == nil {
+		t.Fatalf("one exchanger: %v, %v", v, err)
+	}
+	// A credential the shape check refuses costs no call and is not this
+	// verifier's: a chain passes it on.
+	_, err = v.Verify(context.Background(), bearer("short"))
+	if !errors.Is(err, verifier.ErrNotResponsible) {
+		t.Errorf("a junk token: %v, want not responsible", err)
 	}
 }
