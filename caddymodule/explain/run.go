@@ -138,7 +138,7 @@ func whyVerifier(name string, cred verifier.Credential) string {
 		}
 		return "; JWTs go to the jwt verifier whose issuer is the token's iss"
 	case session.VerifierName:
-		return "; the session cookie goes to the edge-session verifier"
+		return "; the session cookie goes to the edge-session verifier (a route naming verifiers accepts only the sessions they created: bad_issuer otherwise)"
 	case "":
 		return ""
 	}
