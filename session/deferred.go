@@ -176,6 +176,15 @@ func (d *Deferred) SetClaim(ctx context.Context, id, name string, value any) err
 	return st.SetClaim(ctx, id, name, value)
 }
 
+// DeleteClaim implements Records.
+func (d *Deferred) DeleteClaim(ctx context.Context, id, name string) error {
+	st, err := d.store(ctx)
+	if err != nil {
+		return err
+	}
+	return st.DeleteClaim(ctx, id, name)
+}
+
 // Delete implements Records.
 func (d *Deferred) Delete(ctx context.Context, id string) (*Session, error) {
 	st, err := d.store(ctx)

@@ -348,6 +348,23 @@ func (m *Manager) SetClaim(ctx context.Context, id, name string, value any) erro
 	return nil
 }
 
+// DeleteClaim removes one session claim. Reserved names are refused with
+// ErrReservedClaim; a claim the session does not hold is ErrNoClaim.
+func (m *Manager) DeleteClaim(ctx context.Context, id, name string) error {
+	if IsReserved(name) {
+		return fmt.Errorf("deleting claim %q: %w", name, ErrReservedClaim)
+	}
+	s, err := m.records.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := m.records.DeleteClaim(ctx, id, name); err != nil {
+		return err
+	}
+	m.cache.del(tokenKey(s.TokenHash))
+	return nil
+}
+
 // Use records a one-time key (an exchanged token) until the given time and
 // reports whether this is its first use.
 func (m *Manager) Use(ctx context.Context, key string, until time.Time) (bool, error) {

@@ -127,6 +127,21 @@ func (s *mapStore) SetClaim(_ context.Context, id, name string, value any) error
 	return nil
 }
 
+func (s *mapStore) DeleteClaim(_ context.Context, id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses, ok := s.get(id)
+	if !ok {
+		return session.ErrNotFound
+	}
+	if _, ok := ses.Claims[name]; !ok {
+		return session.ErrNoClaim
+	}
+	ses.Claims = cloneClaims(ses.Claims)
+	delete(ses.Claims, name)
+	return nil
+}
+
 func (s *mapStore) Delete(_ context.Context, id string) (*session.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -31,6 +31,7 @@ const (
 	OpByUser     Op = "by_user"
 	OpTouch      Op = "touch"
 	OpSetClaim   Op = "set_claim"
+	OpDelClaim   Op = "delete_claim"
 	OpDelete     Op = "delete"
 	OpDeleteUser Op = "delete_user"
 	OpDeny       Op = "deny"
@@ -148,6 +149,13 @@ func (o observed) SetClaim(ctx context.Context, id, name string, value any) erro
 	start := time.Now()
 	err := o.s.SetClaim(ctx, id, name, value)
 	o.done(OpSetClaim, start, err)
+	return err
+}
+
+func (o observed) DeleteClaim(ctx context.Context, id, name string) error {
+	start := time.Now()
+	err := o.s.DeleteClaim(ctx, id, name)
+	o.done(OpDelClaim, start, err)
 	return err
 }
 

@@ -24,7 +24,16 @@ var (
 	// ErrReservedClaim means a custom claim used a registered JWT claim
 	// name; those describe the session itself and cannot be set.
 	ErrReservedClaim = errors.New("reserved claim name")
+	// ErrNoClaim means the session holds no claim of that name. It is an
+	// ErrNotFound too.
+	ErrNoClaim error = notFoundError("claim not found")
 )
+
+// notFoundError is an error that is also an ErrNotFound.
+type notFoundError string
+
+func (e notFoundError) Error() string        { return string(e) }
+func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // reserved are the JWT claims (RFC 7519 section 4.1) a session's custom
 // claims may not set, as in Stytch's session_custom_claims.

@@ -36,6 +36,10 @@ type Records interface {
 	Touch(ctx context.Context, id string, lastSeen, idleExpires, purgeAt time.Time) error
 	// SetClaim sets one claim of a session to value (any JSON value).
 	SetClaim(ctx context.Context, id, name string, value any) error
+	// DeleteClaim removes one claim of a session. It reports ErrNoClaim
+	// when the session holds no claim of that name, ErrNotFound when there
+	// is no such session.
+	DeleteClaim(ctx context.Context, id, name string) error
 	// Delete removes a session and returns it.
 	Delete(ctx context.Context, id string) (*Session, error)
 	// DeleteUser removes all of a user's sessions and returns them.

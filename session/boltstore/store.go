@@ -224,6 +224,20 @@ func (s *Store) SetClaim(_ context.Context, id, name string, value any) error {
 	})
 }
 
+// DeleteClaim implements session.Records.
+func (s *Store) DeleteClaim(_ context.Context, id, name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		ses, err := getSession(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		if _, ok := ses.Claims[name]; !ok {
+			return session.ErrNoClaim
+		}
+		return update(tx, []byte(id), func(ses *session.Session) { delete(ses.Claims, name) })
+	})
+}
+
 // update rewrites a session record, moving its expiry index entry.
 func update(tx *bolt.Tx, id []byte, change func(*session.Session)) error {
 	ses, err := getSession(tx, id)

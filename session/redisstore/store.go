@@ -258,6 +258,31 @@ func (s *Store) SetClaim(ctx context.Context, id, name string, value any) error 
 	return s.publish(ctx, h.String())
 }
 
+// delClaimScript removes a claim field: 0 when the session is gone, -1
+// when it has no such claim.
+var delClaimScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -1 end
+return 1`)
+
+// DeleteClaim implements session.Records and tells other instances.
+func (s *Store) DeleteClaim(ctx context.Context, id, name string) error {
+	h, err := s.hashOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	n, err := delClaimScript.Run(ctx, s.rdb, []string{s.tokenKey(h)}, "c:"+name).Int()
+	switch {
+	case err != nil:
+		return fmt.Errorf("deleting claim: %w", err)
+	case n == 0:
+		return session.ErrNotFound
+	case n < 0:
+		return session.ErrNoClaim
+	}
+	return s.publish(ctx, h.String())
+}
+
 // Delete implements session.Records and tells other instances.
 func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error) {
 	ses, err := s.ByID(ctx, id)

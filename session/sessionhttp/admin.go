@@ -24,11 +24,12 @@ type AdminSessions interface {
 	Revoke(ctx context.Context, id string) (*session.Session, error)
 	RevokeUser(ctx context.Context, userID string) (int, error)
 	SetClaim(ctx context.Context, id, name string, value any) error
+	DeleteClaim(ctx context.Context, id, name string) error
 	Deny(ctx context.Context, d session.Denial) (int, error)
 }
 
 // Admin serves the admin API of edge sessions: sessions under
-// /authgate/sessions (create, list, show, revoke, set a claim) and the
+// /authgate/sessions (create, list, show, revoke, set or remove a claim) and the
 // IdP-JWT deny-list under /authgate/revocations. Build it with NewAdmin.
 type Admin struct {
 	sessions  AdminSessions
@@ -174,6 +175,8 @@ func (a *adminCall) reply(status int, v any) error {
 // storeError maps a store failure to an API error.
 func storeError(err error) error {
 	switch {
+	case errors.Is(err, session.ErrNoClaim):
+		return apiError(http.StatusNotFound, "no such claim")
 	case errors.Is(err, session.ErrNotFound):
 		return apiError(http.StatusNotFound, "no such session")
 	case errors.Is(err, session.ErrReservedClaim):

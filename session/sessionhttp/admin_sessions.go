@@ -134,18 +134,23 @@ func (a *adminCall) session(id string) error {
 	return methodError("GET, DELETE")
 }
 
-// claim serves PUT /authgate/sessions/{id}/claims/{claim}: the body is the
-// raw JSON value. Reserved claims are refused (400), and so are claims
-// that have a claim source (409): those are subject-scoped and refreshed.
+// claim serves /authgate/sessions/{id}/claims/{claim}: PUT sets it (the
+// body is the raw JSON value, null included), DELETE removes it (404 when
+// the session does not hold it). Reserved claims are refused (400), and so
+// are claims that have a claim source (409): those are subject-scoped and
+// refreshed.
 func (a *adminCall) claim(id, name string) error {
-	if a.r.Method != http.MethodPut {
-		return methodError("PUT")
+	if a.r.Method != http.MethodPut && a.r.Method != http.MethodDelete {
+		return methodError("PUT, DELETE")
 	}
 	if session.IsReserved(name) {
 		return apiError(http.StatusBadRequest, "claim "+strconv.Quote(name)+" is reserved")
 	}
 	if a.admin.fetchable(name) {
 		return apiError(http.StatusConflict, "claim "+strconv.Quote(name)+" has a claim source; it is refreshed, not set")
+	}
+	if a.r.Method == http.MethodDelete {
+		return a.deleteClaim(id, name)
 	}
 	var value any
 	if err := a.decode(&value); err != nil {
@@ -160,6 +165,19 @@ func (a *adminCall) claim(id, name string) error {
 	}
 	// The claim's name only: its value may be a secret.
 	a.admin.audit(a.r, "session.set_claim", "session_id", id, "user_id", s.UserID, "claim", name)
+	return a.reply(http.StatusNoContent, nil)
+}
+
+// deleteClaim removes a claim of a live session.
+func (a *adminCall) deleteClaim(id, name string) error {
+	s, err := a.admin.sessions.Get(a.r.Context(), id)
+	if err != nil {
+		return storeError(err)
+	}
+	if err := a.admin.sessions.DeleteClaim(a.r.Context(), id, name); err != nil {
+		return storeError(err)
+	}
+	a.admin.audit(a.r, "session.delete_claim", "session_id", id, "user_id", s.UserID, "claim", name)
 	return a.reply(http.StatusNoContent, nil)
 }
 

@@ -44,6 +44,14 @@ func (f *fakeAdminSessions) SetClaim(_ context.Context, _, name string, value an
 	return nil
 }
 
+func (f *fakeAdminSessions) DeleteClaim(_ context.Context, _, name string) error {
+	if _, ok := f.claims[name]; !ok {
+		return session.ErrNoClaim
+	}
+	delete(f.claims, name)
+	return nil
+}
+
 func TestCheckAdminRequestRefusesWhatBrowsersCanSend(t *testing.T) {
 	cases := []struct {
 		name, method, contentType, origin, body string
@@ -117,6 +125,47 @@ func TestAdminClaimWritesRefuseReservedAndFetchableClaims(t *testing.T) {
 	// name, never its value.
 	if len(audited) != 1 || !strings.Contains(audited[0], "https://example.com/plan") || strings.Contains(audited[0], "gold") {
 		t.Fatalf("audited %q, want one record naming the claim without its value", audited)
+	}
+}
+
+func TestAdminClaimDeleteFollowsThePutRules(t *testing.T) {
+	sessions := &fakeAdminSessions{claims: map[string]any{"mfa": nil, "sub": "x"}}
+	var audited []string
+	audit := func(_ *http.Request, action string, kv ...any) { audited = append(audited, fmt.Sprint(action, kv)) }
+	admin := NewAdmin(sessions, func(claim string) bool { return claim == "roles" }, audit)
+	cases := []struct {
+		method, path string
+		wantStatus   int
+		wantMessage  string
+	}{
+		{http.MethodDelete, "/authgate/sessions/s1/claims/sub", http.StatusBadRequest, `claim "sub" is reserved`},
+		{http.MethodDelete, "/authgate/sessions/s1/claims/roles", http.StatusConflict, "has a claim source"},
+		{http.MethodDelete, "/authgate/sessions/nope/claims/mfa", http.StatusNotFound, "no such session"},
+		{http.MethodDelete, "/authgate/sessions/s1/claims/plan", http.StatusNotFound, "no such claim"},
+		{http.MethodDelete, "/authgate/sessions/s1/claims/mfa", http.StatusNoContent, ""},
+		{http.MethodDelete, "/authgate/sessions/s1/claims/mfa", http.StatusNotFound, "no such claim"},
+		{http.MethodPost, "/authgate/sessions/s1/claims/mfa", http.StatusMethodNotAllowed, "PUT, DELETE"},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		w := httptest.NewRecorder()
+		err := admin.Serve(w, r)
+		status, msg := w.Code, ""
+		var refused *APIError
+		if errors.As(err, &refused) {
+			status, msg = refused.Status, refused.Error()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if status != tc.wantStatus || !strings.Contains(msg, tc.wantMessage) {
+			t.Errorf("%s %s: status %d %q, want %d %q", tc.method, tc.path, status, msg, tc.wantStatus, tc.wantMessage)
+		}
+	}
+	if _, ok := sessions.claims["sub"]; !ok {
+		t.Error("a reserved claim was removed")
+	}
+	if len(audited) != 1 || !strings.HasPrefix(audited[0], "session.delete_claim") || !strings.Contains(audited[0], "mfa") {
+		t.Errorf("audited %q, want one session.delete_claim record", audited)
 	}
 }
 

@@ -28,6 +28,8 @@ func Run(t *testing.T, open Open) {
 		{"touch moves the expiry times and keeps the claims", testTouch},
 		{"touch and set claim never bring a deleted session back", testNoResurrection},
 		{"set claim changes one claim and keeps the others", testSetClaim},
+		{"delete claim removes one claim, and only one that is there", testDeleteClaim},
+		{"a claim set to null is stored, and removed like any other", testNullClaim},
 		{"delete removes a session everywhere", testDelete},
 		{"delete user removes all of a user's sessions and no one else's", testDeleteUser},
 		{"deny-list entries keep the latest revocation", testDeny},
@@ -60,6 +62,7 @@ func fixture(user string, n int) (*session.Session, string) {
 		Verifier: "corp", SourceJTI: "jti-" + user,
 		Created: now, LastSeen: now, IdleExpires: now.Add(time.Hour), Expires: now.Add(2 * time.Hour),
 		PurgeAt: now.Add(3 * time.Hour),
+		Factors: []session.Factor{{Verifier: "corp", AMR: []string{"pwd", "otp"}, At: now}},
 	}, tok
 }
 
@@ -166,6 +169,7 @@ func testNoResurrection(t *testing.T, s session.Store) {
 	}
 	wantNotFound(t, s.Touch(ctx, ses.ID, ses.LastSeen, ses.IdleExpires, ses.PurgeAt))
 	wantNotFound(t, s.SetClaim(ctx, ses.ID, "x", 1))
+	wantNotFound(t, s.DeleteClaim(ctx, ses.ID, "email"))
 	_, err := s.ByToken(ctx, session.HashToken(tok))
 	wantNotFound(t, err)
 }
