@@ -23,7 +23,7 @@ const AssertionTemplate = "assertion"
 // Spec is one header mapping as configured.
 type Spec struct {
 	Name  string // header name
-	Value string // template of literal text, {sub}, {session.id} and {claims.PATH}, or AssertionTemplate
+	Value string // template of literal text, {sub}, {session.*} and {claims.PATH}, or AssertionTemplate
 	JSON  bool   // forward a single {claims.PATH} value JSON-encoded
 }
 
@@ -65,7 +65,8 @@ func (m *Mapping) ClaimPaths() []string {
 type templatePart struct {
 	literal string
 	kind    partKind
-	path    string // claim path for partClaim
+	path    string       // claim path for partClaim
+	field   sessionField // for partSessionField
 }
 
 type partKind uint8
@@ -75,6 +76,7 @@ const (
 	partSubject
 	partSession
 	partClaim
+	partSessionField
 )
 
 // Defaults is the header set forwarded when none is configured.
@@ -111,8 +113,9 @@ func Compile(cfgs []Spec) ([]Mapping, error) {
 }
 
 // compileTemplate splits a value template into literal and identity parts.
-// Only {sub}, {session.id} and {claims.PATH} are known; anything else in
-// braces is an error so that typos do not silently forward nothing.
+// Only {sub}, {session.id}, the session fields of sessionFields and
+// {claims.PATH} are known; anything else in braces is an error so that
+// typos do not silently forward nothing.
 func compileTemplate(tpl string) ([]templatePart, error) {
 	var parts []templatePart
 	for tpl != "" {
@@ -147,10 +150,26 @@ func placeholderPart(name string) (templatePart, error) {
 		return templatePart{kind: partSubject}, nil
 	case name == "session.id":
 		return templatePart{kind: partSession}, nil
+	case strings.HasPrefix(name, "session."):
+		if f, ok := sessionFields[name[len("session."):]]; ok {
+			return templatePart{kind: partSessionField, field: f}, nil
+		}
+		return templatePart{}, fmt.Errorf("unknown placeholder {%s}: the session fields are %s", name, sessionFieldList())
 	case strings.HasPrefix(name, "claims.") && len(name) > len("claims."):
 		return templatePart{kind: partClaim, path: name[len("claims."):]}, nil
 	}
-	return templatePart{}, fmt.Errorf("unknown placeholder {%s}: use {sub}, {session.id} or {claims.PATH}", name)
+	return templatePart{}, fmt.Errorf("unknown placeholder {%s}: use {sub}, {session.id}, {session.FIELD} or {claims.PATH}", name)
+}
+
+// CheckTemplate reports whether tpl is a header value template Compile
+// accepts, so that configuration adapters refuse a bad one (an unknown
+// {session.*} field, say) before anything runs.
+func CheckTemplate(tpl string) error {
+	if tpl == AssertionTemplate {
+		return nil
+	}
+	_, err := compileTemplate(tpl)
+	return err
 }
 
 func joinLiterals(parts []templatePart) string {
@@ -186,6 +205,8 @@ func (m *Mapping) renderPart(p *templatePart, id *verifier.Identity) string {
 		return claims.FormatHeaderValue(id.Subject)
 	case partSession:
 		return claims.FormatHeaderValue(id.SessionID)
+	case partSessionField:
+		return renderSessionField(p.field, id.Session)
 	case partClaim:
 		v, ok := claims.Lookup(id.Claims, p.path)
 		if !ok {

@@ -3,6 +3,8 @@ package session
 import (
 	"slices"
 	"time"
+
+	"github.com/authgate/authgate/verifier"
 )
 
 // Factor is one authentication that went into a session: the token
@@ -32,6 +34,12 @@ func (s *Session) AuthFactors() []Factor {
 		return nil
 	}
 	return []Factor{{Verifier: s.Origin(), At: s.Created}}
+}
+
+// Times returns the session's times as its session object shows them
+// (verifier.SessionFacts).
+func (s *Session) Times() verifier.SessionTimes {
+	return verifier.SessionTimes{Started: s.Created, LastAccessed: s.LastSeen, IdleExpires: s.IdleExpires, Expires: s.Expires}
 }
 
 // AppendAMR appends to dst the authentication methods of the session's
@@ -77,3 +85,6 @@ func AMRFrom(claims map[string]any) []string {
 	}
 	return out
 }
+
+// Interface guard: header templates read sessions through it.
+var _ verifier.SessionFacts = (*Session)(nil)

@@ -383,7 +383,7 @@ func identity(s *Session) *verifier.Identity {
 		name = VerifierName
 	}
 	return &verifier.Identity{
-		Verifier: name, Subject: s.UserID, SessionID: s.ID, TokenID: s.SourceJTI,
+		Verifier: name, Subject: s.UserID, SessionID: s.ID, Session: s, TokenID: s.SourceJTI,
 		IssuedAt: claimsAt(s), ExpiresAt: s.ExpiresAt(), ValidUntil: s.ExpiresAt(),
 		ClaimTimesTrusted: true, Claims: claims,
 	}

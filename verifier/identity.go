@@ -29,6 +29,9 @@ type Identity struct {
 	TokenDigest string
 	// SessionID identifies a gateway-issued session, if the credential was one.
 	SessionID string
+	// Session describes that session (its times, origin and methods);
+	// nil when the credential was not a gateway session.
+	Session SessionFacts
 	// IssuedAt is the token's "iat" or the session's last refresh; zero when
 	// unknown.
 	IssuedAt time.Time

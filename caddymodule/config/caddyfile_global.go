@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/authgate/authgate/forward"
 )
 
 // UnmarshalCaddyfile sets up the app from the global `authgate` block:
@@ -166,15 +168,18 @@ func (a *App) parseRole(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// parseHeaderLine reads `header NAME TEMPLATE [json]`, refusing a template
+// with an unknown placeholder (a misspelt {session.*} field, say) here
+// rather than at provision.
 func parseHeaderLine(d *caddyfile.Dispenser) (HeaderConfig, error) {
 	args := d.RemainingArgs()
-	switch {
-	case len(args) == 2:
-		return HeaderConfig{Name: args[0], Value: args[1]}, nil
-	case len(args) == 3 && args[2] == "json":
-		return HeaderConfig{Name: args[0], Value: args[1], JSON: true}, nil
+	if len(args) != 2 && (len(args) != 3 || args[2] != "json") {
+		return HeaderConfig{}, d.ArgErr()
 	}
-	return HeaderConfig{}, d.ArgErr()
+	if err := forward.CheckTemplate(args[1]); err != nil {
+		return HeaderConfig{}, d.Errf("header %s: %v", args[0], err)
+	}
+	return HeaderConfig{Name: args[0], Value: args[1], JSON: len(args) == 3}, nil
 }
 
 // position is the Dispenser's current file:line.

@@ -129,9 +129,10 @@ type SourceConfig struct {
 type HeaderConfig struct {
 	// Name is the header name.
 	Name string `json:"name,omitempty"`
-	// Value is a template of literal text and {sub}, {claims.PATH} and
-	// {session.id}. Arrays are joined with ","; unsafe characters are
-	// percent-encoded.
+	// Value is a template of literal text and {sub}, {claims.PATH},
+	// {session.id} and the session object's fields ({session.started_at},
+	// {session.amr}, …; see docs/sessions.md). Arrays are joined with ",";
+	// unsafe characters are percent-encoded.
 	Value string `json:"value,omitempty"`
 	// JSON forwards a single {claims.PATH} value JSON-encoded instead.
 	JSON bool `json:"json,omitempty"`
