@@ -9,8 +9,8 @@ import (
 )
 
 // TestAdminActionsWriteOneAuditLine: every admin call that changes state
-// (creating a session, revoking one or all of a user's, setting a claim,
-// adding to the deny-list) writes exactly one info line on the
+// (creating a session, revoking one or all of a user's, setting or
+// removing a claim, adding to the deny-list) writes exactly one info line on the
 // authgate.audit logger naming the admin peer, the action and the ids;
 // reads and refused calls write none, and no line holds a session token
 // or a claim's value.
@@ -43,6 +43,7 @@ func TestAdminActionsWriteOneAuditLine(t *testing.T) {
 	tok3, id3 := create("dave")
 	wantStatus(t, send(t, admin, "GET", "/authgate/sessions?user_id=bob", "", jsonCT), http.StatusOK)
 	wantStatus(t, send(t, admin, "PUT", "/authgate/sessions/"+id1+"/claims/mfa", `"`+secretValue+`"`, jsonCT), http.StatusNoContent)
+	wantStatus(t, send(t, admin, "DELETE", "/authgate/sessions/"+id1+"/claims/api_key", ""), http.StatusNoContent)
 	wantStatus(t, send(t, admin, "DELETE", "/authgate/sessions/"+id1, ""), http.StatusNoContent)
 	wantStatus(t, send(t, admin, "DELETE", "/authgate/sessions?user_id=carol", ""), http.StatusOK)
 	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
@@ -52,6 +53,7 @@ func TestAdminActionsWriteOneAuditLine(t *testing.T) {
 	// Refused calls change nothing and are not audited.
 	wantStatus(t, send(t, admin, "POST", "/authgate/revocations", `{"jti":"jti-refused"}`, jsonCT), http.StatusBadRequest)
 	wantStatus(t, send(t, admin, "PUT", "/authgate/sessions/ses_nope/claims/mfa", `true`, jsonCT), http.StatusNotFound)
+	wantStatus(t, send(t, admin, "DELETE", "/authgate/sessions/"+id2+"/claims/absent", ""), http.StatusNotFound)
 
 	const line = `"logger":"authgate.audit","msg":"authgate admin action"`
 	want := []struct {
@@ -62,6 +64,7 @@ func TestAdminActionsWriteOneAuditLine(t *testing.T) {
 		{"session.create", []string{`"session_id":"` + id2 + `"`, `"user_id":"carol"`}},
 		{"session.create", []string{`"session_id":"` + id3 + `"`, `"user_id":"dave"`}},
 		{"session.set_claim", []string{`"session_id":"` + id1 + `"`, `"user_id":"bob"`, `"claim":"mfa"`}},
+		{"session.delete_claim", []string{`"session_id":"` + id1 + `"`, `"user_id":"bob"`, `"claim":"api_key"`}},
 		{"session.revoke", []string{`"session_id":"` + id1 + `"`, `"user_id":"bob"`}},
 		{"sessions.revoke_user", []string{`"user_id":"carol"`, `"revoked":1`}},
 		{"revocation.create", []string{`"jti":"jti-1"`}},

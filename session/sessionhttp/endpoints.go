@@ -127,7 +127,8 @@ func (e *Endpoints) ServeSession(w http.ResponseWriter, r *http.Request, rt Rout
 	return methodNotAllowed(w, r, rt, "GET, HEAD, POST")
 }
 
-// whoami answers with the caller's identity.
+// whoami answers with the caller's identity; for a session, "session" is
+// the session object as the admin API shows it.
 func (e *Endpoints) whoami(w http.ResponseWriter, r *http.Request, rt Route) error {
 	id, err := rt.Authenticate(r)
 	if err != nil {
@@ -139,6 +140,9 @@ func (e *Endpoints) whoami(w http.ResponseWriter, r *http.Request, rt Route) err
 	}
 	if !id.ExpiresAt.IsZero() {
 		view["expires_at"] = id.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if s, ok := id.Session.(*session.Session); ok {
+		view["session"] = sessionView(s)
 	}
 	return writeValue(w, r, http.StatusOK, view)
 }
