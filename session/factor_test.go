@@ -11,7 +11,7 @@ import (
 func TestAMRFromTakesListsAndSingleMethods(t *testing.T) {
 	many := make([]any, 40)
 	for i := range many {
-		many[i] = string(rune('a' + i%26)) + string(rune('a'+i/26))
+		many[i] = string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
 	tests := []struct {
 		name string
