@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/internal/oidctest"
 )
 
 // objectSite is a gateway whose upstream headers use the session object's
@@ -284,4 +286,27 @@ func TestDeleteClaimReachesTheOtherInstance(t *testing.T) {
 		return !ok
 	})
 	t.Logf("claim removal seen on the other instance after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestOIDCLoginSessionHasTheProvidersFactor: a session made by an OIDC
+// login has one factor named after its oidc block, with the ID token's
+// amr, and so does {session.verifier}'s origin.
+func TestOIDCLoginSessionHasTheProvidersFactor(t *testing.T) {
+	e := startOIDC(t, oidctest.Options{})
+	e.p.SetUser("amy", map[string]any{"email": "amy@example.com", "amr": []any{"pwd", "hwk"}})
+	b := newBrowser(t)
+	e.login(b, "amy", "/page")
+	who := b.do("GET", e.g.base+"/.authgate/session", "")
+	wantStatus(t, who, http.StatusOK)
+	var body struct {
+		Session sessionObject `json:"session"`
+	}
+	if err := jsonUnmarshal(who.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	o := body.Session
+	if o.Verifier != "corp" || len(o.Factors) != 1 || o.Factors[0].Verifier != "corp" ||
+		strings.Join(o.Factors[0].AMR, " ") != "pwd hwk" || o.Factors[0].At != o.Started || o.Started == "" {
+		t.Fatalf("an OIDC login's session object: %+v; want one corp factor with [pwd hwk] at the start", o)
+	}
 }

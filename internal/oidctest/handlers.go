@@ -135,10 +135,25 @@ func (p *Provider) newSession(sub, sid string, requestedAt time.Time) *openid.De
 			// auth_time is before the request time.
 			RequestedAt: requestedAt.UTC().Truncate(time.Second),
 			AuthTime:    time.Now().UTC().Truncate(time.Second),
-			Extra:       extra,
+			// fosite writes "amr" from this field only (an Extra "amr"
+			// is dropped), so a SetUser amr list goes here.
+			AuthenticationMethodsReferences: stringList(extra["amr"]),
+			Extra:                           extra,
 		},
 		Headers: &fjwt.Headers{Extra: map[string]any{"kid": p.kid}},
 	}
+}
+
+// stringList returns the strings of a JSON list, or nil.
+func stringList(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // token is the token endpoint: fosite authenticates the client, checks the
