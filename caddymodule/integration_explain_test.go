@@ -1,11 +1,14 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -322,4 +325,47 @@ func redisSnapshot(t *testing.T, url string) string {
 		fmt.Fprintf(&b, "%s=%x;", k, dump)
 	}
 	return b.String()
+}
+
+// The built binary's exit status is the decision's: 0 allowed, 1 refused,
+// 2 undetermined (and for a request it cannot explain); --json prints the
+// trace alone on stdout.
+func TestExplainCommandExitStatus(t *testing.T) {
+	g := startExplainGateway(t)
+	bin := builtCaddy(t)
+	tok := g.mint("alice", `team=["dev"]`)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"allowed", []string{"--url", g.base + "/x", "--token", tok}, 0},
+		{"forbidden", []string{"--url", g.base + "/staff/x", "--token", tok}, 1},
+		{"unauthorized", []string{"--url", g.base + "/x"}, 1},
+		{"a claim that would be fetched", []string{"--url", g.base + "/admin/x", "--token", tok}, 2},
+		{"no server on the port", []string{"--url", "http://127.0.0.1:1/x"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bin, append([]string{"authgate", "explain", "--address", g.admin, "--json"}, tc.args...)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", code, tc.want, stdout.String(), stderr.String())
+			}
+			if tc.want < 2 && !json.Valid(stdout.Bytes()) {
+				t.Fatalf("stdout is not the JSON trace: %s", stdout.String())
+			}
+			if strings.Contains(stdout.String()+stderr.String(), tok) {
+				t.Fatal("the token was printed")
+			}
+		})
+	}
 }

@@ -25,6 +25,9 @@ func TestRequestDescriptionsBecomeRequests(t *testing.T) {
 	if c, err := r.Cookie("s"); err != nil || c.Value != "v" {
 		t.Fatalf("cookie %v %v", c, err)
 	}
+	if r, _ := (Request{URL: "http://127.0.0.1:8080/", Headers: []string{"Host: app.example.com"}}).HTTPRequest(); r.Host != "app.example.com" {
+		t.Errorf("a Host header sets the request's host: %q", r.Host)
+	}
 	for _, bad := range []Request{{URL: "/relative"}, {URL: "ftp://x/"}, {URL: "http://x/", Headers: []string{"no colon"}},
 		{URL: "http://x/", Cookies: []string{"novalue"}}} {
 		if _, err := bad.HTTPRequest(); err == nil {

@@ -55,7 +55,12 @@ func (d Request) HTTPRequest() (*http.Request, error) {
 		if !ok || strings.TrimSpace(name) == "" {
 			return nil, errors.New(`headers must be "Name: value"`)
 		}
-		r.Header.Add(textproto.TrimString(name), textproto.TrimString(value))
+		name, value = textproto.TrimString(name), textproto.TrimString(value)
+		if strings.EqualFold(name, "Host") {
+			r.Host = value // Go sends the host from r.Host, never a Host header
+			continue
+		}
+		r.Header.Add(name, value)
 	}
 	if d.Token != "" {
 		r.Header.Add("Authorization", "Bearer "+d.Token)
