@@ -2,7 +2,9 @@ package session_test
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/authgate/authgate/session"
@@ -79,5 +81,23 @@ func TestAppendAMRJoinsFactorsOnce(t *testing.T) {
 	}}
 	if got := s.AppendAMR([]string{"x"}); !reflect.DeepEqual(got, []string{"x", "pwd", "otp", "hwk"}) {
 		t.Errorf("AppendAMR = %q", got)
+	}
+}
+
+// An identity carries its session record, which holds the login's ID
+// token: encoding the identity must never show it.
+func TestSessionIdentityNeverEncodesItsRecord(t *testing.T) {
+	m := newManager(t, newMapStore(), newClock(), session.Config{})
+	_, s, err := m.Create(context.Background(), session.NewSession{UserID: "u", Provider: "corp", IDToken: "id.token.secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := m.Identity(s)
+	if id.Session == nil || id.Session.Origin() != "corp" {
+		t.Fatalf("identity session facts %v, want the session's", id.Session)
+	}
+	b, err := json.Marshal(id)
+	if err != nil || strings.Contains(string(b), "secret") || strings.Contains(string(b), s.TokenHash.String()) {
+		t.Fatalf("encoded identity %s (%v) shows the record", b, err)
 	}
 }

@@ -30,8 +30,9 @@ type Identity struct {
 	// SessionID identifies a gateway-issued session, if the credential was one.
 	SessionID string
 	// Session describes that session (its times, origin and methods);
-	// nil when the credential was not a gateway session.
-	Session SessionFacts
+	// nil when the credential was not a gateway session. Never encoded:
+	// the record behind it holds the login's ID token.
+	Session SessionFacts `json:"-"`
 	// IssuedAt is the token's "iat" or the session's last refresh; zero when
 	// unknown.
 	IssuedAt time.Time
