@@ -44,6 +44,8 @@ const messageInvalidClaim = "invalid claim"
 //	{"message":"invalid claim","claimValidationErrors":[{"id":"roles","reason":{…}}]}
 type Denial struct {
 	Failures []Failure
+	// soft: every failing validator is in pass mode (see Soft).
+	soft bool
 }
 
 // Failure is one failing validator: its id and why it failed.

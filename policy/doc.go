@@ -31,6 +31,13 @@
 // normalised domain); they fail any claim that is not a string.
 // includes_all and excludes_all report the whole list, as SuperTokens does.
 //
+// A route may put validators in pass mode (Policy.WithPass; SuperTokens'
+// showAccessDeniedOnFailure: false): when only such validators fail, the
+// Denial is Soft, the caller lets the request through and hands the
+// failures on (Denial.ClaimErrors); one enforced failure makes the whole
+// Denial hard, listing every failure. Pass mode never touches refresh
+// errors.
+//
 // The Refresher behind `claim` blocks lives in package claimsource; a
 // Refresher that also implements MemoRefresher lets Evaluate reuse the
 // identity it derived from a cached value.

@@ -36,6 +36,8 @@ type Policy struct {
 	// systemClock is true when now is time.Now (Options.Now unset): a
 	// refresher on the system clock may then reuse Evaluate's reading.
 	systemClock bool
+	// pass marks, per validator, pass mode (see WithPass); nil: none.
+	pass []bool
 }
 
 // source is one refreshable top-level claim and the refresher serving it.

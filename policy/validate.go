@@ -15,9 +15,11 @@ const (
 
 // validate runs every validator's check, in order, and collects all
 // failures: the 403 body reports every failing validator, not the first.
-// The Denial is allocated only when something fails.
+// The Denial is allocated only when something fails; it is soft when
+// every failing validator is in pass mode.
 func (e *evaluation) validate() *Denial {
 	var d *Denial
+	hard := false
 	for i, v := range e.p.validators {
 		verdict, value := e.check(i, v)
 		if verdict == passed {
@@ -27,6 +29,10 @@ func (e *evaluation) validate() *Denial {
 			d = &Denial{Failures: make([]Failure, 0, len(e.p.validators)-i)}
 		}
 		d.Failures = append(d.Failures, Failure{ID: v.id, Reason: e.reason(v, verdict, value)})
+		hard = hard || !e.p.passes(i)
+	}
+	if d != nil {
+		d.soft = !hard
 	}
 	return d
 }
