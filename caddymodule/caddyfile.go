@@ -37,8 +37,11 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 // (syntax in config.Handler.UnmarshalCaddyfile).
 func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	handler := new(Handler)
-	err := handler.UnmarshalCaddyfile(h.Dispenser)
-	return handler, err
+	if err := handler.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	global, _ := h.Option("authgate").(httpcaddyfile.App) // for the positions of on_failure errors
+	return handler, handler.CheckOnFailureIDs(global.Value)
 }
 
 // Interface guards

@@ -178,23 +178,26 @@ func (h *Handler) credentialHeaders() []string {
 	return out
 }
 
-func (h *Handler) provisionOnFailure() error {
+func (h *Handler) provisionOnFailure() (err error) {
 	h.onFailure = map[string]string{}
-	ids := h.policy.IDs()
 	for _, of := range h.OnFailure {
-		if !slices.Contains(ids, of.ID) {
+		if !h.policy.Has(of.ID) {
 			return fmt.Errorf("on_failure: unknown validator id %q", of.ID)
 		}
-		// A second line would silently replace the first target.
-		if _, dup := h.onFailure[of.ID]; dup {
-			return fmt.Errorf("on_failure %s given twice", of.ID)
+		if of.Pass {
+			continue
 		}
 		if !redirect.Safe(of.Redirect, h.RedirectAllow) {
 			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)
 		}
 		h.onFailure[of.ID] = of.Redirect
 	}
-	return nil
+	if pass := h.PassIDs(); len(pass) > 0 {
+		h.logger.Warn("authgate validators in pass mode: their failures let requests through (outcome soft_denied)",
+			zap.String("route", h.Route), zap.Strings("validators", pass))
+		h.policy, err = h.policy.WithPass(pass)
+	}
+	return err
 }
 
 // Interface guards

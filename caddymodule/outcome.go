@@ -25,9 +25,13 @@ const (
 	// OutcomeBadRequest: refused with 400 before any credential was looked
 	// at (the path firewall, a protected trailer).
 	OutcomeBadRequest Outcome = "bad_request"
+	// OutcomeSoftDenied: only validators in pass mode failed; the request
+	// went on with the failures in X-Auth-Claim-Errors.
+	OutcomeSoftDenied Outcome = "soft_denied"
 )
 
 // outcomes lists every Outcome.
 var outcomes = []Outcome{
 	OutcomeAllowed, OutcomeUnauthorized, OutcomeForbidden, OutcomeRedirected, OutcomeUnavailable, OutcomeBadRequest,
+	OutcomeSoftDenied,
 }

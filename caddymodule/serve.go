@@ -51,12 +51,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if err != nil {
 		return h.refuse(w, r, d, err)
 	}
-	if denial != nil {
+	if denial != nil && !denial.Soft() {
 		publishUser(r, id) // the access log names who was refused
 		return h.refuse(w, r, d, denial)
 	}
 	d.set(OutcomeAllowed, "")
 	h.forward(r, id)
+	if denial != nil { // only validators in pass mode failed
+		d.failed = denial.Failures
+		d.set(OutcomeSoftDenied, "policy_denied")
+		r.Header.Set(forward.ClaimErrorsHeader, denial.ClaimErrors())
+	}
 	return next.ServeHTTP(w, r)
 }
 

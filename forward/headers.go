@@ -16,6 +16,13 @@ import (
 // inbound header whose folded name starts with it is deleted.
 const identityHeaderPrefix = "x-auth-"
 
+// ClaimErrorsHeader carries, upstream, the failures of validators in pass
+// mode (`on_failure ID pass`) when only those failed: the JSON list of the
+// 403 body's claimValidationErrors. Like every X-Auth- header it is
+// deleted from clients' requests in every spelling and refused as a
+// trailer, and no mapping may set it.
+const ClaimErrorsHeader = "X-Auth-Claim-Errors"
+
 // AssertionTemplate is the header value that forwards a signed assertion
 // (`header NAME assertion`) instead of a template.
 const AssertionTemplate = "assertion"
@@ -95,6 +102,9 @@ func Compile(cfgs []Spec) ([]Mapping, error) {
 	for _, hc := range cfgs {
 		if hc.Name == "" || strings.ContainsAny(hc.Name, " \t\r\n:") {
 			return nil, fmt.Errorf("header name %q is not valid", hc.Name)
+		}
+		if headername.Equal(hc.Name, ClaimErrorsHeader) {
+			return nil, fmt.Errorf("header %s is reserved for the failures of validators in pass mode", hc.Name)
 		}
 		if hc.Value == AssertionTemplate && !hc.JSON {
 			out = append(out, Mapping{name: http.CanonicalHeaderKey(hc.Name), assertion: true})

@@ -11,6 +11,7 @@ import (
 //		require permission <P>
 //		skip_global <id…>
 //		on_failure <id> redirect <path>
+//		on_failure <id> pass
 //		login_url <url>
 //		login oidc <name>
 //		login_param <name>
@@ -57,11 +58,7 @@ func (h *Handler) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 	case "reject_paths":
 		return appendArgs(d, &h.RejectPaths)
 	case "on_failure":
-		args := d.RemainingArgs()
-		if len(args) != 3 || args[1] != "redirect" {
-			return d.Err("expected: on_failure <id> redirect <path>")
-		}
-		h.OnFailure = append(h.OnFailure, OnFailureConfig{ID: args[0], Redirect: args[2]})
+		return h.parseOnFailure(d)
 	case "endpoints":
 		args := d.RemainingArgs()
 		if len(args) != 1 || (args[0] != "on" && args[0] != "off") {

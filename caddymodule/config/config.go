@@ -175,11 +175,17 @@ type RequireConfig struct {
 	Subdomains bool `json:"subdomains,omitempty"`
 }
 
-// OnFailureConfig turns a validator's failure into a redirect.
+// OnFailureConfig says what a validator's failure does instead of the 403:
+// a redirect, or pass mode. Exactly one of Redirect and Pass is set.
 type OnFailureConfig struct {
 	// ID is the validator id.
 	ID string `json:"id,omitempty"`
 	// Redirect is a same-origin path ("/not-an-admin") or an absolute URL
 	// whose origin is in the handler's redirect allow-list.
 	Redirect string `json:"redirect,omitempty"`
+	// Pass lets the request through when this validator fails and no
+	// validator outside pass mode fails; the failures go upstream in
+	// X-Auth-Claim-Errors. Never for a 401 or 503. Caddyfile:
+	// `on_failure <id> pass`. Default: false.
+	Pass bool `json:"pass,omitempty"`
 }

@@ -18,8 +18,14 @@ type Handler struct {
 	// SkipGlobal names global validators that do not run on this route.
 	SkipGlobal []string `json:"skip_global,omitempty"`
 
-	// OnFailure turns failures of given validators into redirects.
+	// OnFailure turns failures of given validators into redirects, or puts
+	// them in pass mode.
 	OnFailure []OnFailureConfig `json:"on_failure,omitempty"`
+
+	// Route names the route in log lines, such as the start-up warning
+	// listing validators in pass mode. The Caddyfile sets it to the file
+	// and line of the first `on_failure … pass`. Default: none.
+	Route string `json:"route,omitempty"`
 
 	// LoginURL is where browser navigations without a valid credential are
 	// redirected, with the original URL in LoginParam. Default: none (401).
@@ -72,6 +78,8 @@ type Handler struct {
 	// forwards an assertion (`header NAME assertion`); never taken from the
 	// request. Placeholders such as {env.*} are expanded at load.
 	AssertionAudience string `json:"assertion_audience,omitempty"`
+
+	onFailureAt []string // Caddyfile file:line of each OnFailure; adapt time only
 }
 
 // SetDefaults fills in the handler's defaults.
@@ -88,6 +96,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.LoginURL != "" && h.LoginOIDC != "" {
 		return fmt.Errorf("login_url and login oidc cannot both be set")
+	}
+	if err := h.validateOnFailure(); err != nil {
+		return err
 	}
 	if err := firewall.Check(h.RejectPaths); err != nil {
 		return err
