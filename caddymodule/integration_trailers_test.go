@@ -67,6 +67,12 @@ func startTrailerGateway(t *testing.T) *gateway {
 // header lines and trailer lines, and returns the status and the echo.
 func (g *gateway) rawChunked(headers, trailers []string) (int, trailerEcho) {
 	g.t.Helper()
+	return g.rawChunkedPath("/up", headers, trailers)
+}
+
+// rawChunkedPath is rawChunked to another path.
+func (g *gateway) rawChunkedPath(path string, headers, trailers []string) (int, trailerEcho) {
+	g.t.Helper()
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(g.base, "http://"), 5*time.Second)
 	if err != nil {
 		g.t.Fatal(err)
@@ -74,7 +80,7 @@ func (g *gateway) rawChunked(headers, trailers []string) (int, trailerEcho) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	var b strings.Builder
-	b.WriteString("POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n")
+	b.WriteString("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n")
 	for _, h := range headers {
 		b.WriteString(h + "\r\n")
 	}

@@ -111,9 +111,22 @@ func TestCompileHeadersRefusesBadTemplates(t *testing.T) {
 		{Name: "X-A", Value: "{http.request.host}"},
 		{Name: "Bad Name", Value: "{sub}"},
 		{Name: "X-A", Value: "a {sub} b", JSON: true},
+		{Name: "X-Auth-Claim-Errors", Value: "{claims.x}"}, // reserved for pass mode
+		{Name: "x_auth_claim_errors", Value: "{sub}"},
 	} {
 		if _, err := Compile([]Spec{cfg}); err == nil {
 			t.Errorf("Compile(%+v) succeeded, want an error", cfg)
+		}
+	}
+}
+
+// X-Auth-Claim-Errors tells the upstream which validators in pass mode
+// failed: a client's own, in any spelling, is an identity header.
+func TestClaimErrorsIsAnIdentityHeader(t *testing.T) {
+	hp := NewHeaderPolicy(nil, nil)
+	for _, name := range []string{ClaimErrorsHeader, "x-auth-claim-errors", "X_AUTH_CLAIM_ERRORS", "X.Auth.Claim.Errors"} {
+		if !hp.IsIdentity(name) {
+			t.Errorf("%s is not an identity header", name)
 		}
 	}
 }
