@@ -313,3 +313,37 @@ func TestSoftFailConfigMistakesAreRefusedAtLoad(t *testing.T) {
 	loadMustFail(t, policySite("\t\theader X-Auth-Claim-Errors {claims.errors}", "\tauthgate\n\treverse_proxy {UPSTREAM}"),
 		"header X-Auth-Claim-Errors is reserved")
 }
+
+// The pass-mode example of docs/policies.md and its table, through a real
+// Caddy: each row's status and 403 failures, and the ids the upstream got
+// in X-Auth-Claim-Errors.
+func TestDocsPassModeExampleBehavesAsDocumented(t *testing.T) {
+	up := echoUpstream(t)
+	g := startGateway(t, runnableExample(t, "policy-pass", up.URL))
+	for _, row := range readmeTable(t, "expect", "policy-pass") {
+		req := parseExpectRow(t, row)
+		t.Run(req.String(), func(t *testing.T) {
+			req.check(t, g, "")
+			if req.status != http.StatusOK {
+				return
+			}
+			var hdr []string
+			if req.token {
+				hdr = append(hdr, "Authorization: Bearer "+g.mint("alice", req.claims...))
+			}
+			r := g.do(req.method, req.path, hdr...)
+			want := spans(row["upstream `X-Auth-Claim-Errors`"])
+			if len(want) == 0 {
+				wantNoClaimErrors(t, r)
+				return
+			}
+			var got []string
+			for _, f := range claimErrors(t, r) {
+				got = append(got, f.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("X-Auth-Claim-Errors ids %q, want %q", got, want)
+			}
+		})
+	}
+}
