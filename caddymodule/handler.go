@@ -184,8 +184,8 @@ func (h *Handler) provisionOnFailure() (err error) {
 		if !h.policy.Has(of.ID) {
 			return fmt.Errorf("on_failure: unknown validator id %q", of.ID)
 		}
-		if of.Pass || of.Redirect == "" {
-			continue // Validate refuses a line with no action or two
+		if of.Pass {
+			continue // Validate refuses a line with both actions
 		}
 		if !redirect.Safe(of.Redirect, h.RedirectAllow) {
 			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)

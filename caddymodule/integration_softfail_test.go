@@ -306,7 +306,7 @@ func TestSoftFailConfigMistakesAreRefusedAtLoad(t *testing.T) {
 			"require":[{"claim":"mfa","op":"is_true"}],"on_failure":[%s]}]}]}}}}}`, freePort(t), onFailure))
 	}
 	wantLoadError(t, jsonConfig(`{"id":"mfa","pass":true,"redirect":"/x"}`), "on_failure mfa: give either redirect or pass")
-	wantLoadError(t, jsonConfig(`{"id":"mfa"}`), "on_failure mfa: give either redirect or pass")
+	wantLoadError(t, jsonConfig(`{"id":"mfa"}`), `on_failure mfa: redirect "" is not a same-origin path`)
 	wantLoadError(t, jsonConfig(`{"id":"mfaa","pass":true}`), `on_failure: unknown validator id "mfaa"`)
 	wantLoadError(t, jsonConfig(`{"id":"mfa","pass":true},{"id":"mfa","pass":true}`), `validator "mfa" in pass mode: duplicate validator id`)
 	wantLoadError(t, jsonConfig(`{"id":"mfa","pass":true},{"id":"mfa","redirect":"/x"}`), "on_failure mfa given twice")
