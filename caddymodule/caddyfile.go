@@ -37,11 +37,8 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 // (syntax in config.Handler.UnmarshalCaddyfile).
 func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	handler := new(Handler)
-	if err := handler.UnmarshalCaddyfile(h.Dispenser); err != nil {
-		return nil, err
-	}
-	global, _ := h.Option("authgate").(httpcaddyfile.App) // for the positions of on_failure errors
-	return handler, handler.CheckOnFailureIDs(global.Value)
+	err := handler.ParseCaddyfile(h.Dispenser, h.Option("authgate"))
+	return handler, err
 }
 
 // Interface guards

@@ -13,7 +13,6 @@ import (
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/forward"
-	"github.com/authgate/authgate/internal/redirect"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
@@ -184,13 +183,9 @@ func (h *Handler) provisionOnFailure() (err error) {
 		if !h.policy.Has(of.ID) {
 			return fmt.Errorf("on_failure: unknown validator id %q", of.ID)
 		}
-		if of.Pass {
-			continue // Validate refuses a line with both actions
+		if !of.Pass { // Validate checks the target (and refuses both actions)
+			h.onFailure[of.ID] = of.Redirect
 		}
-		if !redirect.Safe(of.Redirect, h.RedirectAllow) {
-			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)
-		}
-		h.onFailure[of.ID] = of.Redirect
 	}
 	if pass := h.PassIDs(); len(pass) > 0 {
 		h.logger.Warn("authgate validators in pass mode: their failures let requests through (outcome soft_denied)",

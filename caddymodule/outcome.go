@@ -32,6 +32,6 @@ const (
 
 // outcomes lists every Outcome.
 var outcomes = []Outcome{
-	OutcomeAllowed, OutcomeUnauthorized, OutcomeForbidden, OutcomeRedirected, OutcomeUnavailable, OutcomeBadRequest,
-	OutcomeSoftDenied,
+	OutcomeAllowed, OutcomeUnauthorized, OutcomeForbidden, OutcomeRedirected, OutcomeUnavailable,
+	OutcomeBadRequest, OutcomeSoftDenied,
 }

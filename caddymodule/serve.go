@@ -58,8 +58,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	d.set(OutcomeAllowed, "")
 	h.forward(r, id)
 	if denial != nil { // only validators in pass mode failed
-		d.failed = denial.Failures
-		d.set(OutcomeSoftDenied, "policy_denied")
+		d.outcome, d.reason, d.failed = OutcomeSoftDenied, "policy_denied", denial.Failures
 		r.Header.Set(forward.ClaimErrorsHeader, denial.ClaimErrors())
 	}
 	return next.ServeHTTP(w, r)

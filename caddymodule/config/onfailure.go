@@ -6,6 +6,9 @@ import (
 	"slices"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+
+	"github.com/authgate/authgate/internal/redirect"
 )
 
 // parseOnFailure reads `on_failure <id> redirect <path>` or
@@ -32,7 +35,10 @@ func (h *Handler) parseOnFailure(d *caddyfile.Dispenser) error {
 func (h *Handler) validateOnFailure() error {
 	seen := map[string]bool{}
 	for _, of := range h.OnFailure {
-		if of.Pass == (of.Redirect != "") {
+		if !of.Pass && !redirect.Safe(of.Redirect, h.RedirectAllow) {
+			return fmt.Errorf("on_failure %s: redirect %q is not a same-origin path or an allowed origin", of.ID, of.Redirect)
+		}
+		if of.Pass && of.Redirect != "" {
 			return fmt.Errorf("on_failure %s: give either redirect or pass", of.ID)
 		}
 		if seen[of.ID] {
@@ -52,6 +58,17 @@ func (h *Handler) PassIDs() []string {
 		}
 	}
 	return ids
+}
+
+// ParseCaddyfile is UnmarshalCaddyfile followed by CheckOnFailureIDs
+// against the global authgate option (the httpcaddyfile.App that the
+// adapter holds for it, or nil).
+func (h *Handler) ParseCaddyfile(d *caddyfile.Dispenser, globalOption any) error {
+	if err := h.UnmarshalCaddyfile(d); err != nil {
+		return err
+	}
+	global, _ := globalOption.(httpcaddyfile.App)
+	return h.CheckOnFailureIDs(global.Value)
 }
 
 // CheckOnFailureIDs refuses, with the Caddyfile position, an on_failure

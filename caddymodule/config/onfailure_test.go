@@ -71,12 +71,17 @@ func TestOnFailureMistakesNameTheLine(t *testing.T) {
 	}
 }
 
-// The JSON API refuses an on_failure with both actions or neither.
+// The JSON API refuses an on_failure with both actions, neither, or an
+// unsafe target.
 func TestOnFailureNeedsExactlyOneAction(t *testing.T) {
-	for _, of := range []OnFailureConfig{{ID: "mfa"}, {ID: "mfa", Redirect: "/x", Pass: true}} {
+	for of, want := range map[OnFailureConfig]string{
+		{ID: "mfa"}:                             `on_failure mfa: redirect "" is not a same-origin path`,
+		{ID: "mfa", Redirect: "/x", Pass: true}: "on_failure mfa: give either redirect or pass",
+		{ID: "mfa", Redirect: "//evil.com"}:     "is not a same-origin path or an allowed origin",
+	} {
 		h := Handler{OnFailure: []OnFailureConfig{of}}
-		if err := h.Validate(); err == nil || !strings.Contains(err.Error(), "give either redirect or pass") {
-			t.Errorf("%+v: Validate = %v", of, err)
+		if err := h.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: Validate = %v, want %q", of, err, want)
 		}
 	}
 	h := Handler{OnFailure: []OnFailureConfig{{ID: "mfa", Pass: true}, {ID: "mfa", Pass: true}}}
