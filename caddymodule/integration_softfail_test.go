@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authgate/authgate/caddymodule/explain"
 )
 
 // Soft-fail (issue 15, item 5): `on_failure ID pass` lets a request through
@@ -345,5 +347,46 @@ func TestDocsPassModeExampleBehavesAsDocumented(t *testing.T) {
 				t.Errorf("X-Auth-Claim-Errors ids %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// `caddy authgate explain` predicts a soft denial: the validators' modes,
+// outcome soft_denied (exit status 0) and the header the upstream gets.
+func TestExplainPredictsSoftDenials(t *testing.T) {
+	g := startSoftGateway(t)
+	adminBase := strings.TrimSuffix(g.admin, "/metrics")
+	explainAt := func(path string, claims ...string) *explain.Trace {
+		t.Helper()
+		tok := strings.TrimPrefix(g.bearer("frank", claims...), "Authorization: Bearer ")
+		body, _ := json.Marshal(explain.Request{URL: g.base + path, Token: tok})
+		r := send(t, adminBase, "POST", "/authgate/explain", string(body), jsonCT)
+		wantStatus(t, r, http.StatusOK)
+		var tr explain.Trace
+		if err := json.Unmarshal([]byte(r.body), &tr); err != nil {
+			t.Fatalf("decoding trace %s: %v", r.body, err)
+		}
+		return &tr
+	}
+	tr := explainAt("/soft/x", `roles=["admin"]`, "mfa=false", `plan="pro"`)
+	if tr.Decision.Outcome != explain.OutcomeSoftDenied || tr.ExitCode() != 0 {
+		t.Fatalf("decision %+v exit %d, want soft_denied and 0", tr.Decision, tr.ExitCode())
+	}
+	var modes []string
+	for _, v := range tr.Validators {
+		modes = append(modes, v.ID+":"+v.Mode)
+	}
+	if want := []string{"email_verified:enforce", "roles:enforce", "mfa:pass", "plan:pass"}; !slices.Equal(modes, want) {
+		t.Errorf("validators %q, want %q", modes, want)
+	}
+	if got := tr.Headers["X-Auth-Claim-Errors"]; !strings.Contains(got, `"id":"mfa"`) || tr.Headers["X-Auth-User-Id"] != "frank" {
+		t.Errorf("headers %v, want the identity and X-Auth-Claim-Errors for mfa", tr.Headers)
+	}
+	live := g.do("GET", "/soft/x", g.bearer("frank", `roles=["admin"]`, "mfa=false", `plan="pro"`))
+	if got := live.upstream.Get("X-Auth-Claim-Errors"); got != tr.Headers["X-Auth-Claim-Errors"] {
+		t.Errorf("the request's header %q differs from the explained %q", got, tr.Headers["X-Auth-Claim-Errors"])
+	}
+	tr = explainAt("/soft/y", `roles=["user"]`, "mfa=false", `plan="pro"`)
+	if tr.Decision.Outcome != explain.OutcomeForbidden || tr.Decision.Status != http.StatusForbidden {
+		t.Errorf("mixed failures: decision %+v, want forbidden 403", tr.Decision)
 	}
 }

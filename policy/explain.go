@@ -45,7 +45,8 @@ type Explanation struct {
 	// Claims lists the refreshable claims some validator wanted
 	// refreshed, in the policy's order.
 	Claims []ClaimTrace
-	// Denial lists the validators that failed; nil when none did.
+	// Denial lists the validators that failed; nil when none did. It is
+	// Soft when only validators in pass mode failed.
 	Denial *Denial
 	// Undetermined is true when some validator's claim would be fetched
 	// (and was not): the outcome then depends on what the source answers.
@@ -58,8 +59,7 @@ type ValidatorTrace struct {
 	ID   string
 	Op   Op
 	Path string // the claim path read
-	// Mode is ModeEnforce (pass mode, which lets failures through, may
-	// add another).
+	// Mode is ModeEnforce, or ModePass for a validator in pass mode.
 	Mode string
 	// ExpectedField and Expected are what the validator wants, as its
 	// 403 reason names them.
@@ -134,16 +134,24 @@ func (p *Policy) Explain(ctx context.Context, id *verifier.Identity, fetch bool)
 		}
 		x.Claims = e.claimTraces(states)
 	}
+	hard := false
 	for i, v := range p.validators {
 		t := e.trace(i, v, states)
+		if p.passes(i) {
+			t.Mode = ModePass
+		}
 		x.Undetermined = x.Undetermined || t.Result == ResultUndetermined
 		if t.Reason != nil {
 			if x.Denial == nil {
 				x.Denial = &Denial{}
 			}
 			x.Denial.Failures = append(x.Denial.Failures, Failure{ID: v.id, Reason: *t.Reason})
+			hard = hard || !p.passes(i)
 		}
 		x.Validators = append(x.Validators, t)
+	}
+	if x.Denial != nil {
+		x.Denial.soft = !hard
 	}
 	return x, nil
 }

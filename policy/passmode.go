@@ -15,6 +15,9 @@ import (
 // claim source that fails are decided before any validator runs, and stay
 // as they are.
 
+// ModePass is the mode (in an Explanation) of a validator in pass mode.
+const ModePass = "pass"
+
 // MaxClaimErrorsBytes bounds the JSON that ClaimErrors returns: upstream
 // servers refuse oversized headers (often from 8 KiB per request), and a
 // refused request would defeat the point of pass mode.

@@ -237,3 +237,29 @@ func TestClaimErrorsStaysUnderItsCap(t *testing.T) {
 		t.Error("ClaimErrors trimmed the denial itself")
 	}
 }
+
+// Explain predicts what Evaluate decides: each validator's mode, and a
+// soft denial when only validators in pass mode fail.
+func TestExplainShowsPassModeAndSoftDenials(t *testing.T) {
+	p := passPolicy(t, "mfa", "email")
+	for claims, wantSoft := range map[string]bool{
+		`{"roles":["admin"],"mfa":false}`: true,
+		`{"roles":["user"],"mfa":false}`:  false,
+	} {
+		x, err := p.Explain(context.Background(), identity(t, claims), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var modes []string
+		for _, v := range x.Validators {
+			modes = append(modes, v.Mode)
+		}
+		if !slices.Equal(modes, []string{ModeEnforce, ModePass, ModePass}) {
+			t.Errorf("modes %q, want enforce pass pass", modes)
+		}
+		d := evaluateDenial(t, p, claims)
+		if x.Denial == nil || x.Denial.Soft() != wantSoft || d.Soft() != wantSoft {
+			t.Errorf("%s: explained %+v, evaluated %+v; want soft %v for both", claims, x.Denial, d, wantSoft)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
@@ -43,11 +44,15 @@ func Run(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trace) 
 	switch {
 	case x.Undetermined:
 		t.undetermined("a claim would be fetched from its claim source first (see claims); run again with fetch to fetch it")
-	case x.Denial != nil:
+	case x.Denial != nil && !x.Denial.Soft():
 		refuse(rt, r, x.Denial, t)
 	default:
 		t.Decision = Decision{Outcome: OutcomeAllowed, Status: 0}
 		t.Headers = identityHeaders(rt, x.Identity)
+		if x.Denial != nil { // only validators in pass mode failed
+			t.Decision = Decision{Outcome: OutcomeSoftDenied, Reason: "policy_denied"}
+			t.Headers[forward.ClaimErrorsHeader] = x.Denial.ClaimErrors()
+		}
 	}
 }
 

@@ -14,6 +14,9 @@ const (
 	OutcomeRedirected   = "redirected"
 	OutcomeUnavailable  = "unavailable"
 	OutcomeBadRequest   = "bad_request"
+	// OutcomeSoftDenied: passed upstream with X-Auth-Claim-Errors, only
+	// validators in pass mode having failed.
+	OutcomeSoftDenied = "soft_denied"
 	// OutcomeUndetermined: the decision depends on something the
 	// explanation did not do (a call it was not allowed to make, a store
 	// it cannot read), or no authgate handler was found.
@@ -118,7 +121,8 @@ type ValidatorTrace struct {
 	Op string `json:"op"`
 	// Claim is the claim path read.
 	Claim string `json:"claim"`
-	// Mode is "enforce"; pass mode, when validators have one, adds "pass".
+	// Mode is "enforce", or "pass" for a validator in pass mode (its
+	// failures alone let the request through).
 	Mode     string `json:"mode"`
 	Expected any    `json:"expected,omitempty"`
 	// Value is the value seen; absent when the claim is missing.
@@ -148,7 +152,7 @@ type Decision struct {
 // the request would be allowed, 1 when refused, 2 when undetermined.
 func (t *Trace) ExitCode() int {
 	switch t.Decision.Outcome {
-	case OutcomeAllowed, OutcomeNotProtected:
+	case OutcomeAllowed, OutcomeSoftDenied, OutcomeNotProtected:
 		return 0
 	case OutcomeUndetermined:
 		return 2
