@@ -9,7 +9,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/build"
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/devkey"
 	"github.com/authgate/authgate/caddymodule/metrics"
 	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/caddymodule/zaplog"
@@ -126,13 +128,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 	}
 	a.policyOpt = policy.Options{Roles: a.Roles, RolesClaim: a.RolesClaim, Refresher: a.refresher}
-	if a.global, err = compileSpecs(a.Require, a.policyOpt); err != nil {
+	if a.global, err = build.Policy(a.Require, a.policyOpt); err != nil {
 		return fmt.Errorf("compiling global validators: %w", err)
 	}
 	if err := a.provisionCheck(); err != nil {
 		return err
 	}
-	if a.headers, err = forward.Compile(headerSpecs(a.Headers)); err != nil {
+	if a.headers, err = forward.Compile(build.HeaderSpecs(a.Headers)); err != nil {
 		return err
 	}
 	if a.metrics != nil {
@@ -185,9 +187,13 @@ func (a *App) loginObserver() oidclogin.Observer {
 
 func (a *App) provisionVerifiers(ctx caddy.Context) error {
 	if a.Dev {
-		if err := a.provisionDev(ctx); err != nil {
+		// The built-in "dev" verifier trusts the dev key in Caddy's storage.
+		v, err := devkey.Verifier(ctx, ctx.Storage(), config.DevVerifierName, a.MaxClaims, a.MaxClaimDepth)
+		if err != nil {
 			return err
 		}
+		sources, _ := build.Sources(nil)
+		a.addVerifier(config.DevVerifierName, &verifierEntry{jwt: v, sources: sources})
 	}
 	repl := caddy.NewReplacer()
 	for _, jc := range a.JWT {
@@ -210,65 +216,30 @@ func (a *App) addVerifier(name string, e *verifierEntry) {
 
 // buildJWT turns one jwt block into a verifier and its sources.
 func (a *App) buildJWT(ctx caddy.Context, repl *caddy.Replacer, jc *config.JWTConfig) (*verifierEntry, error) {
-	keys, algs, err := a.keySource(ctx, repl, jc)
+	keys, err := build.KeySource(ctx, a.logger, repl, jc)
 	if err != nil {
 		return nil, err
 	}
-	if len(jc.Algorithms) > 0 {
-		algs = jc.Algorithms
+	if keys.PoolKey != "" {
+		a.poolKeys = append(a.poolKeys, keys.PoolKey)
+		if l, ok := keys.Source.(health.KeysLoader); ok {
+			a.health.JWKS[jc.Name] = l
+		}
 	}
 	recheck, err := a.rechecker(jc)
 	if err != nil {
 		return nil, err
 	}
-	v, err := verifier.NewJWTVerifier(verifier.JWTConfig{
-		Name:             jc.Name,
-		Issuer:           repl.ReplaceKnown(jc.Issuer, ""),
-		Audiences:        audiences(jc.Audience),
-		AnyAudience:      anyAudience(jc.Audience),
-		Algorithms:       algs,
-		Types:            jc.Types,
-		Leeway:           time.Duration(jc.Leeway),
-		MaxAge:           time.Duration(jc.MaxAge),
-		Recheck:          recheck,
-		RecheckExpired:   jc.RecheckExpired,
-		SubjectTemplate:  jc.SubjectTemplate,
-		Keys:             keys,
-		AllowBoundTokens: jc.AllowBoundTokens,
-		MaxClaims:        a.MaxClaims,
-		MaxDepth:         a.MaxClaimDepth,
-	})
+	v, err := verifier.NewJWTVerifier(build.JWT(repl, &a.App, jc, keys, recheck))
 	if err != nil {
 		return nil, err
 	}
-	sources, err := sourcesOf(jc.From)
+	sources, err := build.Sources(jc.From)
 	if err != nil {
 		return nil, err
 	}
 	a.warnCustomHeaders(jc.Name, sources)
 	return &verifierEntry{jwt: v, sources: sources, cacheTTL: time.Duration(jc.CacheTTL)}, nil
-}
-
-func audiences(aud []string) []string {
-	if anyAudience(aud) {
-		return nil
-	}
-	return aud
-}
-
-func sourcesOf(from []config.SourceConfig) ([]verifier.Source, error) {
-	if len(from) == 0 {
-		return []verifier.Source{{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}}, nil
-	}
-	out := make([]verifier.Source, 0, len(from))
-	for _, sc := range from {
-		s, err := sourceOf(sc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // warnCustomHeaders warns when a credential travels in a header that Caddy's

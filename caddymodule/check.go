@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authgate/authgate/caddymodule/build"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/policy/checkhttp"
 )
@@ -14,7 +15,7 @@ import (
 func (a *App) provisionCheck() error {
 	named := make(map[string]*policy.Policy, len(a.Checks))
 	for name, reqs := range a.Checks {
-		p, err := compileSpecs(reqs, a.policyOpt)
+		p, err := build.Policy(reqs, a.policyOpt)
 		if err != nil {
 			return fmt.Errorf("check %q: %w", name, err)
 		}

@@ -1,21 +1,13 @@
 package caddymodule
 
 import (
-	"fmt"
-	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/build"
 	"github.com/authgate/authgate/claimsource"
 )
-
-// claimClient sends every claim-source request of the process: one
-// keep-alive pool shared by every source and every config reload.
-var claimClient = sync.OnceValue(claimsource.NewClient)
 
 // provisionClaims builds the claim refresher into a.refresher. It runs
 // after provisionSessions, so refreshed values of edge sessions are
@@ -24,17 +16,9 @@ func (a *App) provisionClaims(caddy.Context) error {
 	if len(a.Claims) == 0 {
 		return nil
 	}
-	repl := caddy.NewReplacer()
-	list := make([]claimsource.Claim, 0, len(a.Claims))
-	for _, cc := range a.Claims {
-		if cc == nil {
-			return fmt.Errorf("claim source without a name")
-		}
-		c, err := claimsource.NewHTTPClaim(httpClaim(cc, repl, a.MaxClaims, a.MaxClaimDepth))
-		if err != nil {
-			return fmt.Errorf("claim %q: %w", cc.Name, err)
-		}
-		list = append(list, c)
+	list, err := build.Claims(&a.App)
+	if err != nil {
+		return err
 	}
 	r, err := claimsource.New(claimsource.Config{Claims: list, Writer: a.claimWriter, Observer: a.claimObserver()})
 	if err != nil {
@@ -43,26 +27,6 @@ func (a *App) provisionClaims(caddy.Context) error {
 	a.refresher = r
 	a.cleanups = append(a.cleanups, func() error { r.Close(); return nil })
 	return nil
-}
-
-// httpClaim is cc with Caddy placeholders ({env.*}, {file.*}) in its URL
-// and header values expanded, and its defaults applied.
-func httpClaim(cc *config.ClaimConfig, repl *caddy.Replacer, maxValues, maxDepth int) claimsource.HTTPClaim {
-	header := make(http.Header, len(cc.Headers))
-	for name, values := range cc.Headers {
-		for _, v := range values {
-			header[name] = append(header[name], repl.ReplaceKnown(v, ""))
-		}
-	}
-	maxAge := claimsource.DefaultMaxAge
-	if cc.MaxAge != nil {
-		maxAge = time.Duration(*cc.MaxAge)
-	}
-	return claimsource.HTTPClaim{
-		Name: cc.Name, URL: repl.ReplaceKnown(cc.Fetch, ""), Path: cc.Path, Header: header,
-		MaxAge: maxAge, Timeout: max(time.Duration(cc.Timeout), 0), StaleIfError: time.Duration(cc.StaleIfError),
-		MaxBodyBytes: cc.MaxBodyBytes, MaxValues: maxValues, MaxDepth: maxDepth, Client: claimClient(),
-	}
 }
 
 // fetchableClaim reports whether the claim name (a top-level claim, or a

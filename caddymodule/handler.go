@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/authgate/authgate/caddymodule/build"
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/oidclogin"
@@ -81,7 +82,7 @@ func (h *Handler) provisionWithApp(a *App) error {
 	if err := h.provisionRoutes(a); err != nil {
 		return err
 	}
-	route, err := compileSpecs(h.Require, a.policyOpt)
+	route, err := build.Policy(h.Require, a.policyOpt)
 	if err != nil {
 		return fmt.Errorf("compiling route validators: %w", err)
 	}

@@ -3,19 +3,12 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/caddymodule/build"
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/verifier"
-)
-
-// Defaults of config.IntrospectConfig that the verifier package cannot apply
-// itself, because 0 means "off" there.
-const (
-	defaultIntrospectCacheTTL    = 30 * time.Second
-	defaultIntrospectNegativeTTL = 5 * time.Second
 )
 
 // provisionIntrospection builds the introspection verifiers. It runs before
@@ -44,11 +37,11 @@ func (a *App) addIntrospect(repl *caddy.Replacer, ic *config.IntrospectConfig) e
 	var sources []verifier.Source
 	if len(ic.From) > 0 {
 		var err error
-		if sources, err = sourcesOf(ic.From); err != nil {
+		if sources, err = build.Sources(ic.From); err != nil {
 			return err
 		}
 	}
-	cfg, err := a.introspectConfig(repl, ic)
+	cfg, err := build.Introspect(repl, &a.App, ic)
 	if err != nil {
 		return err
 	}
@@ -61,62 +54,6 @@ func (a *App) addIntrospect(repl *caddy.Replacer, ic *config.IntrospectConfig) e
 	a.warnCustomHeaders(ic.Name, sources)
 	a.addVerifier(ic.Name, &verifierEntry{other: v, sources: sources})
 	return nil
-}
-
-// introspectConfig is ic in verifier's terms: placeholders expanded, and
-// the defaults whose zero value means "off" to the verifier applied.
-func (a *App) introspectConfig(repl *caddy.Replacer, ic *config.IntrospectConfig) (verifier.IntrospectConfig, error) {
-	cfg := verifier.IntrospectConfig{
-		Name:             ic.Name,
-		URL:              repl.ReplaceKnown(ic.URL, ""),
-		Mode:             verifier.IntrospectMode(ic.Mode),
-		Method:           ic.Method,
-		TokenField:       ic.TokenField,
-		InactiveStatus:   ic.InactiveStatus,
-		SubjectPath:      ic.SubjectPath,
-		SubjectTemplate:  ic.SubjectTemplate,
-		ClaimsPath:       ic.ClaimsPath,
-		ExpiresPath:      ic.ExpiresPath,
-		IssuedAtPath:     ic.IssuedAtPath,
-		ClientID:         repl.ReplaceKnown(ic.ClientID, ""),
-		ClientSecret:     repl.ReplaceKnown(ic.ClientSecret, ""),
-		CacheTTL:         durationOr(ic.CacheTTL, defaultIntrospectCacheTTL),
-		NegativeCacheTTL: durationOr(ic.NegativeCacheTTL, defaultIntrospectNegativeTTL),
-		CacheBytes:       ic.CacheBytes,
-		Timeout:          time.Duration(ic.Timeout),
-		MaxBodyBytes:     ic.MaxBodyBytes,
-		MaxTokenBytes:    a.MaxTokenBytes,
-		MaxConcurrent:    ic.MaxConcurrent,
-		RateLimit:        float64(ic.RateLimit),
-		MaxClaims:        a.MaxClaims,
-		MaxDepth:         a.MaxClaimDepth,
-		AllowBoundTokens: ic.AllowBoundTokens,
-	}
-	if ic.ClientSecret != "" && cfg.ClientSecret == "" {
-		// {file.*} and {env.*} expand to "" when the file or variable is
-		// missing: calling without the secret would only fail later, as 503s.
-		return cfg, errors.New("client_secret is empty once expanded (missing file or variable?)")
-	}
-	cfg, err := cfg.WithShape(verifier.CredentialShape{Pattern: ic.TokenPattern, MinBytes: ic.MinTokenBytes,
-		MaxBytes: ic.MaxTokenBytes, ClientRate: ic.ClientRateLimit, ClientBurst: ic.ClientBurst})
-	if err != nil {
-		return cfg, err
-	}
-	if ic.Forward != nil {
-		s, err := sourceOf(*ic.Forward)
-		if err != nil {
-			return cfg, fmt.Errorf("forward: %w", err)
-		}
-		cfg.Forward = &s
-	}
-	return cfg, nil
-}
-
-func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
-	if d == nil {
-		return def
-	}
-	return time.Duration(*d)
 }
 
 // rechecker returns the introspection verifier a jwt block names in

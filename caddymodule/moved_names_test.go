@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"github.com/authgate/authgate/caddymodule/build"
+	"github.com/authgate/authgate/caddymodule/devkey"
 	"github.com/authgate/authgate/caddymodule/pools"
 	"github.com/authgate/authgate/caddymodule/zaplog"
 	"github.com/authgate/authgate/internal/firewall"
@@ -37,3 +39,22 @@ func defaultSessionPath() string { return pools.DefaultSessionPath() }
 // newKVLogger is zaplog.NewKVLogger, which the domain packages' loggers
 // moved to.
 var newKVLogger = zaplog.NewKVLogger
+
+// Names the tests use from caddymodule/build and caddymodule/devkey.
+
+// compileSpecs compiles validator configs into a policy.
+var compileSpecs = build.Policy
+
+// openLoginCodec reads the gateway's login-state key from its storage.
+var openLoginCodec = build.LoginCodec
+
+// The dev key, and the tokens `caddy authgate mint` signs with it.
+const (
+	devIssuer   = devkey.Issuer
+	devAudience = devkey.Audience
+)
+
+var (
+	loadOrCreateDevKey = devkey.LoadOrCreate
+	mintDevToken       = devkey.MintIn
+)

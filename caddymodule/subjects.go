@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/caddymodule/devkey"
 	"github.com/authgate/authgate/verifier"
 )
 
@@ -25,7 +27,7 @@ func (a *App) subjectOwners(pos map[string]string) []verifier.SubjectOwner {
 		})
 	}
 	if a.Dev {
-		add(devVerifierName, devVerifierName, "", devIssuer, nil)
+		add(config.DevVerifierName, config.DevVerifierName, "", devkey.Issuer, nil)
 		out[len(out)-1].Dev = true
 	}
 	for _, jc := range a.JWT {

@@ -8,7 +8,10 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/authgate/authgate/caddymodule"
+	// The authgate modules are registered wherever the command is, so a
+	// config it adapts may name them.
+	_ "github.com/authgate/authgate/caddymodule"
+	"github.com/authgate/authgate/caddymodule/devkey"
 )
 
 func init() {
@@ -89,7 +92,7 @@ func mintCommand() *cobra.Command {
 			for i := 0; i < max(count, 1); i++ {
 				// Each token gets its own jti, so --count yields distinct
 				// tokens (for load tests of the cold verification path).
-				tok, err := caddymodule.MintDevToken(cmd.Context(), dataDir, sub, claims, ttl)
+				tok, err := devkey.Mint(cmd.Context(), dataDir, sub, claims, ttl)
 				if err != nil {
 					return err
 				}

@@ -42,6 +42,8 @@ var allowed = map[string][]string{
 	"caddymodule/metrics":   {"verifier", "session", "session/sessionhttp", "claimsource", "oidclogin"},
 	"caddymodule/pools":     {"caddymodule/config", "caddymodule/metrics", "verifier", "session", "session/boltstore", "session/redisstore"},
 	"caddymodule/zaplog":    {"session/sessionhttp"},
+	"caddymodule/build":     {"caddymodule/config", "caddymodule/pools", "verifier", "policy", "forward", "claimsource", "oidclogin"},
+	"caddymodule/devkey":    {"caddymodule/pools", "verifier"},
 	"cmd/caddy":             {"*"},
 	"cmd/authgatecli":       {"*"},
 }

@@ -1,8 +1,7 @@
-package caddymodule
+package build
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/authgate/authgate/caddymodule/config"
@@ -13,8 +12,8 @@ import (
 	"github.com/authgate/authgate/verifier"
 )
 
-// sourceOf is a configured credential source in verifier's terms.
-func sourceOf(s config.SourceConfig) (verifier.Source, error) {
+// Source is a configured credential source in verifier's terms.
+func Source(s config.SourceConfig) (verifier.Source, error) {
 	switch {
 	case s.Header != "" && s.Cookie == "":
 		return verifier.Source{Kind: verifier.SourceHeader, Name: s.Header, Scheme: s.Scheme}, nil
@@ -24,8 +23,25 @@ func sourceOf(s config.SourceConfig) (verifier.Source, error) {
 	return verifier.Source{}, fmt.Errorf("credential source needs exactly one of header or cookie")
 }
 
-// headerSpecs converts the configured headers for package forward.
-func headerSpecs(cfgs []config.HeaderConfig) []forward.Spec {
+// Sources are a verifier's configured credential sources in verifier's
+// terms; none configured means the Authorization header's Bearer token.
+func Sources(from []config.SourceConfig) ([]verifier.Source, error) {
+	if len(from) == 0 {
+		return []verifier.Source{{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}}, nil
+	}
+	out := make([]verifier.Source, 0, len(from))
+	for _, sc := range from {
+		s, err := Source(sc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// HeaderSpecs converts the configured headers for package forward.
+func HeaderSpecs(cfgs []config.HeaderConfig) []forward.Spec {
 	out := make([]forward.Spec, len(cfgs))
 	for i, hc := range cfgs {
 		out[i] = forward.Spec{Name: hc.Name, Value: hc.Value, JSON: hc.JSON}
@@ -57,8 +73,8 @@ func specOf(rc config.RequireConfig) (policy.Spec, error) {
 	return s, nil
 }
 
-// compileSpecs turns validator configs into a policy.
-func compileSpecs(reqs []config.RequireConfig, opts policy.Options) (*policy.Policy, error) {
+// Policy compiles validator configs into a policy.
+func Policy(reqs []config.RequireConfig, opts policy.Options) (*policy.Policy, error) {
 	specs := make([]policy.Spec, 0, len(reqs))
 	for _, rc := range reqs {
 		s, err := specOf(rc)
@@ -68,11 +84,6 @@ func compileSpecs(reqs []config.RequireConfig, opts policy.Options) (*policy.Pol
 		specs = append(specs, s)
 	}
 	return policy.Compile(specs, opts)
-}
-
-// anyAudience reports whether the audience list is the explicit "any".
-func anyAudience(aud []string) bool {
-	return len(aud) == 1 && strings.EqualFold(aud[0], "any")
 }
 
 // limitOf is a per-client budget in oidclogin's terms.

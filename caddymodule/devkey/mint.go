@@ -1,4 +1,4 @@
-package caddymodule
+package devkey
 
 import (
 	"context"
@@ -16,14 +16,14 @@ import (
 	"github.com/authgate/authgate/claims"
 )
 
-// MintDevToken signs a token for the built-in dev verifier (`caddy authgate
+// Mint signs a token for the built-in dev verifier (`caddy authgate
 // mint`) with the dev key kept in the Caddy storage below dataDir ("" means
 // Caddy's default storage), creating the key there if missing. claimArgs
 // are name=value pairs whose values are read like Caddyfile literals; each
 // token gets a fresh jti. A claim the command sets itself (iss, aud, sub,
 // jti, iat, nbf, exp) is refused rather than silently replaced, and so is a
 // ttl that is not positive (the token would be born expired).
-func MintDevToken(ctx context.Context, dataDir, sub string, claimArgs []string, ttl time.Duration) (string, error) {
+func Mint(ctx context.Context, dataDir, sub string, claimArgs []string, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", fmt.Errorf("--ttl %s: must be positive", ttl)
 	}
@@ -33,10 +33,10 @@ func MintDevToken(ctx context.Context, dataDir, sub string, claimArgs []string, 
 			return "", fmt.Errorf("--claim %s: mint sets %s itself (--sub gives the subject, --ttl the lifetime)", name, strings.Join(mintedClaims, ", "))
 		}
 	}
-	return mintDevToken(ctx, devStorage(dataDir), sub, claimArgs, ttl)
+	return MintIn(ctx, devStorage(dataDir), sub, claimArgs, ttl)
 }
 
-// mintedClaims are the registered claims mintDevToken sets on every token.
+// mintedClaims are the registered claims MintIn sets on every token.
 var mintedClaims = []string{"iss", "aud", "sub", "jti", "iat", "nbf", "exp"}
 
 func devStorage(dir string) certmagic.Storage {
@@ -46,15 +46,17 @@ func devStorage(dir string) certmagic.Storage {
 	return &certmagic.FileStorage{Path: dir}
 }
 
-// mintDevToken signs a token for the built-in dev verifier.
-func mintDevToken(ctx context.Context, st certmagic.Storage, sub string, claimArgs []string, ttl time.Duration) (string, error) {
+// MintIn signs a token for the built-in dev verifier with the dev key kept
+// in st. Unlike Mint it takes any ttl and silently sets the registered
+// claims over claimArgs naming them, so tests can make expired tokens.
+func MintIn(ctx context.Context, st certmagic.Storage, sub string, claimArgs []string, ttl time.Duration) (string, error) {
 	if sub == "" {
 		return "", fmt.Errorf("--sub is required")
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	key, err := loadOrCreateDevKey(ctx, st)
+	key, err := LoadOrCreate(ctx, st)
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +72,7 @@ func mintDevToken(ctx context.Context, st certmagic.Storage, sub string, claimAr
 	jti := make([]byte, 16)
 	_, _ = rand.Read(jti)
 	for k, v := range map[string]any{
-		"iss": devIssuer, "aud": devAudience, "sub": sub, "jti": hex.EncodeToString(jti),
+		"iss": Issuer, "aud": Audience, "sub": sub, "jti": hex.EncodeToString(jti),
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix(),
 	} {
 		mc[k] = v
