@@ -21,7 +21,7 @@ import (
 	"github.com/caddyserver/certmagic"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/authgate/caddymodule"
+	"github.com/authgate/authgate/caddymodule/devkey"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/sessiontest"
 )
@@ -116,7 +116,7 @@ func startExplainGateway(t *testing.T) *explainGateway {
 
 func (g *explainGateway) mint(t *testing.T, sub string, claims ...string) string {
 	t.Helper()
-	tok, err := caddymodule.MintDevToken(context.Background(), g.storage, sub, claims, time.Hour)
+	tok, err := devkey.Mint(context.Background(), g.storage, sub, claims, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestExplainOfflineWithABoltStoreIsUndetermined(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = caddy.Load([]byte(`{"admin":{"disabled":true}}`), true) })
-	tok, err := caddymodule.MintDevToken(context.Background(), filepath.Join(dir, "storage"), "alice", nil, time.Hour)
+	tok, err := devkey.Mint(context.Background(), filepath.Join(dir, "storage"), "alice", nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
