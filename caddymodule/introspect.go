@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/caddyserver/caddy/v2"
