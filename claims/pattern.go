@@ -51,25 +51,37 @@ func CompilePattern(src string) (*Pattern, error) {
 	if n := len(prog.Inst); n > MaxPatternInsts {
 		return nil, fmt.Errorf("pattern compiles to %d instructions, more than %d: %w", n, MaxPatternInsts, ErrBadPattern)
 	}
-	re, err := regexp.Compile(src)
+	re, err := anchored(src)
 	if err != nil {
 		return nil, fmt.Errorf("compiling pattern: %w: %w", err, ErrBadPattern)
 	}
-	// Leftmost-longest: see MatchWhole.
-	re.Longest()
 	return &Pattern{src: src, re: re}, nil
+}
+
+// anchored compiles src anchored at both ends: `^(?:src)$`, so `a|b`
+// means `^(a|b)$` and a `(?m)` inside stays inside. An anchored program
+// also stops reading as soon as no match can start at the beginning:
+// unanchored, every position of the value is a start, and a long claim
+// value (a token of max_token_size, a claim source's megabyte) costs the
+// program's size times the value's length on every request.
+//
+// The wrapper cannot be escaped: src parsed alone, so its groups and
+// classes are closed and the wrapper's ")" closes the wrapper's own group,
+// unless src ends inside \Q (quoting runs to the end of the source), where
+// the wrapped form does not parse; then a "\E" ends the quote first.
+func anchored(src string) (*regexp.Regexp, error) {
+	if re, err := regexp.Compile(`^(?:` + src + `)$`); err == nil {
+		return re, nil
+	}
+	return regexp.Compile(`^(?:` + src + `\E)$`)
 }
 
 // MatchWhole reports whether the whole of s matches: the pattern is
 // anchored at both ends whatever it says, so `svc-[a-z]+` does not pass
 // "svc-a/../admin", `a|b` means `^(a|b)$`, and a `(?m)` pattern cannot pass
-// one line of a multi-line value. It anchors by checking the match rather
-// than by wrapping the source in `^(?:…)$`, which a source such as `a)|(b`
-// or `\Qa` would escape or break. With leftmost-longest matching, a match
-// of all of s exists exactly when the leftmost-longest match spans s.
+// one line of a multi-line value.
 func (p *Pattern) MatchWhole(s string) bool {
-	loc := p.re.FindStringIndex(s)
-	return loc != nil && loc[0] == 0 && loc[1] == len(s)
+	return p.re.MatchString(s)
 }
 
 // String returns the pattern's source as configured.
