@@ -87,7 +87,8 @@ func NewChecker(global *Policy, named map[string]*Policy, opts Options) (*Checke
 // identity they refuse gets their Denial for every question. Every
 // question is resolved before anything is evaluated, so a question the
 // checker cannot ask (ErrUnknownCheck, ErrBadPermission, ErrBadQuestion)
-// fails the whole call at no cost. Claims are refreshed as Evaluate does,
+// fails the whole call at no cost. A question asked twice is evaluated
+// once. Claims are refreshed as Evaluate does,
 // through the Refresher and its per-subject limits; a refresh failure is
 // a *RefreshError.
 func (c *Checker) Check(ctx context.Context, id *verifier.Identity, qs []Question) ([]*Denial, error) {
@@ -104,11 +105,19 @@ func (c *Checker) Check(ctx context.Context, id *verifier.Identity, qs []Questio
 		return nil, err
 	}
 	out := make([]*Denial, len(ps))
+	first := make(map[Question]int, len(qs))
 	for i, p := range ps {
 		if denial != nil {
 			out[i] = denial
 			continue
 		}
+		// A question asked again in one batch gets the first answer: a
+		// validator with max_age 0 would otherwise fetch once per copy.
+		if j, seen := first[qs[i]]; seen {
+			out[i] = out[j]
+			continue
+		}
+		first[qs[i]] = i
 		if _, out[i], err = p.Evaluate(ctx, id); err != nil {
 			return nil, err
 		}

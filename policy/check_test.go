@@ -152,6 +152,22 @@ func TestCheckerRefreshesThroughTheRefresher(t *testing.T) {
 	wantErrorIs(t, err, ErrRefreshUnavailable)
 }
 
+func TestCheckerEvaluatesAQuestionAskedTwiceOnce(t *testing.T) {
+	r := &fakeRefresher{
+		sources: map[string]fakeSource{"roles": {claim: "roles", maxAge: 0}},
+		values:  map[string]any{"roles": []any{"editor"}},
+	}
+	c := newTestChecker(t, Options{Refresher: r}, Spec{Claim: "tenant", Op: OpExists})
+	qs := []Question{{Check: "writer"}, {Permission: "blog:read"}, {Check: "writer"}, {Check: "writer"}}
+	got := check(t, c, `{"tenant":"a","roles":["viewer"]}`, qs...)
+	if len(got) != 4 || got[0] != "" || got[1] != "" || got[2] != "" || got[3] != "" {
+		t.Fatalf("answers = %q, want four, allowed", got)
+	}
+	if n := r.callsFor("roles"); n != 2 {
+		t.Errorf("roles fetched %d times, want once per distinct question", n)
+	}
+}
+
 func TestNewCheckerRefusesBadNamesAndEmptyChecks(t *testing.T) {
 	opts := Options{Now: clock, Roles: testRoles}
 	ok := mustCompile(t, opts, Spec{Claim: "mfa", Op: OpIsTrue})

@@ -176,6 +176,7 @@ func TestRefusedRequestsGetAReasonAndNoEcho(t *testing.T) {
 		{"a question with both", "POST", "/c", "application/json", `[{"check":"admin_area","permission":"blog:read"}]`, 400, ReasonBadRequest},
 		{"a question with neither", "POST", "/c", "application/json", `[{}]`, 400, ReasonBadRequest},
 		{"an unknown field", "POST", "/c", "application/json", `[{"expr":"secret_probe"}]`, 400, ReasonBadRequest},
+		{"a body that is not UTF-8", "POST", "/c", "application/json", "[{\"permission\":\"secret\xff\"}]", 400, ReasonBadRequest},
 		{"data after the list", "POST", "/c", "application/json", `[{"check":"admin_area"}] [{"check":"secret_probe"}]`, 400, ReasonBadRequest},
 		{"a PUT", "PUT", "/c?check=admin_area", "", "", 405, ReasonMethodNotAllowed},
 		{"a DELETE", "DELETE", "/c?check=admin_area", "", "", 405, ReasonMethodNotAllowed},

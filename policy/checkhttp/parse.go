@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/policy"
@@ -61,8 +62,8 @@ type item struct {
 
 // bodyQuestions reads the questions of a POST: a JSON list of objects,
 // each with exactly one of "permission" and "check", at most maxBatch of
-// them, in a body of at most maxBody bytes sent as application/json (a
-// type an HTML form cannot send).
+// them, in a body of at most maxBody bytes of UTF-8 sent as
+// application/json (a type an HTML form cannot send).
 func (e *Endpoint) bodyQuestions(r *http.Request) ([]policy.Question, *refusal) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return nil, &refusal{http.StatusUnsupportedMediaType, ReasonUnsupportedMedia}
@@ -72,7 +73,9 @@ func (e *Endpoint) bodyQuestions(r *http.Request) ([]policy.Question, *refusal) 
 		return nil, &refusal{http.StatusRequestEntityTooLarge, ReasonBodyTooLarge}
 	}
 	bad := &refusal{http.StatusBadRequest, ReasonBadRequest}
-	if err != nil {
+	// JSON is UTF-8; encoding/json would read a stray byte as U+FFFD and
+	// ask about a permission the client never spelt.
+	if err != nil || !utf8.Valid(data) {
 		return nil, bad
 	}
 	var items []item
