@@ -70,6 +70,19 @@ func TestAttestAddsAFactorToTheSessionOfTheSameSubject(t *testing.T) {
 	if amr := fmt.Sprint(whoamiClaims(t, g, rotated)["amr"]); amr != "[pwd otp]" {
 		t.Errorf("amr = %s, want [pwd otp]", amr)
 	}
+	// The exchange's answer shows both factors, oldest first.
+	var view struct {
+		Factors []struct {
+			Verifier string   `json:"verifier"`
+			AMR      []string `json:"amr"`
+		} `json:"authentication_factors"`
+	}
+	if err := jsonUnmarshal(second.body, &view); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(view.Factors) != "[{dev [pwd]} {dev [otp]}]" {
+		t.Errorf("authentication_factors = %v, want dev's pwd then dev's otp", view.Factors)
+	}
 
 	// Another subject's token replaces the session: the old one ends.
 	bob := exchangeWith(t, g, g.mint("bob"), rotated)
