@@ -16,7 +16,9 @@ import (
 )
 
 // floodSite fronts a session service whose shared outbound budget is 50
-// calls per second.
+// calls per second. Its timeout is generous: the flood tests measure who
+// spends the budget, and a call slowed by a loaded test machine (-race,
+// 32 flooding goroutines on two cores) must not read as a refusal.
 const floodSite = `{
 	admin off
 	storage file_system {STORAGE}
@@ -26,7 +28,7 @@ const floodSite = `{
 			url {SERVICE}/introspect
 			from header X-Session-Token
 			rate_limit 50
-			timeout 300ms
+			timeout 3s
 		}
 	}
 }
@@ -110,8 +112,10 @@ func TestIntrospectionFloodFromOneClientSparesOthers(t *testing.T) {
 			ours++
 		}
 	}
-	if ours > 20 {
-		t.Errorf("%d warning lines for %d requests, want at most 20", ours, sent.Load())
+	// Each kind of warning is written at most 10 times per 10 s window, and
+	// a loaded machine stretches the flood over several windows.
+	if limit := 20 * (1 + int(elapsed/(10*time.Second))); ours > limit {
+		t.Errorf("%d warning lines for %d requests in %v, want at most %d", ours, sent.Load(), elapsed.Round(time.Second), limit)
 	}
 	if len(logs.lines("junk-")) > 0 || len(logs.lines("legit-")) > 0 {
 		t.Error("a token reached the log")
@@ -157,8 +161,8 @@ func TestIntrospectionRefusesMisshapenTokensWithoutACall(t *testing.T) {
 		answerJSON(w, http.StatusOK, map[string]any{"sub": "someone"})
 	}))
 	t.Cleanup(service.Close)
-	site := strings.NewReplacer("{LOG}", "", "{SERVICE}", service.URL, "timeout 300ms",
-		"timeout 300ms\n\t\t\ttoken_pattern ses_[A-Za-z0-9]{20,40}\n\t\t\tmin_token_length 24").Replace(floodSite)
+	site := strings.NewReplacer("{LOG}", "", "{SERVICE}", service.URL, "timeout 3s",
+		"timeout 3s\n\t\t\ttoken_pattern ses_[A-Za-z0-9]{20,40}\n\t\t\tmin_token_length 24").Replace(floodSite)
 	g := startGateway(t, site)
 	for _, tok := range []string{"short", "ses_abc", "not-a-session-token-of-this-service", "ses_" + strings.Repeat("a", 41)} {
 		wantReason(t, g.do("GET", "/", "X-Session-Token: "+tok), http.StatusUnauthorized, "malformed")
