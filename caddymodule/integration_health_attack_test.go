@@ -79,3 +79,40 @@ func TestHealthReadinessIsNotPoisonedByAClientThatHangsUp(t *testing.T) {
 		t.Fatalf("readiness after a client hung up on a slow check: %d %s, want 200 (the keys loaded)", r.status, r.body)
 	}
 }
+
+// The admin health routes are Caddy admin routes: a request naming
+// another host (DNS rebinding) or carrying a foreign Origin (a web page
+// probing the loopback admin endpoint) is refused before authgate sees
+// it; a plain probe is answered.
+func TestAdminHealthRoutesRefuseForeignHostsAndOrigins(t *testing.T) {
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	startGateway(t, `{
+	admin `+admin+`
+	storage file_system {STORAGE}
+	authgate {
+		dev
+	}
+}
+http://127.0.0.1:{PORT} {
+	respond "ok"
+}`)
+	base := "http://" + admin
+	for _, path := range []string{"/authgate/health", "/authgate/ready"} {
+		waitHealth(t, base+path, http.StatusOK)
+		for _, tc := range []struct {
+			header string
+			want   int
+		}{
+			{"Host: evil.example", http.StatusForbidden},
+			{"Host: evil.example:" + strings.Split(admin, ":")[1], http.StatusForbidden},
+			{"Origin: https://evil.example", http.StatusForbidden},
+			{"Origin: null", http.StatusBadRequest},
+			{"Sec-Fetch-Mode: no-cors", http.StatusBadRequest},
+		} {
+			r := send(t, base, "GET", path, "", tc.header)
+			if r.status != tc.want || strings.Contains(r.body, `"checks"`) {
+				t.Errorf("GET %s with %q: %d %q, want %d and no report", path, tc.header, r.status, r.body, tc.want)
+			}
+		}
+	}
+}
