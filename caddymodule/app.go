@@ -90,7 +90,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.clientIP = new(clientIPCheck)
 	a.warnings = zaplog.NewWarnLimiter()
-	zaplog.UseRedisLogger(a.logger)
 	a.SetDefaults()
 	if err := a.CheckBlocks(); err != nil {
 		return err
@@ -261,6 +260,8 @@ func (a *App) Start() error {
 		return redact.Error(err)
 	}
 	a.health.Running.Store(true)
+	// Not at Provision: a config only validated or failing to load must not take go-redis's one logger.
+	zaplog.UseRedisLogger(a.logger)
 	if a.Dev {
 		a.logger.Warn("authgate development mode is on: tokens signed by the local dev key are trusted; never use dev in production")
 	}

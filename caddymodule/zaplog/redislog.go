@@ -22,8 +22,10 @@ type redisLogger struct {
 }
 
 // UseRedisLogger routes go-redis's process-wide logger to logger. Each
-// config load sets it again, so the lines follow the newest logging
-// configuration; go-redis swaps its logger atomically.
+// config sets it again when it starts (never when it is only provisioned:
+// a config that fails to load or is only validated must not take it), so
+// the lines follow the running logging configuration; go-redis swaps its
+// logger atomically.
 func UseRedisLogger(logger *zap.Logger) {
 	redis.SetLogger(redisLogger{logger: logger.Named("redis"), limit: NewWarnLimiter()})
 }
