@@ -49,10 +49,28 @@ func (h *HealthHandler) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// ServeHTTP writes the health report.
+// ServeHTTP writes the health report of the running authgate app.
 func (h *HealthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	serveHealth(w, r, h.app, h.Ready)
+	serveHealth(w, r, h.reportingApp(), h.Ready)
 	return nil
+}
+
+// reportingApp is the app a probe is answered for: the handler's own while
+// it runs, else the active config's. A reload starts the new config before
+// it stops the old one, and apps start and stop in no fixed order, so
+// either config's servers may answer while their own app is not running
+// (not yet started, or stopping for the config that replaced it): those
+// probes get the running instance's health, not "not running". The own app
+// comes first so that a config never reports another config's checks
+// while its own app runs.
+func (h *HealthHandler) reportingApp() *App {
+	if h.app != nil && h.app.health != nil && h.app.health.Running.Load() {
+		return h.app
+	}
+	if active, err := activeApp(); err == nil {
+		return active
+	}
+	return h.app
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens:

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/health"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 
@@ -114,5 +116,96 @@ http://127.0.0.1:{PORT} {
 				t.Errorf("GET %s with %q: %d %q, want %d and no report", path, tc.header, r.status, r.body, tc.want)
 			}
 		}
+	}
+}
+
+// Probes on kept-alive connections across reloads: the old config's
+// server answers the requests of its open connections while the old app
+// stops, and those probes must still see a live, ready instance (the new
+// config is already running).
+func TestHealthStaysLiveAcrossReloads(t *testing.T) {
+	g := startGateway(t, `{
+	admin off
+	storage file_system {STORAGE}
+	authgate {
+		dev
+	}
+}
+http://127.0.0.1:{PORT} {
+	authgate_health /livez
+	authgate_health /readyz ready
+	respond "ok"
+}`)
+	var probes, failed atomic.Int64
+	var last atomic.Value
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		client := &http.Client{Timeout: 5 * time.Second} // keeps connections alive
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			path := []string{"/livez", "/readyz"}[i%2]
+			resp, err := client.Get(g.base + path)
+			if err != nil {
+				continue // a connection closed by the old server's shutdown
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			probes.Add(1)
+			if resp.StatusCode != http.StatusOK {
+				failed.Add(1)
+				last.Store(path + ": " + string(body))
+			}
+		}
+	}()
+	for range 20 {
+		g.reload()
+	}
+	close(stop)
+	<-done
+	if failed.Load() > 0 {
+		t.Fatalf("%d of %d probes failed across 20 reloads; last %v", failed.Load(), probes.Load(), last.Load())
+	}
+}
+
+// neverLoaded is a key source whose keys never load.
+type neverLoaded struct{}
+
+func (neverLoaded) Loaded(context.Context) bool { return false }
+
+// A health handler answers for its own app while that app runs, even when
+// another config is the active one (the window of a reload in which the
+// new config runs before it becomes active): never with another config's
+// checks. Only while its own app is not running does it answer for the
+// active config's app.
+func TestHealthHandlerAnswersForItsOwnRunningApp(t *testing.T) {
+	startGateway(t, `{
+	admin off
+	storage file_system {STORAGE}
+	authgate {
+		dev
+	}
+}
+http://127.0.0.1:{PORT} {
+	respond "ok"
+}`)
+	own := &App{health: &health.Health{Checks: []string{"jwks"}, JWKS: map[string]health.KeysLoader{"idp": neverLoaded{}}}}
+	h := &HealthHandler{Ready: true, app: own}
+	probe := func() int {
+		rec := httptest.NewRecorder()
+		_ = h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil), nil)
+		return rec.Code
+	}
+	if code := probe(); code != http.StatusOK {
+		t.Fatalf("own app not running: got %d, want 200 from the active app (ready, no checks)", code)
+	}
+	own.health.Running.Store(true)
+	if code := probe(); code != http.StatusServiceUnavailable {
+		t.Fatalf("own app running with keys never loaded: got %d, want 503 from its own checks", code)
 	}
 }
