@@ -252,6 +252,10 @@ func TestExplainLiveDecisions(t *testing.T) {
 		wantStatus(t, send(t, admin, "POST", "/authgate/explain", `{"url":"`+g.base+`/x"}`, jsonCT, "Origin: https://evil.example"), http.StatusForbidden)
 		wantStatus(t, send(t, admin, "POST", "/authgate/explain", `{"url":"/relative"}`, jsonCT), http.StatusBadRequest)
 		wantStatus(t, send(t, admin, "POST", "/authgate/explain", `{"url":"http://127.0.0.1:1/x"}`, jsonCT), http.StatusBadRequest)
+		// A page's DNS-rebound name is not the admin address.
+		wantStatus(t, send(t, admin, "POST", "/authgate/explain", `{"url":"`+g.base+`/x"}`, jsonCT, "Host: evil.example"), http.StatusForbidden)
+		huge := `{"url":"` + g.base + `/x","headers":["X: ` + strings.Repeat("a", 2<<20) + `"]}`
+		wantStatus(t, send(t, admin, "POST", "/authgate/explain", huge, jsonCT), http.StatusBadRequest)
 	})
 	t.Run("routes without authgate and handlers not simulated", func(t *testing.T) {
 		tr, _ := g.explainLive(explain.Request{URL: g.base + "/public/x"})
@@ -368,4 +372,34 @@ func TestExplainCommandExitStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExplainOfGatewayEndpointsRunsNone: describing the exchange, logout
+// and session endpoints with live credentials runs none of them: no
+// session is made or revoked, the store is unchanged, the token is not
+// spent, and the answer is undetermined.
+func TestExplainOfGatewayEndpointsRunsNone(t *testing.T) {
+	g := startExplainGateway(t)
+	tok := sesDevToken(t, g.gateway, map[string]any{"sub": "eve", "iat": time.Now().Unix(), "jti": "explain-endpoints"})
+	made := send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+sesDevToken(t, g.gateway, map[string]any{"sub": "eve", "iat": time.Now().Unix(), "jti": "explain-endpoints-2"}))
+	wantStatus(t, made, http.StatusCreated)
+	cookie := sessionCookieName + "=" + sesCookie(t, made).Value
+	before := redisSnapshot(t, g.redis.URL())
+	for _, d := range []explain.Request{
+		{Method: "POST", URL: g.base + "/.authgate/session", Token: tok, Headers: []string{"Content-Type: application/json"}},
+		{Method: "POST", URL: g.base + "/.authgate/logout", Cookies: []string{cookie}},
+		{Method: "GET", URL: g.base + "/.authgate/logout", Cookies: []string{cookie}},
+		{Method: "GET", URL: g.base + "/.authgate/session", Cookies: []string{cookie}},
+	} {
+		tr, raw := g.explainLive(d)
+		if tr.Decision.Outcome != explain.OutcomeUndetermined || strings.Contains(raw, tok) {
+			t.Errorf("%s %s: %s", d.Method, d.URL, raw)
+		}
+	}
+	if after := redisSnapshot(t, g.redis.URL()); after != before {
+		t.Errorf("explaining the endpoints changed the store")
+	}
+	wantStatus(t, send(t, g.base, "GET", "/x", "", "Cookie: "+cookie), http.StatusOK)
+	// The token was never exchanged: it still can be, once.
+	wantStatus(t, send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+tok), http.StatusCreated)
 }

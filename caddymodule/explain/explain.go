@@ -3,6 +3,7 @@ package explain
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -42,13 +43,19 @@ func Explain(ctx context.Context, app *caddyhttp.App, d Request, mode string) (*
 	return t, nil
 }
 
-// withoutQuery drops a URL's query, which may hold secrets: traces name
-// the path only.
-func withoutQuery(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i] + "?…"
+// withoutQuery drops a URL's query and fragment and the user and password
+// before its host, which may hold secrets: traces name the path only.
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL)"
 	}
-	return u
+	cut := u.RawQuery != "" || u.ForceQuery
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	if cut {
+		return u.String() + "?…"
+	}
+	return u.String()
 }
 
 // statusText is the status line of a decision, for text output.

@@ -49,8 +49,16 @@ func TestCredentialsAppearByDigestOnly(t *testing.T) {
 	if d := digest(tok); len(d) != 12 || strings.Contains(tok, d) {
 		t.Errorf("digest %q", d)
 	}
-	if got := withoutQuery("https://x/p?token=secret"); got != "https://x/p?…" {
-		t.Errorf("withoutQuery = %q", got)
+	for in, want := range map[string]string{
+		"https://x/p?token=secret":            "https://x/p?…",
+		"https://u:secret@x/p":                "https://x/p",
+		"https://x/p#secret":                  "https://x/p",
+		"https://u:secret@x/p?token=secret#f": "https://x/p?…",
+		"https://x/p?":                        "https://x/p?…",
+	} {
+		if got := withoutQuery(in); got != want || strings.Contains(got, "secret") {
+			t.Errorf("withoutQuery(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -1,12 +1,15 @@
 package explain
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/policy"
@@ -18,17 +21,29 @@ import (
 // Refuse, run on a recorder, or (for an OIDC login) what the login would
 // start, which is never run: it makes a login state and spends budgets.
 func refuse(rt *Route, r *http.Request, err error, t *Trace) {
-	if rt.LoginOIDC != "" && rt.Challenged(r, err) {
+	// A browser navigation with the route's cookie twice gets the cookie
+	// expired and then the login challenge, whatever its reason (the
+	// handler's refuseDuplicateCookie): a navigation is what
+	// Challenged(ErrNoCredential) asks.
+	var dup *credential.DuplicateCookieError
+	challenged := rt.Challenged(r, err) || errors.As(err, &dup) && rt.Challenged(r, verifier.ErrNoCredential)
+	if rt.LoginOIDC != "" && challenged {
 		t.Decision = Decision{Outcome: OutcomeRedirected, Reason: string(verifier.ReasonOf(err)), Status: http.StatusFound,
 			Location: "the authorization endpoint of oidc " + rt.LoginOIDC + " (a new login; not started by the explanation)"}
+		if dup != nil {
+			t.note("the response expires the duplicated cookie " + dup.Name + " first")
+		}
 		return
 	}
 	rec := httptest.NewRecorder()
-	if ferr := rt.Refuse(rec, r, err); ferr != nil && rec.Code == http.StatusOK {
+	if ferr := rt.Refuse(rec, withoutQueryRequest(r), err); ferr != nil && rec.Code == http.StatusOK {
 		t.Decision = Decision{Outcome: OutcomeUnavailable, Reason: string(verifier.ReasonInternal), Status: http.StatusInternalServerError}
 		return
 	}
 	d := Decision{Status: rec.Code, Location: rec.Header().Get("Location"), Outcome: outcomeOf(rec.Code)}
+	if d.Location != "" && (r.URL.RawQuery != "" || r.URL.ForceQuery) {
+		t.note("the location's return address is shown without the request's query, which may hold secrets")
+	}
 	if body := rec.Body.Bytes(); len(body) > 0 && json.Valid(body) {
 		d.Body = json.RawMessage(body)
 		var reason struct{ Reason string }
@@ -112,4 +127,21 @@ func identityHeaders(rt *Route, id *verifier.Identity) map[string]string {
 		}
 	}
 	return out
+}
+
+// withoutQueryRequest is r without its query, in its URL and in Caddy's
+// copy of the original request: a login_url redirect carries the request's
+// URL as its return address, and a query may hold secrets. Nothing the
+// handler refuses by depends on the query.
+func withoutQueryRequest(r *http.Request) *http.Request {
+	r = r.Clone(r.Context())
+	r.URL.RawQuery, r.URL.ForceQuery = "", false
+	r.RequestURI = r.URL.RequestURI()
+	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
+		u := *or.URL
+		u.RawQuery, u.ForceQuery = "", false
+		or.URL = &u
+		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.OriginalRequestCtxKey, or))
+	}
+	return r
 }
