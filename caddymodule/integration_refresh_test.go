@@ -238,7 +238,9 @@ func TestClaimSourceFailuresFailClosed(t *testing.T) {
 			start := time.Now()
 			r := g.get("/admin/", tc.sub)
 			wantStatus(t, r, tc.want)
-			if took := time.Since(start); took > 5*time.Second {
+			// Far above the source's 1 s timeout, so a slow machine is not a
+			// hang; a hang would be the test's own timeout.
+			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("answered after %v with a 1s source timeout", took)
 			}
 		})
