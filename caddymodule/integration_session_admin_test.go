@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/session"
 )
 
 // adminSite is sessionSite with Caddy's admin API on a loopback port.
@@ -32,7 +34,7 @@ func TestAdminAPIManagesSessions(t *testing.T) {
 	wantStatus(t, r, http.StatusCreated)
 	var created struct{ SessionToken, SessionID, ExpiresAt string }
 	_ = json.Unmarshal([]byte(strings.NewReplacer("session_token", "sessiontoken", "session_id", "sessionid", "expires_at", "expiresat").Replace(r.body)), &created)
-	if len(created.SessionToken) != 43 || created.SessionID == "" {
+	if len(created.SessionToken) != session.TokenLen || !session.HasTokenPrefix(created.SessionToken) || created.SessionID == "" {
 		t.Fatalf("create answer %s", r.body)
 	}
 	exp, err := time.Parse(time.RFC3339, created.ExpiresAt)

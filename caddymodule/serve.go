@@ -34,13 +34,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if h.AllowPreflight && isPreflight(r) {
 		d.set(OutcomeAllowed, reasonPreflight)
-		credential.KeepOnlyAccepted(r, h.routes, nil)
+		h.keepOnly(r, nil)
 		return next.ServeHTTP(w, r)
 	}
 	id, err := h.authenticate(r, &d.trace)
 	if errors.Is(err, verifier.ErrNoCredential) && h.Optional {
 		d.set(OutcomeAllowed, string(verifier.ReasonMissingCredential))
-		credential.KeepOnlyAccepted(r, h.routes, nil)
+		h.keepOnly(r, nil)
 		return next.ServeHTTP(w, r)
 	}
 	if err != nil {
@@ -75,6 +75,11 @@ func (h *Handler) authenticate(r *http.Request, trace *verifier.Trace) (*verifie
 	if err != nil {
 		return nil, err
 	}
+	if s := h.deps.sessions; s != nil {
+		if err := s.http.Ambiguous(r); err != nil {
+			return nil, err
+		}
+	}
 	if len(cred.Value) > h.deps.maxTokenBytes {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
 	}
@@ -93,14 +98,22 @@ func (h *Handler) authenticate(r *http.Request, trace *verifier.Trace) (*verifie
 	return id, err
 }
 
+// keepOnly removes the route's credentials but the accepted one, and
+// always the gateway's own session credentials, from the upstream request.
+func (h *Handler) keepOnly(r *http.Request, accepted *verifier.Source) {
+	credential.KeepOnlyAccepted(r, h.routes, accepted)
+	if s := h.deps.sessions; s != nil {
+		s.http.StripUpstream(r)
+	}
+}
+
 // forward publishes the identity to the upstream request and placeholders.
 func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 	forward.Apply(r.Header, h.deps.headers, id, h.assertAud)
 	if h.StripCredentials {
 		credential.Strip(r, h.routes)
-	} else {
-		credential.KeepOnlyAccepted(r, h.routes, credential.Accepted(r, h.routes))
 	}
+	h.keepOnly(r, credential.Accepted(r, h.routes))
 	if h.deps.logins.Len() > 0 {
 		oidclogin.StripCookies(r)
 	}

@@ -79,10 +79,8 @@ func (a *App) provisionSessions(ctx caddy.Context) error {
 	if _, dup := a.verifiers[session.VerifierName]; dup {
 		return fmt.Errorf("verifier name %q is reserved for edge sessions", session.VerifierName)
 	}
-	a.addVerifier(session.VerifierName, &verifierEntry{
-		other:   &session.Verifier{Manager: m, Cookie: es.cookie.Name, HostOf: requestHost, Observer: a.verifierObserver()},
-		sources: []verifier.Source{{Kind: verifier.SourceCookie, Name: es.cookie.Name}},
-	})
+	sv := &session.Verifier{Manager: m, Cookie: es.cookie.Name, Bearer: sc.Bearer, HostOf: requestHost, Observer: a.verifierObserver()}
+	a.addVerifier(session.VerifierName, &verifierEntry{other: sv, sources: sv.Sources()})
 	a.sessions = es
 	a.denyList = m
 	a.claimWriter = m
@@ -103,7 +101,7 @@ func (a *App) edgeSessions(sc *config.SessionConfig, m *session.Manager) (*edgeS
 		Sessions: m, Cookie: es.cookie, Exchange: exchange, ExchangeMaxAge: es.maxAge, Lifetime: m.Lifetime(),
 		BindToToken: sc.BindToToken, BoundVerifiers: bound, MaxTokenBytes: a.MaxTokenBytes, Leeway: a.maxLeeway(),
 		ClientContext: func(r *http.Request) context.Context { a.noteClientIP(r); return clientContext(r) },
-		Provider:      providerLogouts{a},
+		Provider:      providerLogouts{a}, Bearer: sc.Bearer,
 	}
 	if sc.BindHost {
 		cfg.HostOf = requestHost

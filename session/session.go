@@ -9,12 +9,17 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
-// TokenLen is the length of a session token: 32 random bytes in unpadded
-// base64url.
-const TokenLen = 43
+// TokenLen is the length of a session token: TokenPrefix, then 32 random
+// bytes in unpadded base64url.
+const TokenLen = len(TokenPrefix) + legacyTokenLen
+
+// legacyTokenLen is the length of the tokens minted before TokenPrefix:
+// the 32 random bytes alone.
+const legacyTokenLen = 43
 
 // Sentinel errors. Compare with errors.Is.
 var (
@@ -64,12 +69,12 @@ func (h *Hash) UnmarshalText(b []byte) error {
 	return err
 }
 
-// NewToken returns a fresh session token (256 bits from crypto/rand,
-// base64url) and its hash.
+// NewToken returns a fresh session token (TokenPrefix, then 256 bits from
+// crypto/rand in base64url) and its hash.
 func NewToken() (string, Hash) {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	tok := base64.RawURLEncoding.EncodeToString(b[:])
+	tok := TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return tok, HashToken(tok)
 }
 
@@ -82,9 +87,12 @@ func newID() string {
 }
 
 // WellFormed reports whether token has the shape of a session token, so
-// that garbage is refused without a store lookup.
+// that garbage is refused without a store lookup. Tokens minted before
+// TokenPrefix existed have no prefix and stay valid until their session
+// ends; the hash a store keeps covers the whole token, prefix included.
 func WellFormed(token string) bool {
-	if len(token) != TokenLen {
+	token, _ = strings.CutPrefix(token, TokenPrefix)
+	if len(token) != legacyTokenLen {
 		return false
 	}
 	for i := 0; i < len(token); i++ {

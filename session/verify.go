@@ -11,12 +11,17 @@ import (
 // the Identity.Verifier of sessions created through the admin API.
 const VerifierName = "session"
 
-// Verifier accepts session tokens from the session cookie. Credentials from
-// any other source are not its business (verifier.ErrNotResponsible).
+// Verifier accepts session tokens from the session cookie and, with
+// Bearer, tokens in the session format (TokenPrefix) from BearerSource.
+// Credentials from any other source are not its business
+// (verifier.ErrNotResponsible).
 type Verifier struct {
 	Manager *Manager
 	// Cookie is the session cookie's name.
 	Cookie string
+	// Bearer also accepts session tokens as Authorization Bearer
+	// credentials (session { bearer on }).
+	Bearer bool
 	// HostOf returns the request's host, for sessions bound to one site.
 	// Nil: sessions are not checked against a host.
 	HostOf func(context.Context) string
@@ -32,7 +37,7 @@ type Verifier struct {
 // Verify implements verifier.Verifier. The identity returned is shared with
 // the cache and must not be modified.
 func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verifier.Identity, error) {
-	if cred.Source.Kind != verifier.SourceCookie || cred.Source.Name != v.Cookie {
+	if !v.reads(cred) {
 		return nil, verifier.ErrNotResponsible
 	}
 	host := ""
@@ -54,4 +59,24 @@ func (v *Verifier) Verify(ctx context.Context, cred verifier.Credential) (*verif
 	}
 	v.Observer.Verified(name, verifier.ReportedReason(err), verifier.CacheResultOf(hit), time.Since(start))
 	return e.id, err
+}
+
+// reads reports whether cred is the verifier's to check: the session
+// cookie, or a prefixed token in BearerSource when Bearer is on. Tokens
+// without the prefix in a header belong to other verifiers.
+func (v *Verifier) reads(cred verifier.Credential) bool {
+	if cred.Source.Kind == verifier.SourceCookie {
+		return cred.Source.Name == v.Cookie
+	}
+	return v.Bearer && cred.Source == BearerSource && HasTokenPrefix(cred.Value)
+}
+
+// Sources lists where the verifier reads session tokens from: the session
+// cookie, and BearerSource when Bearer is on.
+func (v *Verifier) Sources() []verifier.Source {
+	out := []verifier.Source{{Kind: verifier.SourceCookie, Name: v.Cookie}}
+	if v.Bearer {
+		out = append(out, BearerSource)
+	}
+	return out
 }

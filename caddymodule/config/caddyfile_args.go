@@ -108,6 +108,17 @@ func flag(d *caddyfile.Dispenser, dst *bool) error {
 	return nil
 }
 
+// onOff reads the one argument of a switch, on or off.
+func onOff(d *caddyfile.Dispenser, dst *bool) error {
+	name := d.Val()
+	args := d.RemainingArgs()
+	if len(args) != 1 || args[0] != "on" && args[0] != "off" {
+		return d.Errf("%s takes on or off", name)
+	}
+	*dst = args[0] == "on"
+	return nil
+}
+
 // errAt is an error about a block that is only known to be wrong once its
 // end is read, placed at pos ("file:line" of the block's first line) the
 // way the Dispenser places its own errors.

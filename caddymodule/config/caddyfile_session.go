@@ -19,6 +19,7 @@ import (
 //		max_sessions_per_user <n>
 //		bind_host
 //		bind_to_token
+//		bearer on|off
 //	}
 func (a *App) parseSession(d *caddyfile.Dispenser) error {
 	if a.Session != nil {
@@ -51,6 +52,8 @@ func (sc *SessionConfig) unmarshalSubdirective(d *caddyfile.Dispenser) error {
 		return flag(d, &sc.BindHost)
 	case "bind_to_token":
 		return flag(d, &sc.BindToToken)
+	case "bearer":
+		return onOff(d, &sc.Bearer)
 	case "idle_timeout":
 		return durationArg(d, &sc.IdleTimeout)
 	case "lifetime":

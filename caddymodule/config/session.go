@@ -60,6 +60,11 @@ type SessionConfig struct {
 	// token's exp (a deny-listed token ends its sessions in any case).
 	// Default: off (sessions last their idle_timeout and lifetime).
 	BindToToken bool `json:"bind_to_token,omitempty"`
+
+	// Bearer also accepts session tokens as `Authorization: Bearer`
+	// credentials, and lets an exchange answer with the token in its body
+	// ("return":"token") instead of a cookie. Default: off.
+	Bearer bool `json:"bearer,omitempty"`
 }
 
 // SessionStoreConfig selects the session store.

@@ -89,6 +89,10 @@ type Config struct {
 	// Provider ends the provider's side of a logout; nil: sessions never
 	// come from a provider login.
 	Provider ProviderLogout
+	// Bearer lets an exchange answer with the session token in its body
+	// ("return":"token"); the session verifier then also reads session
+	// tokens as Authorization Bearer (session { bearer on }).
+	Bearer bool
 }
 
 // Endpoints serves the session endpoints: who am I and token exchange

@@ -51,6 +51,11 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 	case err != nil:
 		return rt.Respond(w, r, err)
 	}
+	// Checked before the token is used up: a refused request must not
+	// spend it.
+	if reason := e.refusedReturn(req.ret); reason != "" {
+		return rt.Refuse(w, r, http.StatusBadRequest, reason, `{"error":"invalid_request","reason":"`+reason+`"}`)
+	}
 	id, err := e.verifyExchanged(r, req.token)
 	if err != nil {
 		return rt.Respond(w, r, err)
@@ -77,6 +82,9 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 	if err != nil {
 		return rt.Respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 	}
+	if req.ret == returnToken {
+		return e.answerToken(w, r, newTok, s)
+	}
 	e.cfg.Cookie.Set(w, newTok, s.Expires)
 	return writeValue(w, r, http.StatusCreated, sessionView(s))
 }
@@ -85,6 +93,11 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 func (e *Endpoints) verifyExchanged(r *http.Request, tok string) (*verifier.Identity, error) {
 	if len(tok) > e.cfg.MaxTokenBytes {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
+	}
+	if session.HasTokenPrefix(tok) {
+		// A session token is no identity-provider token, and must never
+		// reach a verifier that could send it out (introspection).
+		return nil, verifier.Reject(verifier.ReasonBadIssuer, errors.New("a session token cannot be exchanged"))
 	}
 	id, err := e.cfg.Exchange.Verify(e.cfg.ClientContext(r), verifier.Credential{Source: bearer, Value: tok})
 	var rejected *verifier.RejectedError

@@ -39,6 +39,9 @@ type exchangeRequest struct {
 	token string
 	// duration is the session_duration asked for; 0: the lifetime.
 	duration time.Duration
+	// ret is how the session token is answered: "cookie" (also when
+	// empty) or "token" (in the body, bearer on only).
+	ret string
 }
 
 // exchangeBody is the JSON body of an exchange. A client never chooses
@@ -48,6 +51,7 @@ type exchangeRequest struct {
 type exchangeBody struct {
 	IDToken         string          `json:"id_token"`
 	SessionDuration json.RawMessage `json:"session_duration"`
+	Return          string          `json:"return"`
 
 	Claims              json.RawMessage `json:"claims"`
 	CustomClaims        json.RawMessage `json:"custom_claims"`
@@ -75,7 +79,8 @@ func readExchange(r *http.Request, maxBytes int) (exchangeRequest, error) {
 	}
 	var body exchangeBody
 	data, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBytes)+1024))
-	if err != nil || json.Unmarshal(data, &body) != nil {
+	// With the token in the header, an empty JSON body has no options.
+	if err != nil || (len(data) > 0 || !present) && json.Unmarshal(data, &body) != nil {
 		return exchangeRequest{}, verifier.Reject(verifier.ReasonMalformed, errors.New("exchange body is not a JSON object with id_token"))
 	}
 	if body.Claims != nil || body.CustomClaims != nil || body.SessionCustomClaims != nil {
@@ -84,7 +89,7 @@ func readExchange(r *http.Request, maxBytes int) (exchangeRequest, error) {
 	if present && body.IDToken != "" {
 		return exchangeRequest{}, verifier.Reject(verifier.ReasonMalformed, errors.New("exchange request carries two tokens"))
 	}
-	req := exchangeRequest{token: tok}
+	req := exchangeRequest{token: tok, ret: body.Return}
 	if !present {
 		req.token = body.IDToken
 	}
