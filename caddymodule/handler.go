@@ -126,22 +126,12 @@ func (h *Handler) provisionRoutes(a *App) error {
 		if err != nil {
 			return err
 		}
-		h.routes = append(h.routes, credential.Route{Source: s, Verify: a.guardSessions(v, bySource[s], origins)})
+		if a.sessions != nil {
+			v = session.Guarded(v) // session tokens go nowhere else
+		}
+		h.routes = append(h.routes, credential.Route{Source: s, Verify: v})
 	}
 	return nil
-}
-
-// guardSessions sends session-format tokens of v's source to the session
-// verifier only (session.Guard), when sessions are on.
-func (a *App) guardSessions(v verifier.Verifier, names []string, origins map[string]bool) verifier.Verifier {
-	if a.sessions == nil {
-		return v
-	}
-	g := &session.Guard{Others: v}
-	if slices.Contains(names, session.VerifierName) {
-		g.Sessions = sessionVerifier(a.verifiers[session.VerifierName].other, origins)
-	}
-	return g
 }
 
 // sourceVerifier builds the verifier for one credential source: the JWT

@@ -57,3 +57,25 @@ func (g *Guard) Verify(ctx context.Context, cred verifier.Credential) (*verifier
 	}
 	return id, err
 }
+
+// Guarded returns v behind a Guard whose Sessions are the session
+// verifiers v holds: v itself when it is a *Verifier, or the *Verifier
+// members of a verifier.Chain; none otherwise.
+func Guarded(v verifier.Verifier) *Guard {
+	g := &Guard{Others: v}
+	switch v := v.(type) {
+	case *Verifier:
+		g.Sessions = v
+	case verifier.Chain:
+		var sessions verifier.Chain
+		for _, member := range v {
+			if sv, ok := member.(*Verifier); ok {
+				sessions = append(sessions, sv)
+			}
+		}
+		if len(sessions) > 0 {
+			g.Sessions = sessions
+		}
+	}
+	return g
+}

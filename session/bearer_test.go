@@ -132,3 +132,31 @@ func TestGuardNeverPassesASessionTokenOn(t *testing.T) {
 		})
 	}
 }
+
+func TestGuardedFindsTheSessionVerifiersOfAChain(t *testing.T) {
+	m := newManager(t, newMapStore(), newClock(), session.Config{})
+	ctx := context.Background()
+	tok, _, err := m.Create(ctx, session.NewSession{UserID: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := &session.Verifier{Manager: m, Cookie: "sid", Bearer: true}
+	others := &countingVerifier{}
+	for _, tc := range []struct {
+		name       string
+		v          verifier.Verifier
+		wantReason verifier.Reason
+	}{
+		{"the session verifier alone", sv, ""},
+		{"a chain holding it", verifier.Chain{others, sv}, ""},
+		{"a chain without it", verifier.Chain{others}, verifier.ReasonBadIssuer},
+		{"another verifier", others, verifier.ReasonBadIssuer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := session.Guarded(tc.v).Verify(ctx, verifier.Credential{Source: session.BearerSource, Value: tok})
+			if got := verifier.ReasonOf(err); got != tc.wantReason || others.calls != 0 {
+				t.Fatalf("reason = %q (%v), other verifier called %d times", got, err, others.calls)
+			}
+		})
+	}
+}
