@@ -177,6 +177,20 @@ func TestSessionTokenAsBearerFromANonBrowserClient(t *testing.T) {
 			}
 		}
 	})
+	t.Run("attesting a cookie session with return token moves it to the body", func(t *testing.T) {
+		c := sesCookie(t, send(t, f.g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+f.g.mint("dave")))
+		r := send(t, f.g.base, "POST", "/.authgate/session", `{"return":"token"}`, "Authorization: Bearer "+f.g.mint("dave"),
+			jsonCT, "Cookie: "+sessionCookieName+"="+c.Value)
+		wantStatus(t, r, http.StatusCreated)
+		var body struct {
+			Token string `json:"session_token"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &body); err != nil || !session.HasTokenPrefix(body.Token) || !sesCleared(r) {
+			t.Fatalf("attest answer %s, cookie cleared %v", r.body, sesCleared(r))
+		}
+		wantReason(t, f.g.do("GET", "/", "Cookie: "+sessionCookieName+"="+c.Value), http.StatusUnauthorized, "session_revoked")
+		wantStatus(t, f.g.do("GET", "/", "Authorization: Bearer "+body.Token), http.StatusOK)
+	})
 	t.Run("an opaque token of the authorization server still goes to introspection", func(t *testing.T) {
 		r := f.g.do("GET", "/introspected/x", "Authorization: Bearer at-alice-opaque")
 		wantStatus(t, r, http.StatusOK)

@@ -52,6 +52,9 @@ func (e *Endpoints) attest(w http.ResponseWriter, r *http.Request, rt Route, s *
 	if err != nil {
 		return rt.Respond(w, r, verifier.Unavailable(verifier.ReasonStoreUnavailable, err))
 	}
+	if req.ret == returnToken {
+		return e.answerToken(w, r, tok, ns)
+	}
 	e.cfg.Cookie.Set(w, tok, ns.Expires)
 	return writeValue(w, r, http.StatusCreated, sessionView(ns))
 }
