@@ -12,7 +12,7 @@ import (
 func (h *Handler) ExplainRoute() *explain.Route {
 	return &explain.Route{Sources: h.routes, Policy: h.policy, Headers: h.deps.headers, AssertionAudience: h.assertAud,
 		Optional: h.Optional, AllowPreflight: h.AllowPreflight, MaxTokenBytes: h.deps.maxTokenBytes, LoginOIDC: h.LoginOIDC,
-		RejectedPath: h.rejectedPath, Endpoint: func(r *http.Request) bool { _, ok := h.endpointFor(r); return ok },
+		RejectedPath: h.rejectedPath, Ambiguous: h.ambiguous, Endpoint: func(r *http.Request) bool { _, ok := h.endpointFor(r); return ok },
 		Challenged: func(r *http.Request, err error) bool {
 			return loginReasons[verifier.ReasonOf(err)] && isBrowserNavigation(r)
 		},

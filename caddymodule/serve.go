@@ -75,10 +75,8 @@ func (h *Handler) authenticate(r *http.Request, trace *verifier.Trace) (*verifie
 	if err != nil {
 		return nil, err
 	}
-	if s := h.deps.sessions; s != nil {
-		if err := s.http.Ambiguous(r); err != nil {
-			return nil, err
-		}
+	if err := h.ambiguous(r); err != nil {
+		return nil, err
 	}
 	if len(cred.Value) > h.deps.maxTokenBytes {
 		return nil, verifier.Reject(verifier.ReasonTooLarge, nil)
@@ -96,6 +94,15 @@ func (h *Handler) authenticate(r *http.Request, trace *verifier.Trace) (*verifie
 		return nil, verifier.Reject(verifier.ReasonBadIssuer, err)
 	}
 	return id, err
+}
+
+// ambiguous refuses a request carrying both session credentials (the
+// cookie and a session token as Bearer); nil without sessions.
+func (h *Handler) ambiguous(r *http.Request) error {
+	if s := h.deps.sessions; s != nil {
+		return s.http.Ambiguous(r)
+	}
+	return nil
 }
 
 // keepOnly removes the route's credentials but the accepted one, and

@@ -33,6 +33,9 @@ type Route struct {
 	// LoginOIDC names the route's OpenID login (`login oidc NAME`); "" for
 	// none. Its challenge starts a login (state, budgets): never run.
 	LoginOIDC string
+	// Ambiguous refuses a request carrying two session credentials (the
+	// session cookie and a session token as Bearer); nil without sessions.
+	Ambiguous func(r *http.Request) error
 	// RejectedPath returns the firewall rule the request's path breaks, or
 	// "" (reject_paths).
 	RejectedPath func(r *http.Request) string

@@ -66,6 +66,9 @@ func verify(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trac
 		t.note("the route is optional: anonymous requests pass without identity headers")
 		return nil, false
 	}
+	if err == nil && rt.Ambiguous != nil {
+		err = rt.Ambiguous(r)
+	}
 	if err != nil {
 		refuse(rt, r, err, t)
 		return nil, false
@@ -110,8 +113,19 @@ func verify(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trac
 }
 
 // verifyChain verifies cred as v would, naming the verifier that answered:
-// a chain's members are tried in order, as verifier.Chain does.
+// a session token goes to the session verifiers alone (session.Guard),
+// and a chain's members are tried in order, as verifier.Chain does.
 func verifyChain(ctx context.Context, v verifier.Verifier, cred verifier.Credential) (*verifier.Identity, string, error) {
+	if g, ok := v.(*session.Guard); ok {
+		if session.HasTokenPrefix(cred.Value) {
+			id, err := g.Verify(ctx, cred)
+			return id, session.VerifierName, err
+		}
+		if g.Others == nil {
+			return nil, "", verifier.ErrNotResponsible
+		}
+		v = g.Others
+	}
 	chain, ok := v.(verifier.Chain)
 	if !ok {
 		id, err := v.Verify(ctx, cred)
@@ -143,6 +157,9 @@ func whyVerifier(name string, cred verifier.Credential) string {
 		}
 		return "; JWTs go to the jwt verifier whose issuer is the token's iss"
 	case session.VerifierName:
+		if session.HasTokenPrefix(cred.Value) && cred.Source.Kind != verifier.SourceCookie {
+			return "; a session token (prefix " + session.TokenPrefix + ") goes to the edge-session verifier and nowhere else: bad_issuer where no session verifier reads this source (bearer off, or the route's verifiers leave sessions out)"
+		}
 		return "; the session cookie goes to the edge-session verifier (a route naming verifiers accepts only the sessions they created: bad_issuer otherwise)"
 	case "":
 		return ""
