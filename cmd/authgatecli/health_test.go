@@ -18,6 +18,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
+	"github.com/authgate/authgate/session/sessiontest"
 	"github.com/authgate/authgate/verifier/verifiertest"
 )
 
@@ -35,8 +36,10 @@ func runHealth(args ...string) (string, error) {
 
 // health reads a running Caddy's admin endpoint: liveness passes, readiness
 // fails while the JWKS never answered (exit 1, the 503 body in the error)
-// and passes once it does (exit 0); the address comes from --address or
-// from the admin line of --config.
+// and passes once it does (exit 0), fails again while the Redis session
+// store is down and passes once it is back, while liveness passes
+// throughout; the address comes from --address or from the admin line of
+// --config.
 func TestHealthCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Caddy: skipped with -short")
@@ -52,6 +55,7 @@ func TestHealthCommand(t *testing.T) {
 	}))
 	defer jwks.Close()
 
+	rp := sessiontest.StartRedis(t)
 	dir := t.TempDir()
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	caddyfile := filepath.Join(dir, "Caddyfile")
@@ -65,10 +69,15 @@ func TestHealthCommand(t *testing.T) {
 			jwks_url %s
 			jwks_timeout 300ms
 		}
-		ready jwks
+		session {
+			store redis %s {
+				timeout 300ms
+			}
+		}
+		ready jwks store
 	}
 }
-`, admin, filepath.Join(dir, "data"), jwks.URL)
+`, admin, filepath.Join(dir, "data"), jwks.URL, rp.URL())
 	if err := os.WriteFile(caddyfile, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +108,32 @@ func TestHealthCommand(t *testing.T) {
 	if last != nil {
 		t.Fatalf("ready after the JWKS answered: %v", last)
 	}
+	rp.Kill()
+	if last = waitHealthCommand(false, "--ready", "--address", admin); last == nil || !strings.Contains(last.Error(), "HTTP 503") || !strings.Contains(last.Error(), `"check":"store","state":"failing"`) {
+		t.Fatalf("ready with Redis down: %v", last)
+	}
+	if out, err := runHealth("--address", admin); err != nil || !strings.Contains(out, `"status":"ok"`) {
+		t.Fatalf("live with Redis down: %q, %v", out, err)
+	}
+	rp.Start()
+	if last = waitHealthCommand(true, "--ready", "--address", admin); last != nil {
+		t.Fatalf("ready after Redis came back: %v", last)
+	}
 	// Nothing listens there: an error, so exit 1.
 	if _, err := runHealth("--address", fmt.Sprintf("127.0.0.1:%d", freePort(t))); err == nil {
 		t.Fatal("health passed with no admin endpoint")
 	}
+}
+
+// waitHealthCommand runs the health command with args until it passes
+// (pass) or fails (!pass), for at most 10 s (readiness answers are reused
+// for a second and checks wait on timeouts), and returns its last error.
+func waitHealthCommand(pass bool, args ...string) error {
+	_, last := runHealth(args...)
+	for deadline := time.Now().Add(10 * time.Second); (last == nil) != pass && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		_, last = runHealth(args...)
+	}
+	return last
 }
 
 func freePort(t *testing.T) int {
