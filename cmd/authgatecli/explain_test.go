@@ -138,7 +138,8 @@ func explainStatus(args ...string) (int, string, error) {
 
 // The CLI asks a running gateway (--address) and explains offline
 // (--config) alike: exit 0 for an allowed request, 1 for a refused one
-// (naming the failed validator and the value it saw), 2 for a claim that
+// (a 401 with its reason code, a 403 naming the failed validator and the
+// value it saw, a login redirect), 2 for a claim that
 // would be fetched, and --fetch fetches it.
 func TestExplainCommandLiveAndOffline(t *testing.T) {
 	g := startExplainGateway(t)
@@ -156,6 +157,17 @@ func TestExplainCommandLiveAndOffline(t *testing.T) {
 			if status != 1 || !errors.Is(err, errRefused) || !strings.Contains(out, "FORBIDDEN 403") || !strings.Contains(out, "(path /staff/*)") ||
 				!strings.Contains(out, `FAILED       team includes "ops": saw ["dev"]`) {
 				t.Fatalf("403: %d %v\n%s", status, err, out)
+			}
+			for cred, reason := range map[string]string{"": "missing_credential", "not-a-token": "malformed"} {
+				args := []string{"--url", g.base + "/x"}
+				if cred != "" {
+					args = append(args, "--token", cred)
+				}
+				status, out, err = explainStatus(append(args, where...)...)
+				if status != 1 || !errors.Is(err, errRefused) || !strings.Contains(out, "decision:   UNAUTHORIZED 401") || !strings.Contains(out, "reason "+reason) ||
+					(cred != "" && strings.Contains(out, cred)) {
+					t.Fatalf("401 %s: %d %v\n%s", reason, status, err, out)
+				}
 			}
 			status, out, _ = explainStatus(append([]string{"--url", g.base + "/app/x", "--header", "Accept: text/html"}, where...)...)
 			if status != 1 || !strings.Contains(out, "REDIRECTED 302") || !strings.Contains(out, "location:   https://login.example.com/?redirect_uri=") {
