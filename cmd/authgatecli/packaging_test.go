@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,6 +79,23 @@ func TestDockerHealthcheckRunsTheHealthCommand(t *testing.T) {
 	}
 	if probed != served || served != caddy.DefaultAdminListen {
 		t.Errorf("the HEALTHCHECK asks %s, the image's configuration listens on %s", probed, served)
+	}
+}
+
+// packageMarker gives the test this package's import path.
+type packageMarker struct{}
+
+// The image's `caddy authgate version` comes from -ldflags -X (.git is not
+// in the build context): the Dockerfile must set the variable `version`
+// reads, by its full import path, from the AUTHGATE_VERSION build
+// argument; a renamed variable or moved package would be ignored silently
+// by the linker.
+func TestDockerBuildSetsTheVersionVariable(t *testing.T) {
+	_ = ldflagsVersion // renaming it fails the build of this test
+	m := regexp.MustCompile(`-X ([^=\s"]+)=\$\{AUTHGATE_VERSION\}`).FindAllStringSubmatch(readRepoFile(t, "Dockerfile"), -1)
+	want := reflect.TypeFor[packageMarker]().PkgPath() + ".ldflagsVersion"
+	if len(m) != 1 || m[0][1] != want {
+		t.Fatalf("the Dockerfile sets %v from AUTHGATE_VERSION, want -X %s", m, want)
 	}
 }
 
