@@ -26,7 +26,9 @@ import (
 // a claim refreshed on every request (/admin/), a browser login
 // (/app/, login_url), an introspected credential (/opaque/), a route
 // without authgate (/public/) and one with a rewrite before authgate
-// (/rw/). Sessions live in Redis, with a 1 s touch interval.
+// (/rw/), and one accepting st tokens and sessions of st or the admin API
+// only (/st-or-session/). Sessions live in Redis, with a 1 s touch
+// interval, and end no later than the token they were exchanged from.
 const explainSite = `{
 	admin {ADMIN}
 	storage file_system {STORAGE}
@@ -45,6 +47,7 @@ const explainSite = `{
 			}
 			exchange dev
 			idle_timeout 10s
+			bind_to_token
 		}
 		claim roles {
 			fetch {SOURCE}/v1/users/{sub}/roles
@@ -80,6 +83,12 @@ http://127.0.0.1:{PORT} {
 		}
 		reverse_proxy {UPSTREAM}
 	}
+	handle /st-or-session/* {
+		authgate {
+			verifiers st session
+		}
+		reverse_proxy {UPSTREAM}
+	}
 	handle /public/* {
 		respond "public"
 	}
@@ -105,7 +114,9 @@ type explainGateway struct {
 	site        string // the Caddyfile, placeholders filled but {PORT}
 }
 
-func startExplainGateway(t *testing.T) *explainGateway {
+// startExplainGateway starts explainSite; edits are old, new pairs
+// applied to it first.
+func startExplainGateway(t *testing.T, edits ...string) *explainGateway {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
@@ -119,7 +130,7 @@ func startExplainGateway(t *testing.T) *explainGateway {
 	t.Cleanup(svc.Close)
 	g.admin = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	g.site = strings.NewReplacer("{ADMIN}", g.admin, "{INTROSPECT}", svc.URL, "{REDIS}", g.redis.URL(),
-		"{SOURCE}", g.src.URL, "{UPSTREAM}", echoUpstream(t).URL).Replace(explainSite)
+		"{SOURCE}", g.src.URL, "{UPSTREAM}", echoUpstream(t).URL).Replace(strings.NewReplacer(edits...).Replace(explainSite))
 	g.gateway = startGateway(t, g.site)
 	return g
 }

@@ -80,8 +80,13 @@ func verify(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trac
 	vt := &VerifierTrace{Why: "the first of the route's credential sources present is " + cred.Source.String()}
 	t.Verifier = vt
 	var trace verifier.Trace
-	ctx = verifier.WithTrace(verifier.WithDryRun(ctx, fetch), &trace)
-	id, name, err := verifyChain(ctx, v, cred)
+	// The prepared request's context carries what verifiers read of the
+	// request (its replacer: the host of bind_host sessions).
+	ctx = verifier.WithTrace(verifier.WithDryRun(r.Context(), fetch), &trace)
+	id, name, member, err := verifyChain(ctx, v, cred)
+	if sv, ok := member.(*session.Verifier); ok {
+		t.Session = sessionTrace(ctx, sv, cred, id, err)
+	}
 	vt.Name, vt.Cache = name, string(trace.Cache)
 	if id != nil && id.Verifier != "" {
 		vt.Name = id.Verifier
@@ -112,40 +117,48 @@ func verify(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trac
 	return nil, false
 }
 
-// verifyChain verifies cred as v would, naming the verifier that answered:
-// a session token goes to the session verifiers alone (session.Guard),
-// and a chain's members are tried in order, as verifier.Chain does.
-func verifyChain(ctx context.Context, v verifier.Verifier, cred verifier.Credential) (*verifier.Identity, string, error) {
+// verifyChain verifies cred as v would, returning the verifier that
+// answered and its name: a session token goes to the session verifiers
+// alone (session.Guard), and a chain's members are tried in order, as
+// verifier.Chain does.
+func verifyChain(ctx context.Context, v verifier.Verifier, cred verifier.Credential) (*verifier.Identity, string, verifier.Verifier, error) {
 	if g, ok := v.(*session.Guard); ok {
 		if session.HasTokenPrefix(cred.Value) {
-			id, err := g.Verify(ctx, cred)
-			return id, session.VerifierName, err
+			if g.Sessions == nil {
+				id, err := g.Verify(ctx, cred)
+				return id, session.VerifierName, nil, err
+			}
+			id, _, member, err := verifyChain(ctx, g.Sessions, cred)
+			if errors.Is(err, verifier.ErrNotResponsible) {
+				id, err = g.Verify(ctx, cred) // the guard's own refusal
+			}
+			return id, session.VerifierName, member, err
 		}
 		if g.Others == nil {
-			return nil, "", verifier.ErrNotResponsible
+			return nil, "", nil, verifier.ErrNotResponsible
 		}
 		v = g.Others
 	}
 	chain, ok := v.(verifier.Chain)
 	if !ok {
 		id, err := v.Verify(ctx, cred)
-		return id, verifierName(v), err
+		return id, verifierName(v), v, err
 	}
 	var first error
-	firstName := ""
+	var firstMember verifier.Verifier
 	for _, member := range chain {
 		id, err := member.Verify(ctx, cred)
 		if err == nil || !errors.Is(err, verifier.ErrNotResponsible) {
-			return id, verifierName(member), err
+			return id, verifierName(member), member, err
 		}
 		if first == nil {
-			first, firstName = err, verifierName(member)
+			first, firstMember = err, member
 		}
 	}
 	if first == nil {
 		first = verifier.ErrNotResponsible
 	}
-	return nil, firstName, first
+	return nil, verifierName(firstMember), firstMember, first
 }
 
 // whyVerifier says how the credential reached its verifier.

@@ -26,6 +26,7 @@ func (t *Trace) WriteText(w io.Writer) error {
 	if id := t.Identity; id != nil {
 		p.line("identity:   %s (verifier %s%s%s)", id.Subject, id.Verifier, wrap(", session ", id.SessionID, ""), wrap(", expires ", id.ExpiresAt, ""))
 	}
+	p.session(t.Session)
 	for _, c := range t.Claims {
 		p.line("claim:      %s: %s%s", c.Claim, strings.ReplaceAll(c.State, "_", " "), wrap(" (max age ", secondsText(c.MaxAgeSeconds), ")"))
 	}
@@ -64,6 +65,28 @@ func (p *printer) sources(ss []SourceTrace) {
 			state += "  <- used"
 		}
 		p.line("source:     %s: %s", s.Source, state)
+	}
+}
+
+func (p *printer) session(s *SessionTrace) {
+	if s == nil {
+		return
+	}
+	admits := "admitted: the route accepts every session"
+	switch {
+	case !s.Admitted:
+		admits = "NOT ADMITTED: the route's verifiers admit sessions of " + strings.Join(s.RouteOrigins, ", ") + " only"
+	case len(s.RouteOrigins) > 0:
+		admits = "admitted by the route's verifiers (" + strings.Join(s.RouteOrigins, ", ") + ")"
+	}
+	p.line("session:    %s, made by %s: %s", s.ID, s.Origin, admits)
+	p.line("            started %s, last accessed %s, idle expires %s, expires %s%s", s.StartedAt, s.LastAccessedAt,
+		s.IdleExpiresAt, s.ExpiresAt, wrap(", bound to host ", s.Host, ""))
+	if s.TokenExpiresAt != "" {
+		p.line("            exchanged token expires %s%s", s.TokenExpiresAt, map[bool]string{true: " (the session ends no later)"}[s.BoundToToken])
+	}
+	for _, f := range s.Factors {
+		p.line("factor:     %s at %s%s", f.Verifier, f.At, wrap(" (amr ", strings.Join(f.AMR, ", "), ")"))
 	}
 }
 

@@ -35,6 +35,8 @@ type Trace struct {
 	Sources  []SourceTrace  `json:"sources,omitempty"`
 	Verifier *VerifierTrace `json:"verifier,omitempty"`
 	Identity *IdentityTrace `json:"identity,omitempty"`
+	// Session is the edge session the credential names, if it is one.
+	Session *SessionTrace `json:"session,omitempty"`
 	// Claims are the refreshable claims a request would refresh.
 	Claims []ClaimTrace `json:"claims,omitempty"`
 	// Validators are every validator of the route, global ones first.
