@@ -19,9 +19,10 @@ var (
 // service every time and never answers from the cache: the session will
 // outlive any answer, so it must rest on a current one. Its identity
 // differs from Verify's in three ways:
-//   - IssuedAt is the issue time the answer reports at IssuedAtPath (never
-//     later than now), so an exchange age limit measures the token, not
-//     the call; an answer without one is refused as too_old;
+//   - IssuedAt is the issue time the answer reports at IssuedAtPath, as
+//     reported (even in the future: the one-time marker must outlast the
+//     time the token looks fresh), so an exchange age limit measures the
+//     token, not the call; an answer without one is refused as too_old;
 //   - TokenDigest is the hex SHA-256 of the token, the key of its
 //     one-time exchange marker;
 //   - ExpiresAt is the expiry the answer reports, zero when none.
@@ -62,9 +63,6 @@ func (x introspectExchange) Verify(ctx context.Context, cred Credential) (*Ident
 	c := *id // shallow: the claims stay shared and read-only
 	c.Subject = strings.ReplaceAll(v.cfg.SubjectTemplate, "{sub}", id.Subject)
 	c.IssuedAt = r.issued
-	if now := v.cfg.Now(); c.IssuedAt.After(now) {
-		c.IssuedAt = now
-	}
 	sum := sha256.Sum256([]byte(cred.Value))
 	c.TokenDigest = hex.EncodeToString(sum[:])
 	return &c, nil

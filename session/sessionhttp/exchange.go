@@ -72,7 +72,13 @@ func (e *Endpoints) exchange(w http.ResponseWriter, r *http.Request, rt Route) e
 		// The store refuses such ids; that is the token's fault, not a 503.
 		return rt.Respond(w, r, verifier.Reject(verifier.ReasonMalformed, nil))
 	}
-	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, id.IssuedAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: id.IssuedAt,
+	// Claims are never fresher than now, even when the token's issue time
+	// (an introspection answer's) lies ahead.
+	claimsAt := id.IssuedAt
+	if now := time.Now(); claimsAt.After(now) {
+		claimsAt = now
+	}
+	ns := session.NewSession{UserID: id.Subject, Claims: customClaims(id.Claims, claimsAt), Verifier: id.Verifier, SourceJTI: id.TokenID, ClaimsAt: claimsAt,
 		SourceKey: session.TokenKey(id), SourceExpires: e.acceptedUntil(id.ExpiresAt), AMR: session.AMRFrom(id.Claims),
 		TTL: req.duration, NotAfter: e.notAfter(id)}
 	if e.cfg.HostOf != nil {
