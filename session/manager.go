@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-
-	"github.com/authgate/authgate/verifier"
 )
 
 // Defaults for Config.
@@ -369,33 +367,6 @@ func (m *Manager) DeleteClaim(ctx context.Context, id, name string) error {
 // reports whether this is its first use.
 func (m *Manager) Use(ctx context.Context, key string, until time.Time) (bool, error) {
 	return m.markers.Once(ctx, key, until)
-}
-
-// identity builds the verified identity of a live session.
-func identity(s *Session) *verifier.Identity {
-	claims := make(map[string]any, len(s.Claims)+1)
-	for k, v := range s.Claims {
-		claims[k] = v
-	}
-	claims["sub"] = s.UserID
-	name := s.Verifier
-	if name == "" {
-		name = VerifierName
-	}
-	return &verifier.Identity{
-		Verifier: name, Subject: s.UserID, SessionID: s.ID, Session: s, TokenID: s.SourceJTI,
-		IssuedAt: claimsAt(s), ExpiresAt: s.ExpiresAt(), ValidUntil: s.ExpiresAt(),
-		ClaimTimesTrusted: true, Claims: claims,
-	}
-}
-
-// claimsAt is the age base of a session's plain claim values (records
-// written before ClaimsAt existed fall back to Created).
-func claimsAt(s *Session) time.Time {
-	if s.ClaimsAt.IsZero() {
-		return s.Created
-	}
-	return s.ClaimsAt
 }
 
 // Lifetime is the configured absolute cap on a session.

@@ -80,3 +80,30 @@ func (v *Verifier) Sources() []verifier.Source {
 	}
 	return out
 }
+
+// identity builds the verified identity of a live session.
+func identity(s *Session) *verifier.Identity {
+	claims := make(map[string]any, len(s.Claims)+1)
+	for k, v := range s.Claims {
+		claims[k] = v
+	}
+	claims["sub"] = s.UserID
+	name := s.Verifier
+	if name == "" {
+		name = VerifierName
+	}
+	return &verifier.Identity{
+		Verifier: name, Subject: s.UserID, SessionID: s.ID, Session: s, TokenID: s.SourceJTI,
+		IssuedAt: claimsAt(s), ExpiresAt: s.ExpiresAt(), ValidUntil: s.ExpiresAt(),
+		ClaimTimesTrusted: true, Claims: claims,
+	}
+}
+
+// claimsAt is the age base of a session's plain claim values (records
+// written before ClaimsAt existed fall back to Created).
+func claimsAt(s *Session) time.Time {
+	if s.ClaimsAt.IsZero() {
+		return s.Created
+	}
+	return s.ClaimsAt
+}
