@@ -3,9 +3,14 @@ package caddymodule
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The check endpoint (issue 15 item 2) through a real Caddy: a front end
@@ -324,5 +329,69 @@ func TestCheckDocsExampleAnswersAsDocumented(t *testing.T) {
 	a := wantAnswer(t, g.as("/.authgate/check?check=billing", "email_verified=true", `roles=["accountant"]`, `plan="team"`))
 	if !a.Allowed {
 		t.Fatalf("billing check: %+v", a)
+	}
+}
+
+// TestCheckEndpointFetchesCountAgainstTheSubjectsCap: the claim fetches a
+// check makes take the subject's in-flight fetch slots (8) like a route's:
+// while eight checks of alice hold a fetch each at a hung source, her
+// ninth fetch, from another check or from a route, is a 503 at once and
+// never reaches the source; bob's fetch of the same claim goes through.
+func TestCheckEndpointFetchesCountAgainstTheSubjectsCap(t *testing.T) {
+	var inFlight, ninth atomic.Int64
+	release := make(chan struct{})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/c9/") {
+			ninth.Add(1)
+		} else {
+			inFlight.Add(1)
+			select {
+			case <-release:
+			case <-time.After(20 * time.Second):
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"v":true}`)
+	}))
+	t.Cleanup(src.Close)
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(free) // before src.Close, which waits for hung handlers
+	var global strings.Builder
+	global.WriteString("\t\tcheck_limit 100 1m\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&global, "\t\tclaim c%d {\n\t\t\tfetch %s/c%d/{sub}\n\t\t\tpath v\n\t\t\tmax_age 0\n\t\t\ttimeout 30s\n\t\t}\n", i, src.URL, i)
+		fmt.Fprintf(&global, "\t\tcheck hold%d {\n\t\t\trequire c%d exists\n\t\t}\n", i, i)
+	}
+	g := startPolicyGateway(t, global.String(), checkAttackSite+route("/ninth/*", "require c9 exists"))
+
+	statuses := make([]int, 8)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			statuses[i] = g.as(fmt.Sprintf("/.authgate/check?check=hold%d", i+1)).status
+		})
+	}
+	sesWaitFor(t, 15*time.Second, "eight checks of alice holding a fetch each", func() bool { return inFlight.Load() == 8 })
+
+	wantReason(t, g.as("/.authgate/check?check=hold9"), http.StatusServiceUnavailable, "claim_source_unavailable")
+	wantReason(t, g.as("/ninth/x"), http.StatusServiceUnavailable, "claim_source_unavailable")
+	if n := ninth.Load(); n != 0 {
+		t.Fatalf("alice's ninth fetch reached the source %d times while her checks held eight", n)
+	}
+	a := wantAnswer(t, g.do("GET", "/.authgate/check?check=hold9", "Authorization: Bearer "+g.mint("bob")))
+	if !a.Allowed || ninth.Load() != 1 {
+		t.Fatalf("bob's check: %+v after %d fetches, want allowed after one", a, ninth.Load())
+	}
+
+	free()
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusOK {
+			t.Fatalf("check hold%d answered %d once the source answered", i+1, s)
+		}
+	}
+	if a := wantAnswer(t, g.as("/.authgate/check?check=hold9")); !a.Allowed {
+		t.Fatalf("alice's check once her fetches ended: %+v", a)
 	}
 }

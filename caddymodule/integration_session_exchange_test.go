@@ -141,6 +141,26 @@ func TestSessionDurationIsCappedByLifetime(t *testing.T) {
 	}
 }
 
+// TestSessionDurationEndsTheSession: Stytch's session_duration_minutes is
+// kept, not only reported: a session asked for 2 s ends then (its cookie
+// too), while one exchanged beside it without a duration lives on.
+func TestSessionDurationEndsTheSession(t *testing.T) {
+	g, _ := startExchangeGateway(t, "lifetime 2h")
+	short := exchangeBody(t, g, g.mint("alice"), `"session_duration":2`)
+	wantStatus(t, short, http.StatusCreated)
+	if c := sesCookie(t, short); c.MaxAge > 2 || c.MaxAge <= 0 {
+		t.Errorf("cookie Max-Age %d, want at most the 2 s asked for", c.MaxAge)
+	}
+	long := exchangeBody(t, g, g.mint("alice"), "")
+	wantStatus(t, long, http.StatusCreated)
+	wantStatus(t, g.do("GET", "/", cookieOf(t, short)), http.StatusOK)
+	sesWaitFor(t, 8*time.Second, "the session ends at its session_duration", func() bool {
+		return g.do("GET", "/", cookieOf(t, short)).status == http.StatusUnauthorized
+	})
+	wantReason(t, g.do("GET", "/", cookieOf(t, short)), http.StatusUnauthorized, "session_expired")
+	wantStatus(t, g.do("GET", "/", cookieOf(t, long)), http.StatusOK)
+}
+
 // TestExchangeNeverLetsTheClientChooseItsClaims: claims come from the
 // verified token (or the admin API), never from the exchange body.
 func TestExchangeNeverLetsTheClientChooseItsClaims(t *testing.T) {

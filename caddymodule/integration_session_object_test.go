@@ -38,6 +38,8 @@ const objectSite = `{
 		header X-Auth-Amr {session.amr}
 		header X-Auth-Via {session.verifier}
 		header X-Auth-Idle {session.idle_expires_at}
+		header X-Auth-Expires {session.expires_at}
+		header X-Auth-Accessed {session.last_accessed_at}
 	}
 }
 http://127.0.0.1:{PORT} {
@@ -151,6 +153,11 @@ func testSessionObject(t *testing.T, store string) {
 	if up.Get("X-Auth-Started") != o.Started || up.Get("X-Auth-Amr") != "pwd,otp" || up.Get("X-Auth-Via") != "dev" {
 		t.Errorf("upstream saw started %q, amr %q, via %q; want %s, pwd,otp, dev", up.Get("X-Auth-Started"), up.Get("X-Auth-Amr"), up.Get("X-Auth-Via"), o.Started)
 	}
+	// last_accessed_at may have moved on by a touch on a loaded machine,
+	// never back.
+	if up.Get("X-Auth-Expires") != o.Expires || parseRFC3339(t, up.Get("X-Auth-Accessed")).Before(parseRFC3339(t, o.LastAccessed)) {
+		t.Errorf("upstream saw expires %q, last accessed %q; want %s, from %s on", up.Get("X-Auth-Expires"), up.Get("X-Auth-Accessed"), o.Expires, o.LastAccessed)
+	}
 	// A forged copy of the header is not what arrives.
 	up = send(t, g.base, "GET", "/", "", cookie, "X-Auth-Amr: hwk").upstream
 	if got := up.Values("X-Auth-Amr"); len(got) != 1 || got[0] != "pwd,otp" {
@@ -199,7 +206,7 @@ func testSessionObject(t *testing.T, store string) {
 	}
 	// A token is no session: no session headers at all.
 	up = send(t, g.base, "GET", "/", "", "Authorization: Bearer "+g.mint("cy")).upstream
-	for _, h := range []string{"X-Auth-Started", "X-Auth-Amr", "X-Auth-Via", "X-Auth-Idle"} {
+	for _, h := range []string{"X-Auth-Started", "X-Auth-Amr", "X-Auth-Via", "X-Auth-Idle", "X-Auth-Expires", "X-Auth-Accessed"} {
 		if _, ok := up[h]; ok {
 			t.Errorf("a JWT request carried %s upstream", h)
 		}
