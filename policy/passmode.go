@@ -93,11 +93,14 @@ func (d *Denial) Soft() bool { return d.soft }
 // JSON parser reads back exactly), so no byte can break the header or be
 // read differently by the upstream. Above MaxClaimErrorsBytes the reasons
 // lose actualValue (the upstream has the claims anyway), then the
-// expectation, keeping every id and message.
+// expectation, keeping every id and message; a value that cannot be
+// encoded is dropped the same way, so the header never reads as fewer
+// failures than there are (an empty list would say that nothing failed).
 func (d *Denial) ClaimErrors() string {
 	var out string
 	for _, trim := range []func(*Reason){nil, dropActual, dropExpected} {
-		if out = asciiJSON(trimmed(d.Failures, trim)); len(out) <= MaxClaimErrorsBytes {
+		var err error
+		if out, err = asciiJSON(trimmed(d.Failures, trim)); err == nil && len(out) <= MaxClaimErrorsBytes {
 			break
 		}
 	}
@@ -131,12 +134,10 @@ func trimmed(fs []Failure, trim func(*Reason)) []Failure {
 // ASCII escaped. encoding/json already escapes C0 controls and replaces
 // invalid UTF-8; the rest can only occur inside strings, where \uXXXX
 // (a surrogate pair above U+FFFF) means the same character.
-func asciiJSON(v any) string {
+func asciiJSON(v any) (string, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		// Claim values are decoded JSON and always encode; fail to the
-		// smallest true statement rather than to no header.
-		return `[]`
+		return "", err
 	}
 	const hex = "0123456789abcdef"
 	out := make([]byte, 0, len(raw))
@@ -153,5 +154,5 @@ func asciiJSON(v any) string {
 			out = append(out, '\\', 'u', hex[u>>12], hex[u>>8&0xf], hex[u>>4&0xf], hex[u&0xf])
 		}
 	}
-	return string(out)
+	return string(out), nil
 }

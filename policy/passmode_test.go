@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -235,6 +236,20 @@ func TestClaimErrorsStaysUnderItsCap(t *testing.T) {
 	}
 	if d.Failures[0].Reason.HasActual != true {
 		t.Error("ClaimErrors trimmed the denial itself")
+	}
+}
+
+// A value that JSON cannot encode loses its actualValue like an oversized
+// one: an empty list would tell the upstream that nothing failed.
+func TestClaimErrorsNeverDropsAFailureItCannotEncode(t *testing.T) {
+	d := &Denial{Failures: []Failure{
+		{ID: "mfa", Reason: Reason{Message: MessageWrongValue, ExpectedField: FieldExpectedValue, Expected: true, Actual: math.NaN(), HasActual: true}},
+		{ID: "plan", Reason: Reason{Message: MessageMissing, ExpectedField: FieldExpectedToBeOneOf, Expected: []any{"pro"}}},
+	}}
+	want := `[{"id":"mfa","reason":{"message":"wrong value","expectedValue":true}},` +
+		`{"id":"plan","reason":{"message":"value does not exist","expectedToBeOneOf":["pro"]}}]`
+	if got := d.ClaimErrors(); got != want {
+		t.Fatalf("ClaimErrors = %s, want %s", got, want)
 	}
 }
 
