@@ -57,9 +57,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	d.set(OutcomeAllowed, "")
 	h.forward(r, id)
-	if denial != nil { // only validators in pass mode failed
-		d.outcome, d.reason, d.failed = OutcomeSoftDenied, "policy_denied", denial.Failures
-		r.Header.Set(forward.ClaimErrorsHeader, denial.ClaimErrors())
+	// Only validators in pass mode failed, here or in a handler before.
+	if fs := softFailures(r, denial); len(fs) > 0 {
+		r = passSoftly(r, d, fs)
 	}
 	return next.ServeHTTP(w, r)
 }

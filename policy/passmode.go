@@ -3,6 +3,8 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -77,6 +79,24 @@ func (p *Policy) index(id string) int {
 		}
 	}
 	return -1
+}
+
+// AppendFailures returns earlier followed by each failure of later that
+// earlier does not hold already (the same id with the same reason). A
+// request let through softly by one handler and then by another goes
+// upstream with the failures of both; a global validator failing in both
+// is listed once. Neither slice is modified.
+func AppendFailures(earlier, later []Failure) []Failure {
+	if len(earlier) == 0 {
+		return later
+	}
+	out := slices.Clip(earlier)
+	for _, f := range later {
+		if !slices.ContainsFunc(earlier, func(e Failure) bool { return reflect.DeepEqual(e, f) }) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Soft reports that every failure of d is of a validator in pass mode: the

@@ -278,3 +278,32 @@ func TestExplainShowsPassModeAndSoftDenials(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendFailuresListsEachFailureOnce(t *testing.T) {
+	mfa := Failure{ID: "mfa", Reason: Reason{Message: MessageWrongValue, ExpectedField: FieldExpectedValue, Expected: true, Actual: false, HasActual: true}}
+	email := Failure{ID: "email_verified", Reason: Reason{Message: MessageMissing, ExpectedField: FieldExpectedValue, Expected: true}}
+	// The same id with another reason: two handlers' validators that
+	// share an id are both reported.
+	mfaMissing := Failure{ID: "mfa", Reason: Reason{Message: MessageMissing, ExpectedField: FieldExpectedValue, Expected: true}}
+	for _, tc := range []struct {
+		name           string
+		earlier, later []Failure
+		want           []Failure
+	}{
+		{"nothing earlier", nil, []Failure{mfa}, []Failure{mfa}},
+		{"nothing later", []Failure{mfa}, nil, []Failure{mfa}},
+		{"earlier first, then the new ones", []Failure{email, mfa}, []Failure{email, mfaMissing}, []Failure{email, mfa, mfaMissing}},
+		{"an equal failure once", []Failure{mfa}, []Failure{mfa}, []Failure{mfa}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			earlier := slices.Clone(tc.earlier)
+			got := AppendFailures(tc.earlier, tc.later)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("AppendFailures = %+v, want %+v", got, tc.want)
+			}
+			if !reflect.DeepEqual(tc.earlier, earlier) {
+				t.Fatalf("earlier modified: %+v", tc.earlier)
+			}
+		})
+	}
+}
