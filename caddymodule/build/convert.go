@@ -6,15 +6,22 @@ import (
 
 	"github.com/authgate/authgate/caddymodule/config"
 	"github.com/authgate/authgate/forward"
+	"github.com/authgate/authgate/internal/headername"
 	"github.com/authgate/authgate/internal/jsonnum"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/verifier"
 )
 
-// Source is a configured credential source in verifier's terms.
+// Source is a configured credential source in verifier's terms. The
+// header X-Auth-Claim-Errors (any spelling) is refused: a credential read
+// from it would be kept (not stripped) and forwarded under that name on
+// requests where nothing failed, and an app must be able to trust that the
+// header is the gateway's list of failures.
 func Source(s config.SourceConfig) (verifier.Source, error) {
 	switch {
+	case s.Header != "" && headername.Equal(s.Header, forward.ClaimErrorsHeader):
+		return verifier.Source{}, fmt.Errorf("credential source: header %s is reserved for the failures of validators in pass mode", s.Header)
 	case s.Header != "" && s.Cookie == "":
 		return verifier.Source{Kind: verifier.SourceHeader, Name: s.Header, Scheme: s.Scheme}, nil
 	case s.Cookie != "" && s.Header == "" && s.Scheme == "":
