@@ -168,9 +168,10 @@ func TestSessionTokenAsBearerFromANonBrowserClient(t *testing.T) {
 			t.Fatalf("answer %s", r.body)
 		}
 	})
-	t.Run("without return the exchange still answers with a cookie", func(t *testing.T) {
+	t.Run("without return the exchange still answers with a cookie, whatever Accept says", func(t *testing.T) {
 		for _, body := range []string{``, `{}`, `{"return":"cookie"}`} {
-			r := send(t, f.g.base, "POST", "/.authgate/session", body, "Authorization: Bearer "+f.g.mint("carol"), jsonCT)
+			r := send(t, f.g.base, "POST", "/.authgate/session", body, "Authorization: Bearer "+f.g.mint("carol"), jsonCT,
+				"Accept: application/json")
 			wantStatus(t, r, http.StatusCreated)
 			if c := sesCookie(t, r); !session.HasTokenPrefix(c.Value) || strings.Contains(r.body, "session_token") {
 				t.Fatalf("cookie answer %s", r.body)

@@ -96,6 +96,14 @@ func TestMigrateOpaqueSessionsFromIntrospection(t *testing.T) {
 		t.Errorf("sess-fresh-1 was introspected %d times, want 3", n)
 	}
 	wantReason(t, g.do("GET", "/", "Authorization: Bearer sess-fresh-2"), http.StatusUnauthorized, "missing_credential")
+	// The gateway's own session token is never sent to the service, nor
+	// exchanged for another session.
+	own := sesCookie(t, r).Value
+	wantReason(t, migrate(own), http.StatusUnauthorized, "bad_issuer")
+	wantReason(t, send(t, g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+own), http.StatusUnauthorized, "bad_issuer")
+	if n := len(stytch.callsFor(own)); n != 0 {
+		t.Errorf("the session token was sent to the introspection endpoint %d times", n)
+	}
 }
 
 func TestMigrateWithoutIatPathIsRefusedAtLoad(t *testing.T) {
