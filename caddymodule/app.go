@@ -22,6 +22,7 @@ import (
 	"github.com/authgate/authgate/internal/redact"
 	"github.com/authgate/authgate/oidclogin"
 	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/policy/checkhttp"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
 )
@@ -40,6 +41,7 @@ type App struct {
 	verifiers map[string]*verifierEntry
 	order     []string            // verifier names in declaration order
 	endpoints map[string]endpoint // by path below EndpointPrefix
+	check     *checkhttp.Endpoint // the check endpoint, for explanations
 	cache     *verifier.IdentityCache
 	headers   []forward.Mapping
 	policyOpt policy.Options

@@ -23,6 +23,7 @@ func (a *App) provisionCheck() error {
 	}
 	ep, err := checkhttp.New(checkhttp.Config{Global: a.global, Checks: named, Options: a.policyOpt,
 		Events: a.CheckLimit.Events, Window: time.Duration(a.CheckLimit.Window)})
+	a.check = ep
 	a.registerEndpoint("check", func(h *Handler, w http.ResponseWriter, r *http.Request) error {
 		return ep.Serve(w, r, checkRoute{endpointRoute{h}})
 	})

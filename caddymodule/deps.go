@@ -7,6 +7,7 @@ import (
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/logthrottle"
 	"github.com/authgate/authgate/oidclogin"
+	"github.com/authgate/authgate/policy/checkhttp"
 )
 
 // deps is what a handler uses of the authgate app while serving requests.
@@ -29,6 +30,7 @@ type endpoints struct {
 	prefix    string
 	byName    map[string]endpoint
 	callbacks map[string]endpoint
+	check     *checkhttp.Endpoint // serves byName["check"]
 }
 
 // handlerDeps hands a provisioned app's shared state to a handler.
@@ -38,7 +40,7 @@ func (a *App) handlerDeps() deps {
 		headers:       a.headers,
 		sessions:      a.sessions,
 		logins:        a.oidc,
-		endpoints:     endpoints{prefix: a.EndpointPrefix, byName: a.endpoints, callbacks: a.callbacks},
+		endpoints:     endpoints{prefix: a.EndpointPrefix, byName: a.endpoints, callbacks: a.callbacks, check: a.check},
 		warnings:      a.warnings,
 		noteClientIP:  a.noteClientIP,
 		requests:      a.requests,

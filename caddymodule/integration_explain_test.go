@@ -28,7 +28,9 @@ import (
 // without authgate (/public/) and one with a rewrite before authgate
 // (/rw/), and one accepting st tokens and sessions of st or the admin API
 // only (/st-or-session/). Sessions live in Redis, with a 1 s touch
-// interval, and end no later than the token they were exchanged from.
+// interval, and end no later than the token they were exchanged from. Two
+// named checks (ops_team; admin_roles, refreshed on every question) are
+// declared for the check endpoint.
 const explainSite = `{
 	admin {ADMIN}
 	storage file_system {STORAGE}
@@ -56,6 +58,12 @@ const explainSite = `{
 		}
 		header X-Auth-User-Id {sub}
 		header X-Auth-Roles {claims.roles}
+		check ops_team {
+			require team includes ops
+		}
+		check admin_roles {
+			require roles includes admin max_age 0
+		}
 	}
 }
 http://127.0.0.1:{PORT} {
@@ -358,6 +366,8 @@ func TestExplainCommandExitStatus(t *testing.T) {
 		{"forbidden", []string{"--url", g.base + "/staff/x", "--token", tok}, 1},
 		{"unauthorized", []string{"--url", g.base + "/x"}, 1},
 		{"a claim that would be fetched", []string{"--url", g.base + "/admin/x", "--token", tok}, 2},
+		{"a named check not allowed", []string{"--url", g.base + "/x", "--token", tok, "--check", "ops_team"}, 1},
+		{"a named check allowed", []string{"--url", g.base + "/staff/x", "--token", g.mint("olga", `team=["ops"]`), "--check", "ops_team"}, 0},
 		{"no server on the port", []string{"--url", "http://127.0.0.1:1/x"}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

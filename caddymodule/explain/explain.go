@@ -38,7 +38,7 @@ func Explain(ctx context.Context, app *caddyhttp.App, d Request, mode string) (*
 	case h == nil:
 		t.Decision = Decision{Outcome: OutcomeNotProtected, Why: "no authgate handler is on the request's way through the routes"}
 	default:
-		Run(ctx, h.ExplainRoute(), prepared, d.Fetch, t)
+		Run(ctx, h.ExplainRoute(), prepared, d, t)
 	}
 	return t, nil
 }

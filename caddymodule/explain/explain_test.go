@@ -65,7 +65,7 @@ func TestCredentialsAppearByDigestOnly(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	for outcome, want := range map[string]int{
 		OutcomeAllowed: 0, OutcomeNotProtected: 0, OutcomeUnauthorized: 1, OutcomeForbidden: 1,
-		OutcomeRedirected: 1, OutcomeUnavailable: 1, OutcomeBadRequest: 1, OutcomeUndetermined: 2,
+		OutcomeRedirected: 1, OutcomeUnavailable: 1, OutcomeBadRequest: 1, OutcomeUndetermined: 2, OutcomeNotAllowed: 1,
 	} {
 		if got := (&Trace{Decision: Decision{Outcome: outcome}}).ExitCode(); got != want {
 			t.Errorf("%s: exit %d, want %d", outcome, got, want)

@@ -25,6 +25,13 @@ type Request struct {
 	Headers []string `json:"headers,omitempty"`
 	// Fetch allows calls to claim sources and introspection endpoints.
 	Fetch bool `json:"fetch,omitempty"`
+	// Checks and Permissions are questions to the check endpoint (named
+	// checks, permissions): the explanation is then of the endpoint's
+	// answer for the credential, authenticated as the URL's route
+	// authenticates, added to a GET's own query when the URL is the
+	// endpoint's.
+	Checks      []string `json:"checks,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // maxRequestBytes caps the body of POST /authgate/explain.

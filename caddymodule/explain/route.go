@@ -5,6 +5,7 @@ import (
 
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/policy/checkhttp"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
@@ -48,6 +49,14 @@ type Route struct {
 	// Refuse writes the handler's response for err, exactly as ServeHTTP
 	// would; it is never called for an OIDC login challenge.
 	Refuse func(w http.ResponseWriter, r *http.Request, err error) error
+	// Check is the check endpoint the route serves, at CheckPath; nil when
+	// it serves none (endpoints off). IsCheck reports whether a request is
+	// for it, and RefuseScript writes its response for err (as Refuse,
+	// but never a login challenge: the endpoint is for scripts).
+	Check        *checkhttp.Endpoint
+	CheckPath    string
+	IsCheck      func(r *http.Request) bool
+	RefuseScript func(w http.ResponseWriter, r *http.Request, err error) error
 }
 
 // verifierName is how an explanation names a verifier of a credential

@@ -16,9 +16,18 @@ import (
 // Run traces how the handler of rt would decide r, into t. It runs every
 // step of the handler's ServeHTTP that decides, in a dry run: nothing is
 // recorded, cached or written, and nothing remote is called unless fetch.
-func Run(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trace) {
+func Run(ctx context.Context, rt *Route, r *http.Request, d Request, t *Trace) {
+	fetch := d.Fetch
 	if rule := rt.RejectedPath(r); rule != "" {
 		t.Decision = Decision{Outcome: OutcomeBadRequest, Reason: "path_" + rule, Status: http.StatusBadRequest}
+		return
+	}
+	if asksCheck(rt, r, d) {
+		runCheck(ctx, rt, r, d, t)
+		return
+	}
+	if len(d.Checks)+len(d.Permissions) > 0 {
+		t.undetermined("checks and permissions are questions to the check endpoint, which this route does not serve (endpoints off)")
 		return
 	}
 	if rt.Endpoint(r) {

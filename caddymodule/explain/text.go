@@ -31,6 +31,7 @@ func (t *Trace) WriteText(w io.Writer) error {
 		p.line("claim:      %s: %s%s", c.Claim, strings.ReplaceAll(c.State, "_", " "), wrap(" (max age ", secondsText(c.MaxAgeSeconds), ")"))
 	}
 	p.validators(t.Validators)
+	p.checks(t.Checks)
 	p.decision(t.Decision)
 	for _, name := range sortedHeaderNames(t.Headers) {
 		p.line("header:     %s: %s", name, t.Headers[name])
@@ -87,6 +88,24 @@ func (p *printer) session(s *SessionTrace) {
 	}
 	for _, f := range s.Factors {
 		p.line("factor:     %s at %s%s", f.Verifier, f.At, wrap(" (amr ", strings.Join(f.AMR, ", "), ")"))
+	}
+}
+
+func (p *printer) checks(cs []CheckTrace) {
+	for _, c := range cs {
+		answer := "UNDETERMINED"
+		if c.Allowed != nil {
+			answer = map[bool]string{true: "ALLOWED", false: "NOT ALLOWED"}[*c.Allowed]
+		}
+		question := "check " + c.Check
+		if c.Permission != "" {
+			question = "permission " + c.Permission
+		}
+		p.line("check:      %-12s %s", answer, question)
+		for _, cl := range c.Claims {
+			p.line("claim:      %s: %s%s", cl.Claim, strings.ReplaceAll(cl.State, "_", " "), wrap(" (max age ", secondsText(cl.MaxAgeSeconds), ")"))
+		}
+		p.validators(c.Validators)
 	}
 }
 

@@ -41,9 +41,10 @@ type Trace struct {
 	Claims []ClaimTrace `json:"claims,omitempty"`
 	// Validators are every validator of the route, global ones first.
 	Validators []ValidatorTrace `json:"validators,omitempty"`
-	// Checks is reserved for the named checks of the check endpoint.
-	Checks   []json.RawMessage `json:"checks,omitempty"`
-	Decision Decision          `json:"decision"`
+	// Checks are the questions to the check endpoint, when the
+	// explanation is of its answer.
+	Checks   []CheckTrace `json:"checks,omitempty"`
+	Decision Decision     `json:"decision"`
 	// Headers are the identity headers the upstream would get.
 	Headers map[string]string `json:"headers,omitempty"`
 	Notes   []string          `json:"notes,omitempty"`

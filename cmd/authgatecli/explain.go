@@ -36,7 +36,7 @@ func explainCommand() *cobra.Command {
 func newExplainCommand() (*cobra.Command, *explainFlags) {
 	f := &explainFlags{}
 	c := &cobra.Command{
-		Use:   "explain --url URL [--method GET] [--token T | --cookie name=value | --header 'Name: value']… [--fetch] [--json] [--address ADDR | --config FILE [--adapter caddyfile]]",
+		Use:   "explain --url URL [--method GET] [--token T | --cookie name=value | --header 'Name: value']… [--check NAME | --permission P]… [--fetch] [--json] [--address ADDR | --config FILE [--adapter caddyfile]]",
 		Short: "Explains how authgate would decide one request, without side effects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -54,6 +54,8 @@ func newExplainCommand() (*cobra.Command, *explainFlags) {
 	c.Flags().StringVar(&f.req.Token, "token", "", "send this token as Authorization: Bearer")
 	c.Flags().StringArrayVar(&f.req.Cookies, "cookie", nil, "send a cookie, name=value (repeatable)")
 	c.Flags().StringArrayVar(&f.req.Headers, "header", nil, "send a header, 'Name: value' (repeatable)")
+	c.Flags().StringArrayVar(&f.req.Checks, "check", nil, "explain the check endpoint's answer to this named check (repeatable)")
+	c.Flags().StringArrayVar(&f.req.Permissions, "permission", nil, "explain the check endpoint's answer to this permission (repeatable)")
 	c.Flags().BoolVar(&f.req.Fetch, "fetch", false, "call claim sources and introspection endpoints (never called without it)")
 	c.Flags().BoolVar(&f.json, "json", false, "print the trace as JSON")
 	c.Flags().StringVar(&f.address, "address", "", "admin endpoint of the running instance (default: Caddy's default localhost:2019)")

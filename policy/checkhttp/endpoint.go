@@ -170,6 +170,11 @@ type refusal struct {
 }
 
 func (f *refusal) write(w http.ResponseWriter, r *http.Request, rt Route) error {
+	return rt.Refuse(w, r, f.status, f.reason, f.body())
+}
+
+// body is the refusal's JSON body.
+func (f *refusal) body() string {
 	kind := "bad_request"
 	switch f.status {
 	case http.StatusMethodNotAllowed:
@@ -179,5 +184,5 @@ func (f *refusal) write(w http.ResponseWriter, r *http.Request, rt Route) error 
 	case http.StatusRequestEntityTooLarge:
 		kind = "too_large"
 	}
-	return rt.Refuse(w, r, f.status, f.reason, `{"error":"`+kind+`","reason":"`+f.reason+`"}`)
+	return `{"error":"` + kind + `","reason":"` + f.reason + `"}`
 }
