@@ -34,6 +34,7 @@ import (
 const explainSite = `{
 	admin {ADMIN}
 	storage file_system {STORAGE}
+	{LOG}
 	authgate {
 		dev
 		introspect st {
@@ -119,6 +120,7 @@ type explainGateway struct {
 	src         *userService
 	introspects atomic.Int64
 	redis       *sessiontest.RedisProc
+	logs        *caddyLog
 	site        string // the Caddyfile, placeholders filled but {PORT}
 }
 
@@ -129,7 +131,7 @@ func startExplainGateway(t *testing.T, edits ...string) *explainGateway {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	g := &explainGateway{src: newUserService(t), redis: sessiontest.StartRedis(t)}
+	g := &explainGateway{src: newUserService(t), redis: sessiontest.StartRedis(t), logs: newCaddyLog(t)}
 	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.introspects.Add(1)
 		w.Header().Set("Content-Type", "application/json")
@@ -137,7 +139,7 @@ func startExplainGateway(t *testing.T, edits ...string) *explainGateway {
 	}))
 	t.Cleanup(svc.Close)
 	g.admin = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	g.site = strings.NewReplacer("{ADMIN}", g.admin, "{INTROSPECT}", svc.URL, "{REDIS}", g.redis.URL(),
+	g.site = strings.NewReplacer("{ADMIN}", g.admin, "{LOG}", g.logs.option(), "{INTROSPECT}", svc.URL, "{REDIS}", g.redis.URL(),
 		"{SOURCE}", g.src.URL, "{UPSTREAM}", echoUpstream(t).URL).Replace(strings.NewReplacer(edits...).Replace(explainSite))
 	g.gateway = startGateway(t, g.site)
 	return g
@@ -262,6 +264,17 @@ func TestExplainLiveDecisions(t *testing.T) {
 		wantOutcome(t, tr, explain.OutcomeAllowed, 0)
 		if tr.Identity.Subject != "st:opaque-user" || tr.Verifier.Name != "st" || g.introspects.Load() != 1 {
 			t.Fatalf("identity %+v verifier %+v calls %d", tr.Identity, tr.Verifier, g.introspects.Load())
+		}
+	})
+	t.Run("nothing explained reaches the logs", func(t *testing.T) {
+		text := g.logs.text()
+		if !strings.Contains(text, `"uri":"/authgate/explain"`) {
+			t.Fatal("the log has no line of the explain calls: it cannot show what they log")
+		}
+		for _, secret := range []string{tok, "not-a-token", "opaque-secret-1", "s3cr3t"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("a log line holds %q", secret)
+			}
 		}
 	})
 	t.Run("the admin route refuses what other admin calls refuse", func(t *testing.T) {
