@@ -283,14 +283,21 @@ func (s *Store) DeleteClaim(ctx context.Context, id, name string) error {
 	return s.publish(ctx, h.String())
 }
 
-// Delete implements session.Records and tells other instances.
+// Delete implements session.Records and tells other instances. Of
+// concurrent deletes of one session exactly one returns it; the others
+// get ErrNotFound, as after it: an attest that rotates a session must see
+// that a revocation (or another attest) removed it first.
 func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error) {
 	ses, err := s.ByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.remove(ctx, ses); err != nil {
+	n, err := s.remove(ctx, ses)
+	if err != nil {
 		return nil, err
+	}
+	if n == 0 {
+		return nil, session.ErrNotFound // removed since ByID read it
 	}
 	// Only this token: other instances drop just its entry. A read of it
 	// racing this message is cached with its age counted from before the
@@ -299,12 +306,15 @@ func (s *Store) Delete(ctx context.Context, id string) (*session.Session, error)
 }
 
 // remove deletes sessions and their index entries in one MULTI (waiting
-// for replicas when configured).
-func (s *Store) remove(ctx context.Context, all ...*session.Session) error {
+// for replicas when configured), and returns how many of their keys it
+// deleted: 0 when another caller removed them all first.
+func (s *Store) remove(ctx context.Context, all ...*session.Session) (int64, error) {
+	dels := make([]*redis.IntCmd, 0, len(all))
 	err := s.replicated(ctx, func(c redis.Cmdable) error {
+		dels = dels[:0]
 		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			for _, ses := range all {
-				p.Del(ctx, s.tokenKey(ses.TokenHash), s.idKey(ses.ID))
+				dels = append(dels, p.Del(ctx, s.tokenKey(ses.TokenHash), s.idKey(ses.ID)))
 				p.ZRem(ctx, s.userKey(ses.UserID), ses.ID)
 			}
 			return nil
@@ -312,9 +322,13 @@ func (s *Store) remove(ctx context.Context, all ...*session.Session) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("deleting session: %w", err)
+		return 0, fmt.Errorf("deleting session: %w", err)
 	}
-	return nil
+	var n int64
+	for _, d := range dels {
+		n += d.Val()
+	}
+	return n, nil
 }
 
 // DeleteUser implements session.Records and tells other instances.
@@ -326,7 +340,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) ([]*session.Sessi
 	if len(all) == 0 {
 		return nil, nil
 	}
-	if err := s.remove(ctx, all...); err != nil {
+	if _, err := s.remove(ctx, all...); err != nil {
 		return nil, err
 	}
 	return all, s.publish(ctx, "*")

@@ -61,3 +61,42 @@ func testConcurrent(t *testing.T, s session.Store) {
 		t.Fatalf("after revoke-all: %d sessions, %v", len(list), err)
 	}
 }
+
+// testDeleteOnce deletes each session from several goroutines at once:
+// exactly one Delete returns it, the others report ErrNotFound. Attest
+// rotates a session by creating its copy and deleting the original; a
+// rotation racing a revocation or another rotation learns it lost only
+// through this.
+func testDeleteOnce(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	const racers = 6
+	for i := range 10 {
+		ses, _ := fixture("yan", i)
+		ses.ID = fmt.Sprintf("ses_d_%d", i)
+		mustCreate(t, s, ses)
+		var wg sync.WaitGroup
+		results := make(chan error, racers)
+		for range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Delete(ctx, ses.ID)
+				results <- err
+			}()
+		}
+		wg.Wait()
+		close(results)
+		won := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, session.ErrNotFound):
+				t.Fatal(err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("session %d: %d of %d concurrent deletes returned it, want 1", i, won, racers)
+		}
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Open) {
 		{"an oidc login's provider fields survive every read and update", testProviderFields},
 		{"a link is found until replaced or lapsed", testLinks},
 		{"concurrent creates, lookups and deletes stay consistent", testConcurrent},
+		{"of concurrent deletes of one session exactly one returns it", testDeleteOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
