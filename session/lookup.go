@@ -103,7 +103,12 @@ func (m *Manager) lookup(ctx context.Context, h Hash) (cacheEntry, bool, error) 
 }
 
 // checkSource refuses sessions minted from a token that was deny-listed
-// since (by jti, by its key, or by subject before the session was created).
+// since: by jti, by its key, or by subject before the session was created
+// or before the token it was minted from was issued. The token's issue
+// time counts because an exchange that checked the deny-list just before
+// a subject's revocation was written can create its session just after
+// the revocation removed the subject's sessions: that session is younger
+// than the revocation, its token is not.
 func (m *Manager) checkSource(ctx context.Context, s *Session) error {
 	if s.Verifier == "" {
 		return nil
@@ -112,10 +117,21 @@ func (m *Manager) checkSource(ctx context.Context, s *Session) error {
 	if err != nil {
 		return err
 	}
-	if st.JTI || st.Token || !st.SubjectBefore.IsZero() && !s.Created.After(st.SubjectBefore) {
+	if st.JTI || st.Token || revokedSubject(s, st.SubjectBefore) {
 		return verifier.Reject(verifier.ReasonSessionRevoked, errDenied)
 	}
 	return nil
+}
+
+// revokedSubject reports whether a revocation of s's subject at before
+// ends s: s was created by then, or its token (ClaimsAt, the exchanged
+// token's or ID token's iat) was issued before it, as Denied judges a
+// token.
+func revokedSubject(s *Session, before time.Time) bool {
+	if before.IsZero() {
+		return false
+	}
+	return !s.Created.After(before) || !s.ClaimsAt.IsZero() && s.ClaimsAt.Before(before)
 }
 
 // touch records a use; sessions touched by concurrent requests are written

@@ -165,6 +165,29 @@ func TestDenyListByJTIAndSubject(t *testing.T) {
 	}
 }
 
+// TestSubjectRevocationEndsSessionsOfOlderTokens: an exchange that
+// checked the deny-list just before a subject's revocation can create
+// its session just after it; the session is younger than the
+// revocation, its token is not, and that ends it. A session from a token
+// issued after the revocation lives.
+func TestSubjectRevocationEndsSessionsOfOlderTokens(t *testing.T) {
+	c := newClock()
+	m := newManager(t, newMapStore(), c, session.Config{CacheTTL: time.Second})
+	ctx := context.Background()
+	issued := c.now.Add(-time.Second)
+	if _, err := m.Deny(ctx, session.Denial{Subject: "late", Until: c.now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Second)
+	raced, _, _ := m.Create(ctx, session.NewSession{UserID: "late", Verifier: "idp", ClaimsAt: issued})
+	_, err := m.Authenticate(ctx, raced, "")
+	wantReason(t, err, verifier.ReasonSessionRevoked)
+	newer, _, _ := m.Create(ctx, session.NewSession{UserID: "late", Verifier: "idp", ClaimsAt: c.now.Add(-time.Millisecond)})
+	if _, err := m.Authenticate(ctx, newer, ""); err != nil {
+		t.Fatalf("a session of a token issued after the revocation: %v", err)
+	}
+}
+
 func TestClaimsAreWrittenBackWithTheirTime(t *testing.T) {
 	c := newClock()
 	m := newManager(t, newMapStore(), c, session.Config{CacheTTL: time.Minute})
