@@ -12,6 +12,7 @@ import (
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/internal/firewall"
 	"github.com/authgate/authgate/oidclogin"
+	"github.com/authgate/authgate/session/sessionhttp"
 	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
 )
@@ -22,6 +23,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	d := new(decision)
 	defer h.decided(r, d)
 	h.headers.StripInbound(r.Header)
+	sessionhttp.RestoreCarried(r) // what an authgate handler before this one took off
 	if rule := h.rejectedPath(r); rule != "" {
 		return h.refusePath(w, r, d, rule)
 	}
@@ -34,13 +36,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if h.AllowPreflight && isPreflight(r) {
 		d.set(OutcomeAllowed, reasonPreflight)
-		h.keepOnly(r, nil)
+		r = h.keepOnly(r, nil, false)
 		return next.ServeHTTP(w, r)
 	}
 	id, err := h.authenticate(r, &d.trace)
 	if errors.Is(err, verifier.ErrNoCredential) && h.Optional {
 		d.set(OutcomeAllowed, string(verifier.ReasonMissingCredential))
-		h.keepOnly(r, nil)
+		r = h.keepOnly(r, nil, false)
 		return next.ServeHTTP(w, r)
 	}
 	if err != nil {
@@ -56,7 +58,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, d, denial)
 	}
 	d.set(OutcomeAllowed, "")
-	h.forward(r, id)
+	r = h.forward(r, id)
 	// Only validators in pass mode failed, here or in a handler before.
 	if fs := softFailures(r, denial); len(fs) > 0 {
 		r = passSoftly(r, d, fs)
@@ -105,28 +107,32 @@ func (h *Handler) ambiguous(r *http.Request) error {
 	return nil
 }
 
-// keepOnly removes the route's credentials but the accepted one, and
-// always the gateway's own session credentials, from the upstream request.
-func (h *Handler) keepOnly(r *http.Request, accepted *verifier.Source) {
-	credential.KeepOnlyAccepted(r, h.routes, accepted)
+// keepOnly removes the route's credentials but the accepted one (every
+// one with strip), and always the gateway's own session credentials, from
+// the upstream request. It returns r carrying the session credentials for
+// a later authgate handler on the same request.
+func (h *Handler) keepOnly(r *http.Request, accepted *verifier.Source, strip bool) *http.Request {
 	if s := h.deps.sessions; s != nil {
-		s.http.StripUpstream(r)
+		r = s.http.StripUpstream(r)
 	}
-}
-
-// forward publishes the identity to the upstream request and placeholders.
-func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
-	forward.Apply(r.Header, h.deps.headers, id, h.assertAud)
-	if h.StripCredentials {
+	if strip {
 		credential.Strip(r, h.routes)
 	}
-	h.keepOnly(r, credential.Accepted(r, h.routes))
+	credential.KeepOnlyAccepted(r, h.routes, accepted)
+	return r
+}
+
+// forward publishes the identity to the upstream request and placeholders,
+// and returns the request to pass on.
+func (h *Handler) forward(r *http.Request, id *verifier.Identity) *http.Request {
+	forward.Apply(r.Header, h.deps.headers, id, h.assertAud)
+	r = h.keepOnly(r, credential.Accepted(r, h.routes), h.StripCredentials)
 	if h.deps.logins.Len() > 0 {
 		oidclogin.StripCookies(r)
 	}
 	repl := publishUser(r, id)
 	if repl == nil {
-		return
+		return r
 	}
 	idClaims := id.Claims
 	repl.Map(func(key string) (any, bool) {
@@ -140,6 +146,7 @@ func (h *Handler) forward(r *http.Request, id *verifier.Identity) {
 		}
 		return claims.FormatHeaderValue(v), true
 	})
+	return r
 }
 
 // publishUser sets the placeholders naming the identity's user and

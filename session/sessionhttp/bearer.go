@@ -6,7 +6,6 @@ import (
 
 	"github.com/authgate/authgate/internal/headername"
 	"github.com/authgate/authgate/session"
-	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
 )
 
@@ -31,26 +30,6 @@ func (e *Endpoints) Ambiguous(r *http.Request) error {
 		}
 	}
 	return nil
-}
-
-// StripUpstream removes the gateway's session credentials from a request
-// about to be proxied: every cookie that reaches an app as the session
-// cookie, and every Authorization header (in any folded spelling) whose
-// Bearer value is a session token, framed well or not. It runs whatever
-// the route's strip_credentials says.
-func (e *Endpoints) StripUpstream(r *http.Request) {
-	credential.Strip(r, []credential.Route{{Source: verifier.Source{Kind: verifier.SourceCookie, Name: e.cfg.Cookie.Name}}})
-	for name, values := range r.Header {
-		if !headername.Equal(name, session.BearerSource.Name) {
-			continue
-		}
-		for _, v := range values {
-			if isSessionBearer(v) {
-				delete(r.Header, name)
-				break
-			}
-		}
-	}
 }
 
 // hasSessionBearer reports whether h carries a session token as

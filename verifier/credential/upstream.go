@@ -100,20 +100,26 @@ func Strip(r *http.Request, routes []Route) {
 	}
 }
 
+// CookieNamed reports the cookie names that reach an app as name (see
+// sameCookieName), for RemoveCookies.
+func CookieNamed(name string) func(got string) bool {
+	return func(got string) bool { return sameCookieName(got, name) }
+}
+
 // RemoveCookies deletes the request cookies whose name drop reports, with
-// any pair that hides such a name after a "," (see pairNames). It edits
-// the Cookie header as text: the app's other cookies pass exactly as sent,
+// any pair that hides such a name after a "," (see pairNames), and returns
+// the pairs it removed, as sent but for surrounding spaces. It edits the
+// Cookie header as text: the app's other cookies pass exactly as sent,
 // even ones net/http would not parse.
-func RemoveCookies(r *http.Request, drop func(name string) bool) {
+func RemoveCookies(r *http.Request, drop func(name string) bool) (removed []string) {
 	lines := r.Header.Values("Cookie")
 	kept := make([]string, 0, len(lines))
-	changed := false
 	for _, line := range lines {
 		parts := strings.Split(line, ";")
 		out := parts[:0]
 		for _, part := range parts {
 			if pairNamed(part, drop) {
-				changed = true
+				removed = append(removed, strings.TrimSpace(part))
 				continue
 			}
 			out = append(out, part)
@@ -122,11 +128,12 @@ func RemoveCookies(r *http.Request, drop func(name string) bool) {
 			kept = append(kept, v)
 		}
 	}
-	if !changed {
-		return
+	if len(removed) == 0 {
+		return nil
 	}
 	r.Header.Del("Cookie")
 	for _, v := range kept {
 		r.Header.Add("Cookie", v)
 	}
+	return removed
 }

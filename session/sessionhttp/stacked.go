@@ -1,0 +1,74 @@
+package sessionhttp
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/authgate/authgate/internal/headername"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/verifier/credential"
+)
+
+// A Caddyfile may stack authgate handlers on one request (a site-wide one,
+// then one in a handle or route block). Each removes the session
+// credentials before passing the request on, so the next one would find
+// none and answer 401 to a request whose session the first accepted. What
+// a handler removes travels in the request context, which a client cannot
+// reach; the next handler puts it back before reading any credential and
+// removes it again before passing on. It reads what the client sent, as
+// the first handler did, under the same duplicate and framing rules; an
+// upstream never sees it, and no header a client sends adds to it.
+
+// carriedKey is the request-context key of the session credentials the
+// last authgate handler removed.
+type carriedKey struct{}
+
+// carried holds removed session credentials as the client sent them: the
+// session cookie's pairs, and the Authorization headers by spelling.
+type carried struct {
+	cookies []string
+	headers http.Header
+}
+
+// StripUpstream removes the gateway's session credentials from a request
+// about to be passed on: every cookie that reaches an app as the session
+// cookie, and every Authorization header (in any folded spelling) with a
+// Bearer value in the session token format, framed well or not. It runs
+// whatever the route's strip_credentials says, and returns r carrying
+// what it removed for a later authgate handler (see RestoreCarried).
+func (e *Endpoints) StripUpstream(r *http.Request) *http.Request {
+	c := carried{cookies: credential.RemoveCookies(r, credential.CookieNamed(e.cfg.Cookie.Name))}
+	for name, values := range r.Header {
+		if headername.Equal(name, session.BearerSource.Name) && slices.ContainsFunc(values, isSessionBearer) {
+			if c.headers == nil {
+				c.headers = http.Header{}
+			}
+			c.headers[name] = values
+			delete(r.Header, name)
+		}
+	}
+	if c.cookies == nil && c.headers == nil {
+		if _, ok := r.Context().Value(carriedKey{}).(carried); !ok {
+			return r
+		}
+	}
+	return r.WithContext(context.WithValue(r.Context(), carriedKey{}, c))
+}
+
+// RestoreCarried puts back into r the session credentials an earlier
+// authgate handler on the same request removed, as the client sent them;
+// it does nothing on a request no handler passed on.
+func RestoreCarried(r *http.Request) {
+	c, ok := r.Context().Value(carriedKey{}).(carried)
+	if !ok {
+		return
+	}
+	if len(c.cookies) > 0 {
+		r.Header.Add("Cookie", strings.Join(c.cookies, "; "))
+	}
+	for name, values := range c.headers {
+		r.Header[name] = append(r.Header[name], slices.Clone(values)...)
+	}
+}
