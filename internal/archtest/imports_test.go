@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"oidclogin":             {"verifier", "verifier/credential", "policy", "session", "session/sessionhttp"},
 	"caddymodule":           {"*"},
 	"caddymodule/config":    {"forward", "session/redisstore"},
-	"caddymodule/explain":   {"caddymodule/config", "verifier", "verifier/credential", "policy", "session", "session/sessionhttp", "forward"},
+	"caddymodule/explain":   {"caddymodule/config", "verifier", "verifier/credential", "policy", "policy/checkhttp", "session", "session/sessionhttp", "forward"},
 	"caddymodule/metrics":   {"verifier", "session", "session/sessionhttp", "claimsource", "oidclogin"},
 	"caddymodule/pools":     {"caddymodule/config", "caddymodule/metrics", "verifier", "session", "session/boltstore", "session/redisstore"},
 	"caddymodule/zaplog":    {"session/sessionhttp"},
