@@ -334,3 +334,65 @@ func readFileString(path string) (string, error) {
 	}
 	return string(b), err
 }
+
+// TestAttackSessionBearerOnTheGatewaysOwnEndpoints: who-am-I and the
+// check endpoint refuse a cookie and a bearer session together (they
+// could be two users), and a tampered or revoked bearer token there, as
+// routes do; a logout carrying both ends both.
+func TestAttackSessionBearerOnTheGatewaysOwnEndpoints(t *testing.T) {
+	f := startLeakWatch(t)
+	alice, _ := f.token("alice")
+	r := send(t, f.g.base, "POST", "/.authgate/session", "", "Authorization: Bearer "+f.g.mint("bob"))
+	wantStatus(t, r, http.StatusCreated)
+	bobCookie := cookieOf(t, r)
+	tampered := alice[:len(alice)-2] + "zz"
+	if tampered == alice {
+		tampered = alice[:len(alice)-2] + "yy"
+	}
+	for _, path := range []string{"/.authgate/session", "/.authgate/check?permission=docs:read"} {
+		t.Run(path, func(t *testing.T) {
+			wantReason(t, f.g.do("GET", path, "Authorization: Bearer "+alice, bobCookie), http.StatusUnauthorized, "malformed")
+			wantReason(t, f.g.do("GET", path, "Authorization: Bearer "+tampered), http.StatusUnauthorized, "session_revoked")
+			wantStatus(t, f.g.do("GET", path, "Authorization: Bearer "+alice), http.StatusOK)
+		})
+	}
+	wantStatus(t, send(t, f.g.base, "POST", "/.authgate/logout", "", "Authorization: Bearer "+alice, bobCookie), http.StatusNoContent)
+	wantReason(t, f.g.do("GET", "/", "Authorization: Bearer "+alice), http.StatusUnauthorized, "session_revoked")
+	wantReason(t, f.g.do("GET", "/", bobCookie), http.StatusUnauthorized, "session_revoked")
+	f.wantNowhere(t, secretOf(alice), secretOf(tampered))
+}
+
+// TestAttackSessionTokenBadlyFramedNeverReachesTheApp: a client that sends
+// its session token in Authorization without the Bearer scheme, under
+// another scheme or after another credential is not authenticated by it;
+// on an optional route the request goes on (or is refused as malformed),
+// without the token.
+func TestAttackSessionTokenBadlyFramedNeverReachesTheApp(t *testing.T) {
+	f := startLeakWatch(t)
+	tok, _ := f.token("alice")
+	for _, h := range []string{
+		"Authorization: " + tok,
+		"Authorization: Token " + tok,
+		`Authorization: Session token="` + tok + `"`,
+		"Authorization: Basic dXNlcjpwYXNz, Bearer " + tok,
+		"authorization: Bearer," + tok,
+	} {
+		t.Run(h, func(t *testing.T) {
+			r := f.g.rawGet("/optional/x", h)
+			if r.status == http.StatusUnauthorized && r.upstream == nil {
+				return // refused as malformed: fine too
+			}
+			wantStatus(t, r, http.StatusOK)
+			if r.upstream.Get("X-Auth-User-Id") != "" {
+				t.Fatalf("authenticated as %q", r.upstream.Get("X-Auth-User-Id"))
+			}
+		})
+	}
+	// Another credential in Authorization still reaches an optional
+	// route's app untouched.
+	r := f.g.rawGet("/optional/x", "Authorization: Basic dXNlcjpwYXNz")
+	if r.upstream.Get("Authorization") != "Basic dXNlcjpwYXNz" {
+		t.Fatalf("upstream Authorization %q", r.upstream.Get("Authorization"))
+	}
+	f.wantNowhere(t, secretOf(tok))
+}

@@ -65,6 +65,22 @@ func isSessionBearer(value string) bool {
 	return session.HasTokenPrefix(strings.TrimLeft(rest, " \t"))
 }
 
+// holdsSessionToken reports whether an Authorization value holds a token
+// in the session format as one of its fields (separated by spaces, tabs,
+// commas or "=", the separators of RFC 9110 credentials): Bearer framed
+// well or not, no scheme, another scheme, an auth-param, or after another
+// credential. Such a header authenticates nothing but the session, and
+// must not reach an app whatever its framing.
+func holdsSessionToken(value string) bool {
+	fields := strings.FieldsFunc(value, func(c rune) bool { return c == ' ' || c == '\t' || c == ',' || c == '=' })
+	for _, f := range fields {
+		if session.HasTokenPrefix(strings.Trim(f, `"`)) {
+			return true
+		}
+	}
+	return false
+}
+
 // bearerCopies returns the session tokens r carries as Authorization
 // Bearer, every well-framed copy (see credential.Copies), for logout to
 // end.

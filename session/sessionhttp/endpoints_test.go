@@ -263,3 +263,26 @@ func TestExchangeKeyNamesOneTokenWhateverItsSignature(t *testing.T) {
 		t.Fatalf("key of a non-JWT identity = %q, want none", got)
 	}
 }
+
+func TestHoldsSessionToken(t *testing.T) {
+	tok, _ := session.NewToken()
+	for _, tc := range []struct {
+		value string
+		want  bool
+	}{
+		{"Bearer " + tok, true},
+		{"bearer\t\t" + tok, true},
+		{tok, true},
+		{"Token " + tok, true},
+		{`Session token="` + tok + `"`, true},
+		{"Basic dXNlcjpwYXNz, Bearer " + tok, true},
+		{"Bearer," + tok, true},
+		{"Bearer eyJhbGciOi.x.y", false},
+		{"Basic dXNlcjpwYXNz", false},
+		{"Bearer x" + tok, false},
+	} {
+		if got := holdsSessionToken(tc.value); got != tc.want {
+			t.Errorf("holdsSessionToken(%.30q) = %v, want %v", tc.value, got, tc.want)
+		}
+	}
+}

@@ -34,14 +34,14 @@ type carried struct {
 
 // StripUpstream removes the gateway's session credentials from a request
 // about to be passed on: every cookie that reaches an app as the session
-// cookie, and every Authorization header (in any folded spelling) with a
-// Bearer value in the session token format, framed well or not. It runs
+// cookie, and every Authorization header (in any folded spelling) that
+// holds a session token (holdsSessionToken), framed well or not. It runs
 // whatever the route's strip_credentials says, and returns r carrying
 // what it removed for a later authgate handler (see RestoreCarried).
 func (e *Endpoints) StripUpstream(r *http.Request) *http.Request {
 	c := carried{cookies: credential.RemoveCookies(r, credential.CookieNamed(e.cfg.Cookie.Name))}
 	for name, values := range r.Header {
-		if headername.Equal(name, session.BearerSource.Name) && slices.ContainsFunc(values, isSessionBearer) {
+		if headername.Equal(name, session.BearerSource.Name) && slices.ContainsFunc(values, holdsSessionToken) {
 			if c.headers == nil {
 				c.headers = http.Header{}
 			}
