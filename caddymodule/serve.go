@@ -23,7 +23,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	d := new(decision)
 	defer h.decided(r, d)
 	h.headers.StripInbound(r.Header)
-	sessionhttp.RestoreCarried(r) // what an authgate handler before this one took off
+	// What an authgate handler before this one took off; removed again
+	// however this one returns (the handlers before share the headers).
+	if s := h.deps.sessions; s != nil && sessionhttp.RestoreCarried(r) {
+		defer s.http.DropRestored(r)
+	}
 	if rule := h.rejectedPath(r); rule != "" {
 		return h.refusePath(w, r, d, rule)
 	}

@@ -39,6 +39,18 @@ type carried struct {
 // whatever the route's strip_credentials says, and returns r carrying
 // what it removed for a later authgate handler (see RestoreCarried).
 func (e *Endpoints) StripUpstream(r *http.Request) *http.Request {
+	c := e.remove(r)
+	if c.cookies == nil && c.headers == nil {
+		if _, ok := r.Context().Value(carriedKey{}).(carried); !ok {
+			return r
+		}
+	}
+	return r.WithContext(context.WithValue(r.Context(), carriedKey{}, c))
+}
+
+// remove deletes the session credentials from r's headers and returns
+// them as sent.
+func (e *Endpoints) remove(r *http.Request) carried {
 	c := carried{cookies: credential.RemoveCookies(r, credential.CookieNamed(e.cfg.Cookie.Name))}
 	for name, values := range r.Header {
 		if headername.Equal(name, session.BearerSource.Name) && slices.ContainsFunc(values, holdsSessionToken) {
@@ -49,21 +61,18 @@ func (e *Endpoints) StripUpstream(r *http.Request) *http.Request {
 			delete(r.Header, name)
 		}
 	}
-	if c.cookies == nil && c.headers == nil {
-		if _, ok := r.Context().Value(carriedKey{}).(carried); !ok {
-			return r
-		}
-	}
-	return r.WithContext(context.WithValue(r.Context(), carriedKey{}, c))
+	return c
 }
 
 // RestoreCarried puts back into r the session credentials an earlier
-// authgate handler on the same request removed, as the client sent them;
-// it does nothing on a request no handler passed on.
-func RestoreCarried(r *http.Request) {
+// authgate handler on the same request removed, as the client sent them,
+// and reports whether it put back any; it does nothing on a request no
+// handler passed on. The handlers before share r's headers: the caller
+// must remove them again (DropRestored) however it returns.
+func RestoreCarried(r *http.Request) bool {
 	c, ok := r.Context().Value(carriedKey{}).(carried)
 	if !ok {
-		return
+		return false
 	}
 	if len(c.cookies) > 0 {
 		r.Header.Add("Cookie", strings.Join(c.cookies, "; "))
@@ -71,4 +80,15 @@ func RestoreCarried(r *http.Request) {
 	for name, values := range c.headers {
 		r.Header[name] = append(r.Header[name], slices.Clone(values)...)
 	}
+	return len(c.cookies) > 0 || len(c.headers) > 0
+}
+
+// DropRestored removes the session credentials from r again. A handler
+// that restored them calls it when it returns, also when it ended the
+// request itself (a refusal, an endpoint): the handlers before it hold
+// the same header map, and one of them may still send the request on
+// (an intercept proxying the refusal, handle_errors, placeholders), which
+// must find the credentials removed, as the first handler left them.
+func (e *Endpoints) DropRestored(r *http.Request) {
+	e.remove(r)
 }

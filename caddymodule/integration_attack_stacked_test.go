@@ -1,0 +1,214 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Attacks on the session credentials carried between stacked authgate
+// handlers: the copy a first handler removes must never reach an upstream
+// by any path Caddy offers after the second handler (a response
+// interception that proxies the refusal, handle_errors, a rewrite, a
+// subrequest).
+
+const attackStackedSite = `{
+	admin off
+	storage file_system {STORAGE}
+	authgate {
+		dev
+		session {
+			store bolt {STORAGE}/sessions.db
+			exchange dev
+			bearer on
+		}
+	}
+}
+http://127.0.0.1:{PORT} {
+	handle /intercept/* {
+		route {
+			authgate
+			intercept {
+				@refused status 401 403
+				handle_response @refused {
+					reverse_proxy {UPSTREAM} {
+						header_up X-Seen-Cookie "{http.request.cookie.__Host-authgate_session}"
+						header_up X-Seen-Header "{http.request.header.Cookie}"
+						header_up X-Seen-Auth "{http.request.header.Authorization}"
+					}
+				}
+			}
+			authgate {
+				require plan one_of pro
+			}
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /intercept-issuer/* {
+		route {
+			authgate
+			intercept {
+				@refused status 401 403
+				handle_response @refused {
+					reverse_proxy {UPSTREAM}
+				}
+			}
+			authgate {
+				verifiers dev
+			}
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /errors/* {
+		route {
+			authgate
+			authgate
+			error "boom" 500
+		}
+	}
+	handle /rewrite/* {
+		route {
+			authgate
+			rewrite * /rewritten{path}
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /forward/* {
+		route {
+			authgate
+			authgate
+			forward_auth {UPSTREAM} {
+				uri /check
+				copy_headers X-Echo
+			}
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /single/* {
+		authgate
+		reverse_proxy {UPSTREAM}
+	}
+	handle /mixed/* {
+		route {
+			authgate
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /tokens/* {
+		route {
+			authgate {
+				verifiers dev
+			}
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle {
+		authgate
+		reverse_proxy {UPSTREAM}
+	}
+	handle_errors {
+		reverse_proxy {UPSTREAM}
+	}
+}
+`
+
+func startAttackStackedGateway(t *testing.T) *gateway {
+	t.Helper()
+	return startGateway(t, strings.ReplaceAll(attackStackedSite, "{UPSTREAM}", echoUpstream(t).URL))
+}
+
+// sesBearerToken exchanges a dev token of sub for a session token.
+func sesBearerToken(t *testing.T, g *gateway, sub string, claims ...string) string {
+	t.Helper()
+	r := send(t, g.base, "POST", "/.authgate/session", `{"return":"token"}`,
+		"Authorization: Bearer "+g.mint(sub, claims...), jsonCT)
+	wantStatus(t, r, http.StatusCreated)
+	var body struct {
+		Token string `json:"session_token"`
+	}
+	if err := jsonUnmarshal(r.body, &body); err != nil || body.Token == "" {
+		t.Fatalf("exchange answer %s", r.body)
+	}
+	return body.Token
+}
+
+// A second handler that refuses puts nothing back into the request that
+// the handlers before it see: an intercept between the two that proxies
+// the refusal sent the session cookie or token (and placeholders read
+// them) to its upstream, although the first handler had removed them.
+func TestStackedRefusalProxiedByInterceptCarriesNoSession(t *testing.T) {
+	g := startAttackStackedGateway(t)
+	cookieTok := sesExchange(t, g, "frank", `plan="free"`)
+	bearerTok := sesBearerToken(t, g, "gina", `plan="free"`)
+	cases := []struct {
+		path, header, token string
+	}{
+		{"/intercept/x", "Cookie: app=1; " + sessionCookieName + "=" + cookieTok, cookieTok},
+		{"/intercept/x", "Authorization: Bearer " + bearerTok, bearerTok},
+		{"/intercept-issuer/x", "Cookie: " + sessionCookieName + "=" + cookieTok, cookieTok},
+		{"/intercept-issuer/x", "Authorization: Bearer " + bearerTok, bearerTok},
+	}
+	for _, c := range cases {
+		r := g.do("GET", c.path, c.header)
+		if r.upstream == nil {
+			t.Fatalf("%s %s: the intercept did not proxy the refusal: %d %s", c.path, c.header[:7], r.status, r.body)
+		}
+		wantNoSessionUpstream(t, r, c.token)
+		for _, name := range []string{"X-Seen-Cookie", "X-Seen-Header", "X-Seen-Auth"} {
+			if v := r.upstream.Get(name); strings.Contains(v, "ags_") || strings.Contains(v, sessionCookieName) {
+				t.Errorf("%s: placeholder %s read the carried session: %q", c.path, name, v)
+			}
+		}
+	}
+}
+
+// After the second handler passes a request on, an error, a rewrite or
+// a forward_auth subrequest finds no session credential either.
+func TestStackedSessionNeverReachesErrorsRewritesOrSubrequests(t *testing.T) {
+	g := startAttackStackedGateway(t)
+	cookieTok := sesExchange(t, g, "hana", `plan="pro"`)
+	bearerTok := sesBearerToken(t, g, "ivan", `plan="pro"`)
+	for _, c := range []struct{ header, token, sub string }{
+		{"Cookie: " + sessionCookieName + "=" + cookieTok + "; app=1", cookieTok, "hana"},
+		{"Authorization: Bearer " + bearerTok, bearerTok, "ivan"},
+	} {
+		r := g.do("GET", "/errors/x", c.header)
+		if r.upstream == nil {
+			t.Fatalf("handle_errors did not proxy: %d %s", r.status, r.body)
+		}
+		wantNoSessionUpstream(t, r, c.token)
+		wantStackedUser(t, g.do("GET", "/rewrite/x", c.header), c.sub, c.token)
+		r = g.do("GET", "/forward/x", c.header)
+		wantStackedUser(t, r, c.sub, c.token)
+	}
+}
+
+// A first handler that does not read sessions carries the session as
+// the client sent it: two copies in separate Cookie headers, or a copy
+// hidden after a comma, are malformed at the second handler as they are
+// at a single one, and a revoked session is refused there.
+func TestStackedSessionThroughATokenOnlyFirstHandler(t *testing.T) {
+	g := startAttackStackedGateway(t)
+	tok := sesExchange(t, g, "kim", `plan="pro"`)
+	other := sesExchange(t, g, "lee", `plan="pro"`)
+	jwt := "Authorization: Bearer " + g.mint("mallory")
+	r := g.rawGet("/tokens/x", jwt, "Cookie: "+sessionCookieName+"="+tok, "Cookie: "+sessionCookieName+"="+other)
+	if r.status == http.StatusOK {
+		wantNoSessionUpstream(t, r, tok)
+		wantNoSessionUpstream(t, r, other)
+		if got := r.upstream.Get("X-Auth-User-Id"); got != "mallory" {
+			t.Fatalf("two session cookies through a token-only handler reached the app as %q", got)
+		}
+	} else {
+		wantReason(t, r, http.StatusUnauthorized, "malformed")
+	}
+	r = g.rawGet("/tokens/x", jwt, "Cookie: app=1, "+sessionCookieName+"="+tok)
+	if r.status == http.StatusOK {
+		wantNoSessionUpstream(t, r, tok)
+	}
+	// Without a JWT the first handler refuses a session (it reads none).
+	wantStatus(t, g.do("GET", "/tokens/x", "Cookie: "+sessionCookieName+"="+tok), http.StatusUnauthorized)
+}
