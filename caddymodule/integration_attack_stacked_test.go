@@ -10,7 +10,8 @@ import (
 // handlers: the copy a first handler removes must never reach an upstream
 // by any path Caddy offers after the second handler (a response
 // interception that proxies the refusal, handle_errors, a rewrite, a
-// subrequest).
+// subrequest), and the second handler must never read a session the first
+// one read and did not accept.
 
 const attackStackedSite = `{
 	admin off
@@ -92,6 +93,16 @@ http://127.0.0.1:{PORT} {
 	handle /mixed/* {
 		route {
 			authgate
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /mixed-strip/* {
+		route {
+			authgate {
+				strip_credentials
+				require role one_of admin
+			}
 			authgate
 			reverse_proxy {UPSTREAM}
 		}
@@ -184,6 +195,38 @@ func TestStackedSessionNeverReachesErrorsRewritesOrSubrequests(t *testing.T) {
 		r = g.do("GET", "/forward/x", c.header)
 		wantStackedUser(t, r, c.sub, c.token)
 	}
+}
+
+// The second handler must not read a session credential the first one
+// read and did not accept: before sessions were carried, the first
+// handler removed a credential it read but did not accept, so the second
+// one authenticated the identity the first one had checked. A client
+// sending a JWT and someone else's session must not be checked as one
+// subject by the first handler and forwarded as another by the second.
+func TestStackedSecondHandlerReadsNoUnacceptedSession(t *testing.T) {
+	g := startAttackStackedGateway(t)
+	cookieTok := sesExchange(t, g, "eve", `plan="pro"`)
+	bearerTok := sesBearerToken(t, g, "erin", `plan="pro"`)
+	jwt := "Authorization: Bearer " + g.mint("mallory")
+	cookie := "Cookie: " + sessionCookieName + "=" + cookieTok
+	single := g.do("GET", "/single/x", jwt, cookie)
+	stacked := g.do("GET", "/mixed/x", jwt, cookie)
+	if single.status != stacked.status || single.upstream.Get("X-Auth-User-Id") != stacked.upstream.Get("X-Auth-User-Id") {
+		t.Fatalf("one handler: %d user %q; two: %d user %q (%s)", single.status, single.upstream.Get("X-Auth-User-Id"),
+			stacked.status, stacked.upstream.Get("X-Auth-User-Id"), stacked.body)
+	}
+	wantNothingUnverified(t, stacked, cookieTok)
+	// The first handler checks mallory's role and removes every credential
+	// it reads: eve's session, which it never accepted, must not be
+	// authenticated by the second handler and reach the app as eve.
+	admin := "Authorization: Bearer " + g.mint("mallory", `role="admin"`)
+	wantReason(t, g.do("GET", "/mixed-strip/x", admin, cookie), http.StatusUnauthorized, "missing_credential")
+	// Without the JWT, the session is the first handler's to check.
+	wantStatus(t, g.do("GET", "/mixed-strip/x", "Authorization: Bearer "+bearerTok), http.StatusForbidden)
+	// A session token as Bearer and a session cookie in one request are
+	// malformed at every handler that reads both.
+	r := g.do("GET", "/mixed/x", "Authorization: Bearer "+bearerTok, cookie)
+	wantReason(t, r, http.StatusUnauthorized, "malformed")
 }
 
 // A first handler that does not read sessions carries the session as

@@ -117,7 +117,7 @@ func (h *Handler) ambiguous(r *http.Request) error {
 // a later authgate handler on the same request.
 func (h *Handler) keepOnly(r *http.Request, accepted *verifier.Source, strip bool) *http.Request {
 	if s := h.deps.sessions; s != nil {
-		r = s.http.StripUpstream(r)
+		r = s.http.StripUpstream(r, h.routes, accepted)
 	}
 	if strip {
 		credential.Strip(r, h.routes)

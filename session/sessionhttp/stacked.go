@@ -8,6 +8,7 @@ import (
 
 	"github.com/authgate/authgate/internal/headername"
 	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/verifier"
 	"github.com/authgate/authgate/verifier/credential"
 )
 
@@ -37,15 +38,46 @@ type carried struct {
 // cookie, and every Authorization header (in any folded spelling) that
 // holds a session token (holdsSessionToken), framed well or not. It runs
 // whatever the route's strip_credentials says, and returns r carrying
-// what it removed for a later authgate handler (see RestoreCarried).
-func (e *Endpoints) StripUpstream(r *http.Request) *http.Request {
+// what it removed for a later authgate handler (see RestoreCarried),
+// except a session credential from a source routes read that was not the
+// accepted one (nil: none was).
+func (e *Endpoints) StripUpstream(r *http.Request, routes []credential.Route, accepted *verifier.Source) *http.Request {
 	c := e.remove(r)
+	if !carries(routes, accepted, verifier.Source{Kind: verifier.SourceCookie, Name: e.cfg.Cookie.Name}) {
+		c.cookies = nil
+	}
+	if !carries(routes, accepted, session.BearerSource) {
+		c.headers = nil
+	}
 	if c.cookies == nil && c.headers == nil {
 		if _, ok := r.Context().Value(carriedKey{}).(carried); !ok {
 			return r
 		}
 	}
 	return r.WithContext(context.WithValue(r.Context(), carriedKey{}, c))
+}
+
+// carries reports whether a session credential from src may go on to a
+// later handler. One the handler does not read goes on, as it would have
+// had the handler not removed it. One it reads goes on only if it is the
+// one it accepted: a credential a handler reads and does not accept is
+// kept from the later handlers as from the upstream, so that a request
+// checked as one subject (a JWT) is not passed on as another (a session
+// sent with it) that no rule of this handler was applied to.
+func carries(routes []credential.Route, accepted *verifier.Source, src verifier.Source) bool {
+	same := func(s verifier.Source) bool {
+		if s.Kind != src.Kind {
+			return false
+		}
+		if s.Kind == verifier.SourceCookie {
+			return s.Name == src.Name
+		}
+		return headername.Equal(s.Name, src.Name)
+	}
+	if accepted != nil && same(*accepted) {
+		return true
+	}
+	return !slices.ContainsFunc(routes, func(r credential.Route) bool { return same(r.Source) })
 }
 
 // remove deletes the session credentials from r's headers and returns

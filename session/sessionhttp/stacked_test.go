@@ -5,6 +5,9 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
+
+	"github.com/authgate/authgate/verifier"
+	"github.com/authgate/authgate/verifier/credential"
 )
 
 // What StripUpstream removes comes back, as sent, at the next handler,
@@ -15,7 +18,7 @@ func TestStripUpstreamCarriesWhatItRemoves(t *testing.T) {
 	r.Header["Cookie"] = []string{"app=1; sess=ags_a; theme=dark", "sess=ags_b"}
 	r.Header["Authorization"] = []string{"Bearer  ags_c"}
 	r.Header.Set("X-Forwarded-Authorization", "Bearer ags_d")
-	r = e.StripUpstream(r)
+	r = e.StripUpstream(r, nil, nil)
 	if got := r.Header.Values("Cookie"); !slices.Equal(got, []string{"app=1; theme=dark"}) || r.Header.Get("Authorization") != "" {
 		t.Fatalf("left upstream: %v", r.Header)
 	}
@@ -35,9 +38,9 @@ func TestStripUpstreamCarriesWhatItRemoves(t *testing.T) {
 	}
 	// Removed again, carried again; a request nothing was removed from
 	// carries nothing.
-	next = e.StripUpstream(next)
+	next = e.StripUpstream(next, nil, nil)
 	fresh := httptest.NewRequest("GET", "/", nil)
-	if e.StripUpstream(fresh) != fresh {
+	if e.StripUpstream(fresh, nil, nil) != fresh {
 		t.Error("a request without session credentials got a new context")
 	}
 	RestoreCarried(fresh)
@@ -47,5 +50,40 @@ func TestStripUpstreamCarriesWhatItRemoves(t *testing.T) {
 	RestoreCarried(next)
 	if got := next.Header.Values("Cookie"); len(got) != 2 || got[1] != "sess=ags_a; sess=ags_b" {
 		t.Errorf("second carry: %q", got)
+	}
+}
+
+// A session credential from a source the handler reads goes on only if
+// it is the one the handler accepted; one from a source it does not read
+// goes on as sent.
+func TestStripUpstreamCarriesNoUnacceptedSession(t *testing.T) {
+	e := newEndpoints(t, &fakeSessions{}, nil)
+	cookie := verifier.Source{Kind: verifier.SourceCookie, Name: e.cfg.Cookie.Name}
+	jwt := verifier.Source{Kind: verifier.SourceHeader, Name: "Authorization", Scheme: "Bearer"}
+	readsBoth := []credential.Route{{Source: jwt}, {Source: cookie}}
+	for _, c := range []struct {
+		name     string
+		routes   []credential.Route
+		accepted *verifier.Source
+		want     bool
+	}{
+		{"accepted", readsBoth, &cookie, true},
+		{"another accepted", readsBoth, &jwt, false},
+		{"none accepted", readsBoth, nil, false},
+		{"not read", []credential.Route{{Source: jwt}}, &jwt, true},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", e.cfg.Cookie.Name+"=ags_a")
+		r = e.StripUpstream(r, c.routes, c.accepted)
+		next := r.WithContext(r.Context())
+		if got := RestoreCarried(next); got != c.want || (next.Header.Get("Cookie") != "") != c.want {
+			t.Errorf("%s: restored %v (%q), want %v", c.name, got, next.Header.Get("Cookie"), c.want)
+		}
+		if c.want {
+			e.DropRestored(next)
+			if next.Header.Get("Cookie") != "" {
+				t.Errorf("%s: DropRestored left %q", c.name, next.Header.Get("Cookie"))
+			}
+		}
 	}
 }
