@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -78,12 +79,23 @@ http://127.0.0.1:{PORT} {
 	handle /forward/* {
 		route {
 			authgate
-			authgate
-			forward_auth {UPSTREAM} {
+			forward_auth {SNOOP} {
 				uri /check
-				copy_headers X-Echo
+				copy_headers X-Saw-Session>X-Saw-Before
+			}
+			authgate
+			forward_auth {SNOOP} {
+				uri /check
+				copy_headers X-Saw-Session>X-Saw-After
 			}
 			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /respond/* {
+		route {
+			authgate
+			authgate
+			respond "c={http.request.header.Cookie} k={http.request.cookie.__Host-authgate_session} a={http.request.header.Authorization}" 200
 		}
 	}
 	handle /single/* {
@@ -128,7 +140,27 @@ http://127.0.0.1:{PORT} {
 
 func startAttackStackedGateway(t *testing.T) *gateway {
 	t.Helper()
-	return startGateway(t, strings.ReplaceAll(attackStackedSite, "{UPSTREAM}", echoUpstream(t).URL))
+	site := strings.ReplaceAll(attackStackedSite, "{UPSTREAM}", echoUpstream(t).URL)
+	return startGateway(t, strings.ReplaceAll(site, "{SNOOP}", snoopUpstream(t).URL))
+}
+
+// snoopUpstream answers every request 200 with X-Saw-Session: yes when
+// any of its headers holds a session token, no otherwise.
+func snoopUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		saw := "no"
+		for _, values := range r.Header {
+			for _, v := range values {
+				if strings.Contains(v, "ags_") {
+					saw = "yes"
+				}
+			}
+		}
+		w.Header().Set("X-Saw-Session", saw)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // sesBearerToken exchanges a dev token of sub for a session token.
@@ -194,6 +226,17 @@ func TestStackedSessionNeverReachesErrorsRewritesOrSubrequests(t *testing.T) {
 		wantStackedUser(t, g.do("GET", "/rewrite/x", c.header), c.sub, c.token)
 		r = g.do("GET", "/forward/x", c.header)
 		wantStackedUser(t, r, c.sub, c.token)
+		// forward_auth subrequests between the handlers and after the
+		// second one: neither sees the session.
+		if before, after := r.upstream.Get("X-Saw-Before"), r.upstream.Get("X-Saw-After"); before != "no" || after != "no" {
+			t.Fatalf("forward_auth saw the session: before %q, after %q", before, after)
+		}
+		// Placeholders read after the second handler find nothing either.
+		r = g.do("GET", "/respond/x", c.header)
+		wantStatus(t, r, http.StatusOK)
+		if strings.Contains(r.body, "ags_") || strings.Contains(r.body, sessionCookieName) {
+			t.Fatalf("placeholders after the second handler read the session: %s", r.body)
+		}
 	}
 }
 
@@ -254,4 +297,94 @@ func TestStackedSessionThroughATokenOnlyFirstHandler(t *testing.T) {
 	}
 	// Without a JWT the first handler refuses a session (it reads none).
 	wantStatus(t, g.do("GET", "/tokens/x", "Cookie: "+sessionCookieName+"="+tok), http.StatusUnauthorized)
+}
+
+const stackedBindSite = `{
+	admin off
+	storage file_system {STORAGE}
+	authgate {
+		dev
+		session {
+			store bolt {STORAGE}/sessions.db
+			exchange dev
+			bind_host
+		}
+	}
+}
+http://127.0.0.1:{PORT}, http://localhost:{PORT} {
+	handle /stack/* {
+		route {
+			authgate
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /optional/* {
+		route {
+			authgate {
+				optional
+			}
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle /tokens-optional/* {
+		route {
+			authgate {
+				verifiers dev
+				optional
+			}
+			authgate
+			reverse_proxy {UPSTREAM}
+		}
+	}
+	handle {
+		authgate
+		reverse_proxy {UPSTREAM}
+	}
+}
+`
+
+// The second handler checks a carried session as fully as a single one:
+// a session bound to another site, tampered with or logged out is
+// refused there, whether the first handler refused it already, let an
+// anonymous request through (optional) or does not read sessions (it
+// never checked it). No first handler turns a refused session into an
+// accepted one.
+func TestStackedSecondHandlerRefusesWhatAFirstWould(t *testing.T) {
+	g := startGateway(t, strings.ReplaceAll(stackedBindSite, "{UPSTREAM}", echoUpstream(t).URL))
+	tok := sesExchange(t, g, "quinn")
+	cookie := "Cookie: " + sessionCookieName + "=" + tok
+	other := "Host: localhost:" + strings.TrimPrefix(g.base, "http://127.0.0.1:")
+	paths := []string{"/stack/x", "/optional/x", "/tokens-optional/x"}
+	for _, path := range paths {
+		wantStackedUser(t, g.do("GET", path, cookie), "quinn", tok)
+		r := g.do("GET", path, cookie, other)
+		wantStatus(t, r, http.StatusUnauthorized)
+		if r.upstream != nil {
+			t.Fatalf("%s: a session bound to another site reached the app: %v", path, r.upstream)
+		}
+	}
+	tampered := tok[:len(tok)-1] + map[bool]string{true: "A", false: "B"}[!strings.HasSuffix(tok, "A")]
+	for _, path := range paths {
+		wantReason(t, g.do("GET", path, "Cookie: "+sessionCookieName+"="+tampered), http.StatusUnauthorized, "session_revoked")
+	}
+	// A first handler that reads no session carries whatever the client
+	// sends under the session's name: an oversized value or hundreds of
+	// copies are refused at the second handler as at a single one.
+	huge := "Cookie: " + sessionCookieName + "=ags_" + strings.Repeat("A", 12000)
+	many := "Cookie: " + strings.Repeat(sessionCookieName+"="+tok+"; ", 300) + "app=1"
+	for _, h := range []string{huge, many} {
+		for _, path := range []string{"/tokens-optional/x", "/x"} {
+			r := g.do("GET", path, h)
+			wantStatus(t, r, http.StatusUnauthorized)
+			if r.upstream != nil {
+				t.Fatalf("%s: reached the app: %v", path, r.upstream)
+			}
+		}
+	}
+	wantStatus(t, send(t, g.base, "POST", "/.authgate/logout", "", cookie), http.StatusNoContent)
+	for _, path := range paths {
+		wantReason(t, g.do("GET", path, cookie), http.StatusUnauthorized, "session_revoked")
+	}
 }
