@@ -61,6 +61,20 @@ http://127.0.0.1:{PORT} {
 			reverse_proxy {UPSTREAM}
 		}
 	}
+	handle /intercept-single/* {
+		route {
+			intercept {
+				@refused status 401 403
+				handle_response @refused {
+					reverse_proxy {UPSTREAM}
+				}
+			}
+			authgate {
+				require plan one_of pro
+			}
+			reverse_proxy {UPSTREAM}
+		}
+	}
 	handle /errors/* {
 		route {
 			authgate
@@ -205,6 +219,31 @@ func TestStackedRefusalProxiedByInterceptCarriesNoSession(t *testing.T) {
 				t.Errorf("%s: placeholder %s read the carried session: %q", c.path, name, v)
 			}
 		}
+	}
+}
+
+// One handler is enough: an intercept before it that proxies its refusal
+// must not send the session on either. The session credentials are
+// removed from every proxied request, and a refused one that a
+// handle_response proxies is one.
+func TestRefusalProxiedByInterceptCarriesNoSession(t *testing.T) {
+	g := startAttackStackedGateway(t)
+	free := sesExchange(t, g, "olga", `plan="free"`)
+	bearer := sesBearerToken(t, g, "pete", `plan="free"`)
+	revoked := sesExchange(t, g, "rita", `plan="pro"`)
+	wantStatus(t, send(t, g.base, "POST", "/.authgate/logout", "", "Cookie: "+sessionCookieName+"="+revoked), http.StatusNoContent)
+	for _, c := range []struct{ header, token string }{
+		{"Cookie: app=1; " + sessionCookieName + "=" + free, free},
+		{"Authorization: Bearer " + bearer, bearer},
+		{"Cookie: " + sessionCookieName + "=" + revoked, revoked},
+		{"Cookie: " + sessionCookieName + "=" + free + "; " + sessionCookieName + "=" + revoked, revoked},
+	} {
+		r := g.do("GET", "/intercept-single/x", c.header)
+		if r.upstream == nil {
+			t.Fatalf("%s: the intercept did not proxy the refusal: %d %s", c.header, r.status, r.body)
+		}
+		wantNoSessionUpstream(t, r, c.token)
+		wantNothingUnverified(t, r, free)
 	}
 }
 

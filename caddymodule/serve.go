@@ -23,10 +23,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	d := new(decision)
 	defer h.decided(r, d)
 	h.headers.StripInbound(r.Header)
-	// What an authgate handler before this one took off; removed again
-	// however this one returns (the handlers before share the headers).
-	if s := h.deps.sessions; s != nil && sessionhttp.RestoreCarried(r) {
-		defer s.http.DropRestored(r)
+	if s := h.deps.sessions; s != nil {
+		sessionhttp.RestoreCarried(r) // what an authgate handler before this one took off
+		// The session credentials leave this handler removed whatever it
+		// answers: the handlers before share the headers, and an
+		// intercept proxying a refusal, or handle_errors, reads them.
+		defer s.http.Remove(r)
 	}
 	if rule := h.rejectedPath(r); rule != "" {
 		return h.refusePath(w, r, d, rule)

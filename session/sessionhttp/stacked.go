@@ -100,7 +100,7 @@ func (e *Endpoints) remove(r *http.Request) carried {
 // authgate handler on the same request removed, as the client sent them,
 // and reports whether it put back any; it does nothing on a request no
 // handler passed on. The handlers before share r's headers: the caller
-// must remove them again (DropRestored) however it returns.
+// must remove them again (Remove) however it returns.
 func RestoreCarried(r *http.Request) bool {
 	c, ok := r.Context().Value(carriedKey{}).(carried)
 	if !ok {
@@ -115,12 +115,12 @@ func RestoreCarried(r *http.Request) bool {
 	return len(c.cookies) > 0 || len(c.headers) > 0
 }
 
-// DropRestored removes the session credentials from r again. A handler
-// that restored them calls it when it returns, also when it ended the
-// request itself (a refusal, an endpoint): the handlers before it hold
-// the same header map, and one of them may still send the request on
-// (an intercept proxying the refusal, handle_errors, placeholders), which
-// must find the credentials removed, as the first handler left them.
-func (e *Endpoints) DropRestored(r *http.Request) {
+// Remove deletes the session credentials from r's headers. A handler
+// calls it when it returns, whatever it answered: the handlers before it
+// hold the same header map, and one of them may still send a request the
+// handler refused or answered itself on (an intercept proxying the
+// refusal, handle_errors, placeholders), which must find the session
+// credentials removed, as from any request passed on.
+func (e *Endpoints) Remove(r *http.Request) {
 	e.remove(r)
 }

@@ -80,9 +80,9 @@ func TestStripUpstreamCarriesNoUnacceptedSession(t *testing.T) {
 			t.Errorf("%s: restored %v (%q), want %v", c.name, got, next.Header.Get("Cookie"), c.want)
 		}
 		if c.want {
-			e.DropRestored(next)
+			e.Remove(next)
 			if next.Header.Get("Cookie") != "" {
-				t.Errorf("%s: DropRestored left %q", c.name, next.Header.Get("Cookie"))
+				t.Errorf("%s: Remove left %q", c.name, next.Header.Get("Cookie"))
 			}
 		}
 	}
