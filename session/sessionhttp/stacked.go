@@ -38,9 +38,9 @@ type carried struct {
 // cookie, and every Authorization header (in any folded spelling) that
 // holds a session token (holdsSessionToken), framed well or not. It runs
 // whatever the route's strip_credentials says, and returns r carrying
-// what it removed for a later authgate handler (see RestoreCarried),
-// except a session credential from a source routes read that was not the
-// accepted one (nil: none was).
+// what it removed for a later authgate handler (see RestoreCarried) as
+// far as carries allows (accepted is the source the handler accepted,
+// nil if none).
 func (e *Endpoints) StripUpstream(r *http.Request, routes []credential.Route, accepted *verifier.Source) *http.Request {
 	c := e.remove(r)
 	if !carries(routes, accepted, verifier.Source{Kind: verifier.SourceCookie, Name: e.cfg.Cookie.Name}) {
@@ -58,12 +58,12 @@ func (e *Endpoints) StripUpstream(r *http.Request, routes []credential.Route, ac
 }
 
 // carries reports whether a session credential from src may go on to a
-// later handler. One the handler does not read goes on, as it would have
-// had the handler not removed it. One it reads goes on only if it is the
-// one it accepted: a credential a handler reads and does not accept is
-// kept from the later handlers as from the upstream, so that a request
-// checked as one subject (a JWT) is not passed on as another (a session
-// sent with it) that no rule of this handler was applied to.
+// later handler: the one the handler accepted, or, when it accepted none
+// (an anonymous optional request, a preflight), one from a source it
+// does not read, which goes on as if the handler had not removed it. A
+// handler that accepted a credential carries no other: a request checked
+// as one subject (a JWT) is not passed on with a credential of another
+// (a session sent with it) that none of this handler's rules applied to.
 func carries(routes []credential.Route, accepted *verifier.Source, src verifier.Source) bool {
 	same := func(s verifier.Source) bool {
 		if s.Kind != src.Kind {
@@ -74,8 +74,8 @@ func carries(routes []credential.Route, accepted *verifier.Source, src verifier.
 		}
 		return headername.Equal(s.Name, src.Name)
 	}
-	if accepted != nil && same(*accepted) {
-		return true
+	if accepted != nil {
+		return same(*accepted)
 	}
 	return !slices.ContainsFunc(routes, func(r credential.Route) bool { return same(r.Source) })
 }

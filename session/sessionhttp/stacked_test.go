@@ -53,9 +53,8 @@ func TestStripUpstreamCarriesWhatItRemoves(t *testing.T) {
 	}
 }
 
-// A session credential from a source the handler reads goes on only if
-// it is the one the handler accepted; one from a source it does not read
-// goes on as sent.
+// A session credential goes on only if it is the one the handler
+// accepted, or the handler accepted none and does not read its source.
 func TestStripUpstreamCarriesNoUnacceptedSession(t *testing.T) {
 	e := newEndpoints(t, &fakeSessions{}, nil)
 	cookie := verifier.Source{Kind: verifier.SourceCookie, Name: e.cfg.Cookie.Name}
@@ -70,7 +69,8 @@ func TestStripUpstreamCarriesNoUnacceptedSession(t *testing.T) {
 		{"accepted", readsBoth, &cookie, true},
 		{"another accepted", readsBoth, &jwt, false},
 		{"none accepted", readsBoth, nil, false},
-		{"not read", []credential.Route{{Source: jwt}}, &jwt, true},
+		{"not read, another accepted", []credential.Route{{Source: jwt}}, &jwt, false},
+		{"not read, none accepted", []credential.Route{{Source: jwt}}, nil, true},
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Cookie", e.cfg.Cookie.Name+"=ags_a")
