@@ -445,3 +445,26 @@ func TestStackedSecondHandlerRefusesWhatAFirstWould(t *testing.T) {
 		wantReason(t, g.do("GET", path, cookie), http.StatusUnauthorized, "session_revoked")
 	}
 }
+
+// authgate_requests_total counts decisions, one per handler: a request
+// through two stacked handlers counts once at each (docs/operations.md
+// says so), and a refusal at the second counts the first one's allowance
+// and the refusal.
+func TestStackedHandlersCountOneDecisionEach(t *testing.T) {
+	g := startAttackStackedGateway(t)
+	pro := sesExchange(t, g, "sam", `plan="pro"`)
+	free := sesExchange(t, g, "tia", `plan="free"`)
+	count := func(outcome string) float64 {
+		return metricSum(t, "authgate_requests_total", map[string]string{"outcome": outcome})
+	}
+	allowed, forbidden := count("allowed"), count("forbidden")
+	wantStackedUser(t, g.do("GET", "/mixed/x", "Cookie: "+sessionCookieName+"="+pro), "sam", pro)
+	if got := count("allowed") - allowed; got != 2 {
+		t.Fatalf("two stacked handlers counted %v allowed decisions, want 2", got)
+	}
+	allowed = count("allowed")
+	wantStatus(t, g.do("GET", "/intercept/x", "Cookie: "+sessionCookieName+"="+free), http.StatusOK) // the intercept's answer
+	if a, f := count("allowed")-allowed, count("forbidden")-forbidden; a != 1 || f != 1 {
+		t.Fatalf("allowed then refused at the second handler counted allowed %v, forbidden %v; want 1 and 1", a, f)
+	}
+}
