@@ -129,11 +129,17 @@ func TestRemovingCookiesLeavesTheAppsCookiesAsSent(t *testing.T) {
 	r.Header.Add("Cookie", `prefs={"a": 1}; __Host-authgate_login_ab=sealed; legacy=a\b`)
 	r.Header.Add("Cookie", "__Host-authgate_login_cd=x")
 	r.Header.Add("Cookie", "authgate_logins=2; last=1")
-	RemoveCookies(r, func(name string) bool { return strings.Contains(name, "authgate_login") })
+	removed := RemoveCookies(r, func(name string) bool { return strings.Contains(name, "authgate_login") })
 	got := r.Header.Values("Cookie")
 	want := []string{`prefs={"a": 1}; legacy=a\b`, "last=1"}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("Cookie lines = %q, want %q", got, want)
+	}
+	if want := "__Host-authgate_login_ab=sealed; __Host-authgate_login_cd=x; authgate_logins=2"; removed != want {
+		t.Errorf("removed = %q, want %q", removed, want)
+	}
+	if RemoveCookies(r, func(name string) bool { return name == "none" }) != "" || len(r.Header.Values("Cookie")) != 2 {
+		t.Errorf("a request without the cookie changed: %q", r.Header.Values("Cookie"))
 	}
 }
 

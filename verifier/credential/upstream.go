@@ -108,32 +108,60 @@ func CookieNamed(name string) func(got string) bool {
 
 // RemoveCookies deletes the request cookies whose name drop reports, with
 // any pair that hides such a name after a "," (see pairNames), and returns
-// the pairs it removed, as sent but for surrounding spaces. It edits the
-// Cookie header as text: the app's other cookies pass exactly as sent,
-// even ones net/http would not parse.
-func RemoveCookies(r *http.Request, drop func(name string) bool) (removed []string) {
+// the pairs it removed, as sent but for surrounding spaces, joined by
+// "; " ("" if none). It edits the Cookie header as text: the app's other
+// cookies pass exactly as sent, even ones net/http would not parse.
+func RemoveCookies(r *http.Request, drop func(name string) bool) (removed string) {
 	lines := r.Header.Values("Cookie")
-	kept := make([]string, 0, len(lines))
+	var first string // the one removed pair of the common case, kept without a slice
+	var more []string
+	n := 0
 	for _, line := range lines {
-		parts := strings.Split(line, ";")
-		out := parts[:0]
-		for _, part := range parts {
-			if pairNamed(part, drop) {
-				removed = append(removed, strings.TrimSpace(part))
+		for part := range strings.SplitSeq(line, ";") {
+			if !pairNamed(part, drop) {
 				continue
 			}
-			out = append(out, part)
-		}
-		if v := strings.TrimSpace(strings.Join(out, ";")); v != "" {
-			kept = append(kept, v)
+			if n == 0 {
+				first = strings.TrimSpace(part)
+			} else {
+				more = append(more, strings.TrimSpace(part))
+			}
+			n++
 		}
 	}
-	if len(removed) == 0 {
-		return nil
+	if n == 0 {
+		return "" // nothing allocated on a request without one
+	}
+	kept := make([]string, 0, len(lines))
+	for _, line := range lines {
+		if v := strings.TrimSpace(keptPairs(line, drop)); v != "" {
+			kept = append(kept, v)
+		}
 	}
 	r.Header.Del("Cookie")
 	for _, v := range kept {
 		r.Header.Add("Cookie", v)
 	}
-	return removed
+	if more == nil {
+		return first
+	}
+	return strings.Join(append([]string{first}, more...), "; ")
+}
+
+// keptPairs returns the ";"-separated pairs of a Cookie line whose names
+// drop does not report, joined by ";" as sent.
+func keptPairs(line string, drop func(name string) bool) string {
+	var b strings.Builder
+	first := true
+	for part := range strings.SplitSeq(line, ";") {
+		if pairNamed(part, drop) {
+			continue
+		}
+		if !first {
+			b.WriteByte(';')
+		}
+		first = false
+		b.WriteString(part)
+	}
+	return b.String()
 }
