@@ -97,9 +97,13 @@ func (h *Handler) authenticate(r *http.Request, trace *verifier.Trace) (*verifie
 		ctx = verifier.WithTrace(ctx, trace)
 	}
 	id, err := v.Verify(ctx, cred)
-	var rejected *verifier.RejectedError
-	if errors.Is(err, verifier.ErrNotResponsible) && !errors.As(err, &rejected) {
-		return nil, verifier.Reject(verifier.ReasonBadIssuer, err)
+	if errors.Is(err, verifier.ErrNotResponsible) {
+		// Declared here, not above: errors.As makes it escape, and an
+		// accepted request should not pay for its allocation.
+		var rejected *verifier.RejectedError
+		if !errors.As(err, &rejected) {
+			return nil, verifier.Reject(verifier.ReasonBadIssuer, err)
+		}
 	}
 	return id, err
 }
