@@ -3,7 +3,7 @@ package caddymodule
 import (
 	"net/http"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 	"github.com/authgate/authgate/verifier"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 	"github.com/authgate/authgate/internal/oidctest"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 )
 
 // TestExplainCheckEndpoint: explain shows how the check endpoint would

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 )
 
 // TestExplainShowsSessionOrigin: a session credential's trace names the

@@ -17,7 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 	"github.com/authgate/authgate/session/sessiontest"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 	"github.com/authgate/authgate/session"
 )
 

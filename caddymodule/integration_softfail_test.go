@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 )
 
 // Soft-fail (issue 15, item 5): `on_failure ID pass` lets a request through

@@ -11,12 +11,16 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/authgate/authgate/explain"
 	"github.com/authgate/authgate/internal/httpx"
 	"github.com/authgate/authgate/session/sessionhttp"
 )
 
 // timeout bounds one explanation, fetches included.
 const timeout = 15 * time.Second
+
+// maxRequestBytes caps the body of POST /authgate/explain.
+const maxRequestBytes = 1 << 20
 
 // Admin serves POST /authgate/explain on Caddy's admin endpoint: the body
 // is a Request, the answer a Trace, computed against the running
@@ -35,7 +39,7 @@ func Admin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body, err := httpx.ReadCapped(r.Body, maxRequestBytes)
-	var d Request
+	var d explain.Request
 	if err == nil {
 		err = json.Unmarshal(body, &d)
 	}
@@ -49,7 +53,7 @@ func Admin(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	t, err := Explain(ctx, app, d, ModeLive)
+	t, err := Explain(ctx, app, d, explain.ModeLive)
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
 	}

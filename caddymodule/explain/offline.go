@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/authgate/authgate/caddymodule/config"
+	"github.com/authgate/authgate/explain"
 )
 
 // Offline explains a request against a configuration (JSON, as
@@ -18,7 +19,7 @@ import (
 // authgate app's Start opens it; a bolt store is not (a running server
 // holds its lock), so sessions and the deny-list read from it are
 // undetermined. The authgate app is cleaned up before returning.
-func Offline(ctx context.Context, cfgJSON []byte, d Request) (*Trace, error) {
+func Offline(ctx context.Context, cfgJSON []byte, d explain.Request) (*explain.Trace, error) {
 	var cfg caddy.Config
 	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
 		return nil, fmt.Errorf("decoding the configuration: %w", err)
@@ -48,9 +49,9 @@ func Offline(ctx context.Context, cfgJSON []byte, d Request) (*Trace, error) {
 	if err != nil || app == nil {
 		return nil, fmt.Errorf("the configuration has no HTTP app")
 	}
-	t, err := Explain(ctx, app, d, ModeOffline)
+	t, err := Explain(ctx, app, d, explain.ModeOffline)
 	if err == nil && bolt {
-		t.note("offline: the session store is a bolt file, which a running server holds locked; sessions and the deny-list are not read")
+		t.Note("offline: the session store is a bolt file, which a running server holds locked; sessions and the deny-list are not read")
 	}
 	return t, err
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/authgate/authgate/explain"
 )
 
 // answering are handlers that write a response and call no next handler:
@@ -23,7 +25,7 @@ var answering = map[string]bool{
 // and executing no handler.
 type walker struct {
 	r       *http.Request
-	trace   RouteTrace
+	trace   explain.RouteTrace
 	found   Explainable
 	stopped string // the handler that answers before any authgate handler
 }
@@ -31,14 +33,14 @@ type walker struct {
 // selectHandler picks the server listening on r's port and walks its
 // routes. It returns the handler (nil: none) and r prepared as that
 // server prepares requests (replacer, original request, client IP).
-func selectHandler(app *caddyhttp.App, r *http.Request) (Explainable, *http.Request, *RouteTrace, string, error) {
+func selectHandler(app *caddyhttp.App, r *http.Request) (Explainable, *http.Request, *explain.RouteTrace, string, error) {
 	name, srv, err := serverFor(app, r)
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
 	repl := caddy.NewReplacer()
 	r = caddyhttp.PrepareRequest(r, repl, httptest.NewRecorder(), srv)
-	w := &walker{r: r, trace: RouteTrace{Server: name}}
+	w := &walker{r: r, trace: explain.RouteTrace{Server: name}}
 	w.routes(srv.Routes, "")
 	return w.found, r, &w.trace, w.stopped, nil
 }

@@ -12,7 +12,8 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/authgate/authgate/caddymodule/explain"
+	caddyexplain "github.com/authgate/authgate/caddymodule/explain"
+	"github.com/authgate/authgate/explain"
 )
 
 // explainFlags are the flags of `caddy authgate explain`.
@@ -135,7 +136,7 @@ func (f *explainFlags) offline(ctx context.Context) (*explain.Trace, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("loading %s: no configuration", f.config)
 	}
-	return explain.Offline(ctx, cfg, f.req)
+	return caddyexplain.Offline(ctx, cfg, f.req)
 }
 
 // printTrace writes t as indented JSON.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -144,7 +145,7 @@ func statusLine(status int) string {
 	if status == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d %s", status, statusText(status))
+	return fmt.Sprintf("%d %s", status, http.StatusText(status))
 }
 
 // compact is v as JSON, for one line.

@@ -34,8 +34,27 @@ type Request struct {
 	Permissions []string `json:"permissions,omitempty"`
 }
 
-// maxRequestBytes caps the body of POST /authgate/explain.
-const maxRequestBytes = 1 << 20
+// NewTrace starts the trace of r, the request d describes, in mode: the
+// request is named by its method and its URL without query, fragment or
+// user information.
+func NewTrace(mode string, d Request, r *http.Request) *Trace {
+	return &Trace{Mode: mode, Request: RequestTrace{Method: r.Method, URL: withoutQuery(d.URL), Fetch: d.Fetch}}
+}
+
+// withoutQuery drops a URL's query and fragment and the user and password
+// before its host, which may hold secrets: traces name the path only.
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL)"
+	}
+	cut := u.RawQuery != "" || u.ForceQuery
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	if cut {
+		return u.String() + "?…"
+	}
+	return u.String()
+}
 
 // HTTPRequest builds the request described. The URL must be absolute
 // (http or https); https requests look as if they arrived over TLS.

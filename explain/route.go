@@ -11,12 +11,6 @@ import (
 	"github.com/authgate/authgate/verifier/credential"
 )
 
-// Explainable is an authgate handler that can hand its parts to an
-// explanation.
-type Explainable interface {
-	ExplainRoute() *Route
-}
-
 // Route is what an explanation uses of one provisioned authgate handler:
 // the same values its ServeHTTP uses, shared and read-only.
 type Route struct {

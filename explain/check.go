@@ -46,7 +46,7 @@ func runCheck(ctx context.Context, rt *Route, r *http.Request, d Request, t *Tra
 		return
 	}
 	method := map[bool]string{true: "POST", false: "GET"}[batch]
-	t.note("explained as the check endpoint's answer (" + method + " " + rt.CheckPath + "): the route's own validators do not apply, and the per-subject check budget is neither read nor spent")
+	t.Note("explained as the check endpoint's answer (" + method + " " + rt.CheckPath + "): the route's own validators do not apply, and the per-subject check budget is neither read nor spent")
 	script := *rt // the endpoint answers scripts: the 401, never a login
 	script.Optional, script.LoginOIDC, script.Refuse = false, "", rt.RefuseScript
 	script.Challenged = func(*http.Request, error) bool { return false }
@@ -59,7 +59,7 @@ func runCheck(ctx context.Context, rt *Route, r *http.Request, d Request, t *Tra
 	cx, err := rt.Check.Checker().Explain(verifier.WithDryRun(r.Context(), d.Fetch), id, qs, d.Fetch)
 	if status, reason, body, bad := checkhttp.QuestionRefusal(err); bad {
 		t.Decision = Decision{Outcome: OutcomeBadRequest, Status: status, Reason: reason, Body: json.RawMessage(body)}
-		t.note("a question names a check the configuration does not declare, or a malformed permission")
+		t.Note("a question names a check the configuration does not declare, or a malformed permission")
 		return
 	}
 	if err != nil {

@@ -1,15 +1,12 @@
 package explain
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/authgate/authgate/forward"
 	"github.com/authgate/authgate/policy"
@@ -31,7 +28,7 @@ func refuse(rt *Route, r *http.Request, err error, t *Trace) {
 		t.Decision = Decision{Outcome: OutcomeRedirected, Reason: string(verifier.ReasonOf(err)), Status: http.StatusFound,
 			Location: "the authorization endpoint of oidc " + rt.LoginOIDC + " (a new login; not started by the explanation)"}
 		if dup != nil {
-			t.note("the response expires the duplicated cookie " + dup.Name + " first")
+			t.Note("the response expires the duplicated cookie " + dup.Name + " first")
 		}
 		return
 	}
@@ -42,7 +39,7 @@ func refuse(rt *Route, r *http.Request, err error, t *Trace) {
 	}
 	d := Decision{Status: rec.Code, Location: rec.Header().Get("Location"), Outcome: outcomeOf(rec.Code)}
 	if d.Location != "" && (r.URL.RawQuery != "" || r.URL.ForceQuery) {
-		t.note("the location's return address is shown without the request's query, which may hold secrets")
+		t.Note("the location's return address is shown without the request's query, which may hold secrets")
 	}
 	if body := rec.Body.Bytes(); len(body) > 0 && json.Valid(body) {
 		d.Body = json.RawMessage(body)
@@ -59,7 +56,7 @@ func refuse(rt *Route, r *http.Request, err error, t *Trace) {
 	}
 	t.Decision = d
 	if strings.Contains(strings.Join(rec.Header().Values("Set-Cookie"), "\n"), "Max-Age=0") {
-		t.note("the response clears the session cookie")
+		t.Note("the response clears the session cookie")
 	}
 }
 
@@ -129,19 +126,14 @@ func identityHeaders(rt *Route, id *verifier.Identity) map[string]string {
 	return out
 }
 
-// withoutQueryRequest is r without its query, in its URL and in Caddy's
-// copy of the original request: a login_url redirect carries the request's
-// URL as its return address, and a query may hold secrets. Nothing the
-// handler refuses by depends on the query.
+// withoutQueryRequest is r without its query: a login_url redirect
+// carries the request's URL as its return address, and a query may hold
+// secrets. Nothing the handler refuses by depends on the query. (The glue
+// that builds the Route strips it from any copy of the original request a
+// server keeps, in its Refuse.)
 func withoutQueryRequest(r *http.Request) *http.Request {
 	r = r.Clone(r.Context())
 	r.URL.RawQuery, r.URL.ForceQuery = "", false
 	r.RequestURI = r.URL.RequestURI()
-	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
-		u := *or.URL
-		u.RawQuery, u.ForceQuery = "", false
-		or.URL = &u
-		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.OriginalRequestCtxKey, or))
-	}
 	return r
 }

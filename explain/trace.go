@@ -6,6 +6,12 @@ import (
 	"github.com/authgate/authgate/policy"
 )
 
+// Modes of a trace.
+const (
+	ModeLive    = "live"
+	ModeOffline = "offline"
+)
+
 // Outcomes of a trace: the access log's outcomes, plus undetermined.
 const (
 	OutcomeAllowed      = "allowed"
@@ -163,4 +169,5 @@ func (t *Trace) ExitCode() int {
 	return 1
 }
 
-func (t *Trace) note(s string) { t.Notes = append(t.Notes, s) }
+// Note adds a remark to the trace, shown with its decision.
+func (t *Trace) Note(s string) { t.Notes = append(t.Notes, s) }

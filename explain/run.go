@@ -72,7 +72,7 @@ func verify(ctx context.Context, rt *Route, r *http.Request, fetch bool, t *Trac
 	cred, v, err := credential.Extract(r, rt.Sources)
 	if errors.Is(err, verifier.ErrNoCredential) && rt.Optional {
 		t.Decision = Decision{Outcome: OutcomeAllowed, Reason: string(verifier.ReasonMissingCredential)}
-		t.note("the route is optional: anonymous requests pass without identity headers")
+		t.Note("the route is optional: anonymous requests pass without identity headers")
 		return nil, false
 	}
 	if err == nil && rt.Ambiguous != nil {
