@@ -29,10 +29,11 @@ func pairNamed(part string, match func(name string) bool) bool {
 }
 
 // sameCookieName reports whether a cookie sent as got reaches an app as
-// the cookie want. Names are case-sensitive everywhere, but PHP turns " "
-// and "." in a cookie name into "_" ($_COOKIE["app_session"] is set by
-// "app.session=…"), so those spellings count as want too, as X_Auth_User_Id
-// counts as X-Auth-User-Id among headers.
+// the cookie want. Names are case-sensitive in RFC 6265, but ASP.NET reads
+// cookies case-insensitively (Request.Cookies["id_token"] is "ID_TOKEN=…"),
+// and PHP turns " " and "." in a cookie name into "_" ($_COOKIE["app_session"]
+// is set by "app.session=…"), so those spellings count as want too, as
+// X_Auth_User_Id counts as X-Auth-User-Id among headers.
 func sameCookieName(got, want string) bool {
 	if got == want {
 		return true
@@ -41,16 +42,21 @@ func sameCookieName(got, want string) bool {
 		return false
 	}
 	for i := 0; i < len(got); i++ {
-		if phpCookieByte(got[i]) != phpCookieByte(want[i]) {
+		if foldCookieByte(got[i]) != foldCookieByte(want[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-func phpCookieByte(c byte) byte {
-	if c == ' ' || c == '.' {
+// foldCookieByte maps c to the byte an app compares it as: ASCII letters
+// to lower case, and " " and "." to "_" (PHP).
+func foldCookieByte(c byte) byte {
+	switch {
+	case c == ' ' || c == '.':
 		return '_'
+	case 'A' <= c && c <= 'Z':
+		return c + ('a' - 'A')
 	}
 	return c
 }
