@@ -31,6 +31,8 @@ func cookieSpellings(name, value string) map[string][]string {
 		"spaces around the name":   {"Cookie: theme=x; " + name + " =" + value, "Cookie: \t" + name + "\t= " + value},
 		"after a comma":            {"Cookie: theme=x, " + pair + "; lang=en"},
 		"after a comma, no space":  {"Cookie: theme=x," + pair},
+		"after a space":            {"Cookie: theme=x " + pair + "; lang=en"},
+		"after a tab, quoted":      {"Cookie: theme=\"x\"\t" + pair},
 		"RFC 2965 $Version first":  {"Cookie: $Version=1; " + pair + "; $Path=/"},
 		"name upper case":          {"Cookie: theme=x; " + strings.ToUpper(name) + "=" + value},
 		"name title case":          {"Cookie: " + strings.ToUpper(name[:1]) + name[1:] + "=" + value},
@@ -45,8 +47,9 @@ func cookieSpellings(name, value string) map[string][]string {
 
 // The session cookie, and the credential cookie of a strip_credentials
 // route, never reach the app in any spelling an app's parser might read
-// as them: net/http's, a lenient split on ";" and ",", PHP's, or a
-// case-insensitive one (ASP.NET). The gateway either refuses the request
+// as them: net/http's, a lenient split on ";", "," and whitespace
+// (Python's SimpleCookie), PHP's, or a case-insensitive one (ASP.NET).
+// The gateway either refuses the request
 // or forwards it without them, whether it accepted a Bearer token, the
 // cookie itself, or nothing.
 func TestCredentialCookieSpellingsNeverReachTheApp(t *testing.T) {

@@ -10,9 +10,10 @@ import (
 // FuzzRemoveCookies feeds Cookie lines (separated by "\n") and a cookie
 // name to RemoveCookies. Afterwards no line may hold a pair an app reads
 // as that name (see appReadsAs), neither to net/http's parser nor to a
-// lenient one splitting on ";" and ","; the other pairs stay as sent and
-// in order; and the removed and kept pairs are, in order, the pairs that
-// were sent.
+// lenient one splitting on ";" and ",", and taking "name=" after a space
+// or tab as a pair too (as Python's SimpleCookie does); the other pairs
+// stay as sent and in order; and the removed and kept pairs are, in
+// order, the pairs that were sent.
 func FuzzRemoveCookies(f *testing.F) {
 	f.Add("a=1; s=x; b=2", "s")
 	f.Add("s=x\na=1\ns=y; b=2", "s")
@@ -21,6 +22,7 @@ func FuzzRemoveCookies(f *testing.F) {
 	f.Add(`a="1;2"; s="x"; s`, "s")
 	f.Add("theme=x, s=y; lang=en", "s")
 	f.Add("S=x; s.y=1; s_y=2", "s_y")
+	f.Add("theme=x s=y; a=\"1\"\ts=z", "s")
 	f.Fuzz(func(t *testing.T, cookies, name string) {
 		if !isCookieToken(name) {
 			return
@@ -42,6 +44,11 @@ func FuzzRemoveCookies(f *testing.F) {
 			for _, p := range strings.FieldsFunc(line, func(c rune) bool { return c == ';' || c == ',' }) {
 				if n, _, _ := strings.Cut(p, "="); appReadsAs(strings.TrimSpace(n), name) {
 					t.Fatalf("a pair named %q is left in %q", name, after)
+				}
+				for _, w := range strings.FieldsFunc(p, func(c rune) bool { return c == ' ' || c == '\t' }) {
+					if n, _, ok := strings.Cut(w, "="); ok && appReadsAs(n, name) {
+						t.Fatalf("a pair named %q is left after whitespace in %q", name, after)
+					}
 				}
 			}
 			kept = append(kept, trimmedPairs(line)...)
